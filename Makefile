@@ -1,0 +1,24 @@
+# `make site` builds the sample site into output/; `make test` runs the tests. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+
+.PHONY: site test check clean
+
+site: $(READY)
+	$(BIN)/ocop build --site . --output output
+
+check: $(READY)
+	$(BIN)/ocop check --site .
+
+test: $(READY)
+	$(BIN)/python -m pytest -q
+
+$(READY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf output $(VENV)

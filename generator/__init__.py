@@ -1,0 +1,1 @@
+"""ocop-site: a static site generator for OCOP product catalogues (see ../README.md)."""

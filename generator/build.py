@@ -1,0 +1,79 @@
+"""The pipeline: load → validate → plan → render → produce → write."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import jinja2
+
+from . import exports, qr
+from .errors import ContentError, Problem
+from .load import load_site
+from .model import Site
+from .render import Renderer, Theme
+from .routes import Routes, plan
+from .validate import validate
+from .write import Output
+
+BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+def check(site_dir: Path, today: date, base_url: str | None = None) -> tuple[Site, list[Problem]]:
+    """The valid Site and its warnings; raises ContentError with every problem otherwise."""
+    site, problems = validate(load_site(site_dir), today)
+    if site is None:
+        raise ContentError(problems)
+    if base_url:
+        site = replace(site, config=replace(site.config, base_url=base_url))
+    return site, problems
+
+
+def build(site_dir: Path, output: Path, today: date, base_url: str | None = None) -> list[Problem]:
+    """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings."""
+    site, warnings = check(site_dir, today, base_url)
+    routes = plan(site)
+    theme = Theme(find_theme(site_dir, site.config.theme))
+    renderer = Renderer(site, routes, theme)
+    try:
+        with Output(output) as out:
+            write_site(out, site_dir, site, routes, renderer)
+    except jinja2.TemplateError as e:
+        line = getattr(e, "lineno", 0) or 0
+        where = getattr(e, "filename", None) or getattr(e, "name", None) or "templates"
+        try:
+            where = Path(where).resolve().relative_to(site_dir.resolve()).as_posix()
+        except ValueError:
+            pass
+        raise ContentError([Problem(str(where), line, 0, f"theme template error: {e.message}")]) from None
+    return warnings
+
+
+def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer) -> None:
+    records = [exports.product_record(site, routes, p) for p in site.products]
+    for route in routes.all:
+        if route.html or route.kind == "feed":
+            data = renderer.render(route)
+        elif route.kind == "data":
+            data = exports.products_csv(site, records) if route.key == "csv" else exports.products_json(site, records)
+        elif route.kind == "sitemap":
+            data = exports.sitemap(routes)
+        else:
+            data = exports.robots(routes)
+        out.write(route.output, data)
+    for record in records:
+        modules = qr.matrix(record["verify_url"])
+        out.write(record["qr"]["svg"], qr.svg(modules))
+        out.write(record["qr"]["png"], qr.png(modules))
+    for file, published in site.media.items():
+        out.copy(published, site_dir / "products" / file)
+    for rel, path in renderer.theme.static_files():
+        out.copy(f"static/{rel}", path)
+
+
+def find_theme(site_dir: Path, name: str) -> Path:
+    for root in (site_dir / "themes", BUNDLED_THEMES):
+        if (root / name / "templates").is_dir():
+            return root / name
+    raise ContentError([Problem("site.yaml", 1, 1, f"the theme '{name}' is not in themes/; "
+                                f"use 'default' or add themes/{name}/templates/")])

@@ -1,0 +1,138 @@
+"""The command line: the only place that prints, exits or shows progress."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from .errors import ContentError, OcopError, Problem, UsageError
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write YYYY-MM-DD") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number from 1 up")
+    return value
+
+
+def build_date(given: date | None) -> date:
+    """--today, else SOURCE_DATE_EPOCH read as a UTC date, else the real date."""
+    if given:
+        return given
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), timezone.utc).date()
+        except (ValueError, OverflowError, OSError):
+            raise UsageError(f"SOURCE_DATE_EPOCH must be a number of seconds; got '{epoch}'") from None
+    return date.today()
+
+
+def _site(args) -> Path:
+    site = Path(args.site)
+    if not site.is_dir():
+        raise UsageError(f"no site folder at {site}")
+    return site
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ocop", description="Build OCOP product catalogue sites.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    site = argparse.ArgumentParser(add_help=False)
+    site.add_argument("--site", default=".", metavar="DIR", help="the site folder (default: here)")
+    today = argparse.ArgumentParser(add_help=False)
+    today.add_argument("--today", type=_day, metavar="DATE", help="the build date (default: SOURCE_DATE_EPOCH or today)")
+
+    b = sub.add_parser("build", parents=[site, today], help="validate, then build the whole site")
+    b.add_argument("--output", metavar="DIR", help="where to build (default: SITE/output)")
+    b.add_argument("--base-url", metavar="URL", help="build for another address than site.yaml's base_url")
+    sub.add_parser("check", parents=[site, today], help="validate only; writes nothing")
+    s = sub.add_parser("serve", parents=[site], help="build, serve on localhost, rebuild on change")
+    s.add_argument("--port", type=_positive, default=8000)
+    st = sub.add_parser("stamps", parents=[site, today], help="a printable A4 sheet of stamp QR codes")
+    st.add_argument("product")
+    st.add_argument("--from", dest="first", type=_positive, required=True, metavar="N")
+    st.add_argument("--to", dest="last", type=_positive, required=True, metavar="M")
+    st.add_argument("--size", type=float, default=20.0, metavar="MM", help="printed size of a code (default 20)")
+    st.add_argument("--output", required=True, metavar="FILE.pdf")
+    return p
+
+
+def _report(problems: list[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def _summary(problems: list[Problem]) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def run(args) -> int:
+    from . import build as pipeline
+    if args.command == "build":
+        site = _site(args)
+        base_url = args.base_url
+        if base_url and not (base_url.startswith(("http://", "https://")) and base_url.endswith("/")):
+            raise UsageError(f"--base-url must start with https:// or http:// and end with '/'; got '{base_url}'")
+        output = Path(args.output) if args.output else site / "output"
+        if site.resolve().is_relative_to(output.resolve()):
+            raise UsageError(f"the output folder {output} holds the site itself; choose another")
+        started = time.monotonic()
+        warnings = pipeline.build(site, output, build_date(args.today), base_url)
+        _report(warnings)
+        print(f"built {output} in {time.monotonic() - started:.1f} s ({_summary(warnings)})")
+    elif args.command == "check":
+        _, warnings = pipeline.check(_site(args), build_date(args.today))
+        _report(warnings)
+        print(f"the site is valid ({_summary(warnings)})")
+    elif args.command == "serve":
+        from .serve import serve
+        serve(_site(args), args.port, lambda line: print(line, flush=True))
+    elif args.command == "stamps":
+        from .stamps import stamp_sheet
+        if args.last < args.first:
+            raise UsageError(f"--to ({args.last}) is below --from ({args.first})")
+        if not 10 <= args.size <= 100:
+            raise UsageError(f"--size must be from 10 to 100 mm; got {args.size:g}")
+        site, _ = pipeline.check(_site(args), build_date(args.today))
+        pdf = stamp_sheet(site, args.product, args.first, args.last, args.size)
+        Path(args.output).write_bytes(pdf)
+        print(f"wrote {args.output}: {args.last - args.first + 1} stamps of {args.size:g} mm")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return run(args)
+    except ContentError as e:
+        _report(e.problems)
+        print(f"ocop: {_summary(e.problems)}; nothing was written", file=sys.stderr)
+        return 1
+    except UsageError as e:
+        print(f"ocop: error: {e}", file=sys.stderr)
+        return 2
+    except OcopError as e:
+        print(f"ocop: error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"ocop: error: {e.strerror or e}: {e.filename or ''}; the previous output is unchanged", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ocop: interrupted; the previous output is unchanged", file=sys.stderr)
+        return 130

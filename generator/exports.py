@@ -1,0 +1,83 @@
+"""The site as data: products.json and products.csv for agencies, sitemap.xml and robots.txt for crawlers."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from xml.sax.saxutils import escape, quoteattr
+
+from .model import Product, Site, Standing
+from .qr import qr_name
+from .routes import Routes
+
+
+def product_record(site: Site, routes: Routes, product: Product) -> dict:
+    codes = site.config.codes
+    standing: Standing = site.standing[product.id]
+    recognition = standing.recognition
+    verify_url = routes.url(routes.get("verify", "", product.id))
+    qr = f"qr/{qr_name(verify_url)}"
+    return {
+        "id": product.id,
+        "name": {code: product.name(code) for code in codes},
+        "category": product.category,
+        "commune": product.commune,
+        "producer": {code: product.producer.name(code) for code in codes},
+        "status": standing.status,
+        "stars": standing.stars,
+        "score": recognition.score if recognition else None,
+        "valid_until": standing.valid_until.isoformat() if standing.valid_until else None,
+        "decision": {"number": recognition.decision.number, "date": recognition.date.isoformat(),
+                     "issuer": recognition.decision.issuer} if recognition else None,
+        "revocation": {"number": standing.revocation.decision.number, "date": standing.revocation.date.isoformat(),
+                       "issuer": standing.revocation.decision.issuer} if standing.revocation else None,
+        "verify_url": verify_url,
+        "urls": {code: routes.url(routes.get("product", code, product.id)) for code in codes},
+        "qr": {"svg": qr + ".svg", "png": qr + ".png"},
+        "gtin": product.gtin or None,
+        "price": {"min": product.price.min, "max": product.price.max} if product.price else None,
+    }
+
+
+def products_json(site: Site, records: list[dict]) -> bytes:
+    return (json.dumps({"generated": site.today.isoformat(), "products": records}, ensure_ascii=False,
+                       indent=1) + "\n").encode()
+
+
+def _cell(value) -> str:
+    """A spreadsheet cell that a spreadsheet cannot run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def products_csv(site: Site, records: list[dict]) -> bytes:
+    codes = site.config.codes
+    header = (["id"] + [f"name_{c}" for c in codes] + ["category", "commune", "status", "stars", "score",
+              "valid_until", "decision_number", "decision_date", "decision_issuer", "verify_url"]
+              + [f"url_{c}" for c in codes] + ["qr_svg", "qr_png", "gtin"])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for r in records:
+        d = r["decision"] or {}
+        writer.writerow([_cell(v) for v in [r["id"], *r["name"].values(), r["category"], r["commune"], r["status"],
+                         r["stars"], r["score"], r["valid_until"], d.get("number"), d.get("date"), d.get("issuer"),
+                         r["verify_url"], *r["urls"].values(), r["qr"]["svg"], r["qr"]["png"], r["gtin"]]])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def sitemap(routes: Routes) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+    for route in routes.pages():
+        if route.kind == "404":
+            continue
+        lines.append(f"<url><loc>{escape(routes.url(route))}</loc>")
+        lines += [f'<xhtml:link rel="alternate" hreflang="{lang}" href={quoteattr(url)}/>'
+                  for lang, url in routes.alternates(route)]
+        lines.append("</url>")
+    return ("\n".join(lines + ["</urlset>"]) + "\n").encode()
+
+
+def robots(routes: Routes) -> bytes:
+    return f"User-agent: *\nAllow: /\nSitemap: {routes.base_url}sitemap.xml\n".encode()

@@ -1,0 +1,305 @@
+"""Reads a site folder: YAML and Markdown files into raw records that keep their line marks.
+
+The only module that reads content. It checks what can be checked without knowing the
+schema (encoding, size, YAML syntax, anchors, duplicate keys, nesting) and leaves the rest
+to validate.py. All limits on untrusted input live at the top of this file.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from PIL import Image
+
+from .errors import Problem
+
+MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
+MAX_YAML_DEPTH = 32                   # nesting of mappings and lists
+MAX_MEDIA_BYTES = 20 * 1024 * 1024    # one photo or decision scan
+MAX_IMAGE_PIXELS = 40_000_000         # width × height of one photo
+IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+
+class Map(dict):
+    """A YAML mapping: its keys are the source text of the keys; it remembers where each
+    key and value stood, and the source text of each scalar value."""
+
+    mark: tuple[int, int] = (0, 0)
+
+    def __init__(self, mark: tuple[int, int]):
+        super().__init__()
+        self.mark = mark
+        self.key_marks: dict[str, tuple[int, int]] = {}
+        self.value_marks: dict[str, tuple[int, int]] = {}
+        self.raw: dict[str, str] = {}
+
+
+class Seq(list):
+    """A YAML sequence that remembers where each item stood."""
+
+    def __init__(self, mark: tuple[int, int]):
+        super().__init__()
+        self.mark = mark
+        self.item_marks: list[tuple[int, int]] = []
+        self.raw: list[str | None] = []
+
+
+@dataclass
+class Source:
+    """One file of the site: its path relative to the site folder and what it holds."""
+
+    path: str
+    data: Any = None
+    body: str = ""            # Markdown files: the text after the front matter
+    body_line: int = 1
+
+
+@dataclass(frozen=True)
+class Media:
+    """What the build needs to know of a file under products/media, read from its header."""
+
+    size: int
+    digest: str = ""                   # sha256 of the bytes: names the published copy
+    format: str | None = None          # JPEG, PNG, WEBP; None for anything else (a PDF scan)
+    width: int = 0
+    height: int = 0
+    error: str = ""
+
+
+@dataclass
+class RawSite:
+    root: Path
+    site: Source | None = None
+    products: list[Source] = field(default_factory=list)
+    decisions: list[Source] = field(default_factory=list)
+    communes: Source | None = None
+    showrooms: Source | None = None
+    pages: list[Source] = field(default_factory=list)
+    news: list[Source] = field(default_factory=list)
+    media: dict[str, Media] = field(default_factory=dict)     # path relative to products/
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _YamlProblem(Exception):
+    def __init__(self, mark, message: str):
+        super().__init__(message)
+        self.mark, self.message = mark, message
+
+
+class _Loader(yaml.SafeLoader):
+    """Composes a node tree; refuses anchors, aliases and deep nesting before they cost anything."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _YamlProblem(event.start_mark, "anchors and aliases (& and *) are not allowed; "
+                               "write the value out in full")
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise _YamlProblem(event.start_mark, f"nested more than {MAX_YAML_DEPTH} levels deep; "
+                               "a site file needs only a few levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+_SCALARS = {
+    "tag:yaml.org,2002:str": yaml.SafeLoader.construct_scalar,
+    "tag:yaml.org,2002:int": yaml.SafeLoader.construct_yaml_int,
+    "tag:yaml.org,2002:float": yaml.SafeLoader.construct_yaml_float,
+    "tag:yaml.org,2002:bool": yaml.SafeLoader.construct_yaml_bool,
+    "tag:yaml.org,2002:null": yaml.SafeLoader.construct_yaml_null,
+    "tag:yaml.org,2002:timestamp": yaml.SafeLoader.construct_yaml_timestamp,
+}
+_CONSTRUCTOR = yaml.SafeLoader("")
+
+
+def _at(mark, offset: int) -> tuple[int, int]:
+    return (mark.line + 1 + offset, mark.column + 1)
+
+
+def _convert(node, offset: int, problems: list[Problem], path: str):
+    if isinstance(node, yaml.ScalarNode):
+        make = _SCALARS.get(node.tag)
+        if make is None:
+            raise _YamlProblem(node.start_mark, f"the tag {node.tag} is not supported; "
+                               "write a plain value")
+        try:
+            return make(_CONSTRUCTOR, node)
+        except (ValueError, yaml.YAMLError):      # e.g. a date like 2025-02-30
+            return node.value
+    if isinstance(node, yaml.SequenceNode):
+        seq = Seq(_at(node.start_mark, offset))
+        for item in node.value:
+            seq.append(_convert(item, offset, problems, path))
+            seq.item_marks.append(_at(item.start_mark, offset))
+            seq.raw.append(item.value if isinstance(item, yaml.ScalarNode) else None)
+        return seq
+    if isinstance(node, yaml.MappingNode):
+        mapping = Map(_at(node.start_mark, offset))
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _YamlProblem(key_node.start_mark, "a key must be a plain word, not a list or mapping")
+            key = key_node.value
+            line, col = _at(key_node.start_mark, offset)
+            if key in mapping:
+                first = mapping.key_marks[key][0]
+                problems.append(Problem(path, line, col, f"duplicate key '{key}' (first at line {first}); "
+                                        "keep only one"))
+                continue
+            mapping[key] = _convert(value_node, offset, problems, path)
+            mapping.key_marks[key] = (line, col)
+            mapping.value_marks[key] = _at(value_node.start_mark, offset)
+            if isinstance(value_node, yaml.ScalarNode):
+                mapping.raw[key] = value_node.value
+        return mapping
+    raise _YamlProblem(node.start_mark, "unexpected YAML node")
+
+
+def parse_yaml(text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem]]:
+    """YAML text → plain values (Map, Seq, scalars) with marks, and the problems found.
+    `offset` is the number of lines before the text in its file (front matter)."""
+    problems: list[Problem] = []
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+        if node is None:
+            return None, problems
+        return _convert(node, offset, problems, path), problems
+    except _YamlProblem as e:
+        line, col = _at(e.mark, offset)
+        return None, problems + [Problem(path, line, col, e.message)]
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = _at(mark, offset) if mark else (1 + offset, 1)
+        what = " ".join(x for x in (e.context, e.problem) if x)
+        return None, problems + [Problem(path, line, col, f"invalid YAML: {what}; check the indentation "
+                                         "and quote values that contain ': ' or start with a symbol")]
+    except yaml.YAMLError as e:
+        return None, problems + [Problem(path, 1 + offset, 1, f"invalid YAML: {e}")]
+
+
+def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:
+    """A UTF-8 text file of the site, or a problem saying why it cannot be read."""
+    path = root / rel
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            return None, [Problem(rel, 1, 1, "is a symbolic link to a file outside the site; "
+                                  "copy the file into the site instead")]
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            return None, [Problem(rel, 1, 1, f"file is {size:,} bytes, over the limit of "
+                                  f"{MAX_TEXT_BYTES:,}; split it or shorten it")]
+        data = path.read_bytes()
+    except OSError as e:
+        return None, [Problem(rel, 1, 1, f"cannot be read: {e.strerror}")]
+    try:
+        return data.decode("utf-8-sig").replace("\r\n", "\n"), []
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        return None, [Problem(rel, line, col, "the file is not UTF-8 text; save it with UTF-8 encoding")]
+
+
+def _load_yaml_file(root: Path, rel: str, problems: list[Problem]) -> Source:
+    text, found = read_text(root, rel)
+    problems += found
+    source = Source(rel)
+    if text is not None:
+        source.data, found = parse_yaml(text, rel)
+        problems += found
+        if source.data is None and not found:
+            problems.append(Problem(rel, 1, 1, "the file is empty; it must hold the record's fields"))
+    return source
+
+
+def _load_markdown(root: Path, rel: str, problems: list[Problem]) -> Source:
+    text, found = read_text(root, rel)
+    problems += found
+    source = Source(rel)
+    if text is None:
+        return source
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        problems.append(Problem(rel, 1, 1, "must start with front matter: a line '---', then "
+                                "'title: …', then a line '---'"))
+        return source
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if end is None:
+        problems.append(Problem(rel, 1, 1, "the front matter is not closed; add a line '---' after it"))
+        return source
+    source.data, found = parse_yaml("\n".join(lines[1:end]), rel, offset=1)
+    problems += found
+    if source.data is None and not found:
+        problems.append(Problem(rel, 2, 1, "the front matter is empty; it needs at least 'title: …'"))
+    source.body, source.body_line = "\n".join(lines[end + 1:]), end + 2
+    return source
+
+
+def _probe_media(path: Path) -> Media:
+    size = path.stat().st_size
+    if size > MAX_MEDIA_BYTES:
+        return Media(size, error=f"is {size:,} bytes, over the limit of {MAX_MEDIA_BYTES:,}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp"):
+        return Media(size, digest)
+    try:
+        with Image.open(path) as im:
+            fmt, (w, h) = im.format, im.size
+    except Image.DecompressionBombError:
+        return Media(size, digest, error=f"is over {MAX_IMAGE_PIXELS:,} pixels")
+    except Exception:        # Pillow raises many kinds for a broken header
+        return Media(size, digest, error="is not a readable image")
+    if fmt not in IMAGE_FORMATS:
+        return Media(size, digest, error=f"is a {fmt} image; use JPEG, PNG or WebP")
+    if w * h > MAX_IMAGE_PIXELS:
+        return Media(size, digest, error=f"is {w}×{h} pixels, over the limit of {MAX_IMAGE_PIXELS:,}")
+    return Media(size, digest, fmt, w, h)
+
+
+def _files(folder: Path, root: Path, pattern: str) -> list[str]:
+    if not folder.is_dir():
+        return []
+    return sorted(p.relative_to(root).as_posix() for p in folder.glob(pattern) if p.is_file())
+
+
+def load_site(root: Path) -> RawSite:
+    """Every file of the site that the build reads, parsed but not yet checked."""
+    raw = RawSite(root)
+    problems = raw.problems
+    for rel in (_files(root / "products", root, "**/*.yml") + _files(root / "content", root, "**/*.yml")
+                + (["site.yml"] if (root / "site.yml").is_file() else [])):
+        problems.append(Problem(rel, 1, 1, "only .yaml files are read; rename it to "
+                                f"{rel[:-4]}.yaml"))
+    if (root / "site.yaml").is_file():
+        raw.site = _load_yaml_file(root, "site.yaml", problems)
+    else:
+        problems.append(Problem("site.yaml", 0, 0, "is missing; every site needs site.yaml with "
+                                "title, base_url, languages and region"))
+    raw.products = [_load_yaml_file(root, rel, problems) for rel in _files(root / "products", root, "*.yaml")]
+    raw.decisions = [_load_yaml_file(root, rel, problems)
+                     for rel in _files(root / "products" / "decisions", root, "**/*.yaml")]
+    for name in ("communes", "showrooms"):
+        if (root / "content" / f"{name}.yaml").is_file():
+            setattr(raw, name, _load_yaml_file(root, f"content/{name}.yaml", problems))
+    raw.pages = [_load_markdown(root, rel, problems) for rel in _files(root / "content" / "pages", root, "*.md")]
+    raw.news = [_load_markdown(root, rel, problems) for rel in _files(root / "content" / "news", root, "*.md")]
+    media_root = root / "products" / "media"
+    for rel in _files(media_root, root, "**/*"):
+        path = root / rel
+        key = Path(rel).relative_to("products").as_posix()
+        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            raw.media[key] = Media(0, error="is a symbolic link to a file outside the site")
+        else:
+            raw.media[key] = _probe_media(path)
+    return raw

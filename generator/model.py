@@ -1,0 +1,266 @@
+"""The site as the build sees it once it is valid: frozen records, every field declared."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+CATEGORIES = ("food", "drinks", "herbal", "handicrafts", "ornamentals", "tourism")
+PRODUCER_KINDS = ("cooperative", "company", "household", "cooperative-group", "other")
+ISSUERS = ("district", "province", "national")
+STATUSES = ("valid", "expiring", "expired", "revoked", "unrated")
+
+
+@dataclass(frozen=True)
+class Text:
+    """Localized text: (language, text) pairs, or one pair with language "" for the same
+    text in every language. `default` is the site's default language."""
+
+    pairs: tuple[tuple[str, str], ...]
+    default: str
+
+    def show(self, lang: str) -> tuple[str, str | None]:
+        """The text for `lang`, and the language it falls back to (None when it does not)."""
+        values = dict(self.pairs)
+        if lang in values:
+            return values[lang], None
+        if "" in values:
+            return values[""], None
+        return values[self.default], self.default
+
+    def __call__(self, lang: str) -> str:
+        return self.show(lang)[0]
+
+    def languages(self) -> set[str]:
+        return {code for code, _ in self.pairs}
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Authority:
+    """Who may recognise a star class, and over which dates (both ends included)."""
+
+    stars: int
+    issuer: str
+    since: date | None = None
+    until: date | None = None
+
+    def allows(self, stars: int, issuer: str, on: date) -> bool:
+        return (self.stars == stars and self.issuer == issuer
+                and (self.since is None or self.since <= on) and (self.until is None or on <= self.until))
+
+
+DEFAULT_AUTHORITIES = (
+    Authority(3, "district", until=date(2025, 7, 5)),
+    Authority(3, "province", since=date(2025, 7, 6)),
+    Authority(4, "province"),
+    Authority(5, "national"),
+)
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str = ""
+    email: str = ""
+    address: Text | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    title: Text
+    base_url: str
+    languages: tuple[Language, ...]
+    region: Text
+    contact: Contact = Contact()
+    theme: str = "default"
+    validity_months: int = 36
+    expiring_days: int = 90
+    authorities: tuple[Authority, ...] = DEFAULT_AUTHORITIES
+    demo: bool = False
+
+    @property
+    def default_lang(self) -> str:
+        return self.languages[0].code
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(language.code for language in self.languages)
+
+
+@dataclass(frozen=True)
+class Producer:
+    name: Text
+    kind: str = "other"
+    address: Text | None = None
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+
+
+@dataclass(frozen=True)
+class Image:
+    file: str            # relative to products/
+    alt: Text | None
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Price:
+    min: int | None
+    max: int | None
+    unit: Text | None
+
+
+@dataclass(frozen=True)
+class Spec:
+    label: Text
+    value: Text
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch of stamps: serial numbers first..last, inclusive, issued on a date."""
+
+    first: int
+    last: int
+    issued: date
+
+    def __contains__(self, serial: int) -> bool:
+        return self.first <= serial <= self.last
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    path: str
+    name: Text
+    category: str
+    commune: str
+    producer: Producer
+    description: Text
+    images: tuple[Image, ...] = ()
+    price: Price | None = None
+    specs: tuple[Spec, ...] = ()
+    gtin: str = ""
+    showrooms: tuple[str, ...] = ()
+    stamps: tuple[Batch, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    path: str
+    number: str
+    date: date
+    issuer: str
+    authority: Text | None
+    document: str            # relative to products/, or ""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry in a product's history: a recognition (stars set) or a revocation."""
+
+    decision: Decision
+    product: str
+    stars: int | None = None
+    score: float | None = None
+    reason: Text | None = None
+
+    @property
+    def date(self) -> date:
+        return self.decision.date
+
+    @property
+    def kind(self) -> str:
+        return "recognized" if self.stars is not None else "revoked"
+
+
+@dataclass(frozen=True)
+class Commune:
+    id: str
+    name: Text
+    since: date | None = None
+    until: date | None = None
+    formerly: tuple[str, ...] = ()
+    merged_into: str = ""
+
+    @property
+    def current(self) -> bool:
+        return not self.until and not self.merged_into
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Showroom:
+    id: str
+    name: Text
+    commune: str
+    address: Text
+    hours: Text | None = None
+    phone: str = ""
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """A free page or a news post in one language: front matter plus Markdown body."""
+
+    title: str
+    summary: str
+    date: date | None
+    body: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """A free page or news post with its text in each language it was written in."""
+
+    id: str
+    texts: dict[str, Article]
+    date: date | None = None        # news only
+
+    def show(self, lang: str, default: str) -> tuple[Article, str | None]:
+        if lang in self.texts:
+            return self.texts[lang], None
+        return self.texts[default], default
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A product's certification on a date, from its history (see status.py)."""
+
+    status: str
+    recognition: Event | None = None        # the latest recognition up to that date
+    revocation: Event | None = None         # set when the status is revoked
+    valid_until: date | None = None
+    days_left: int | None = None
+
+    @property
+    def stars(self) -> int | None:
+        return self.recognition.stars if self.recognition else None
+
+
+@dataclass(frozen=True)
+class Site:
+    config: Config
+    today: date
+    products: tuple[Product, ...]
+    decisions: tuple[Decision, ...]
+    communes: tuple[Commune, ...]
+    showrooms: tuple[Showroom, ...]
+    pages: tuple[Page, ...]
+    news: tuple[Page, ...]                          # newest first
+    history: dict[str, tuple[Event, ...]] = field(default_factory=dict)     # product id → events by date
+    standing: dict[str, Standing] = field(default_factory=dict)             # product id → status today
+    media: dict[str, str] = field(default_factory=dict)     # file under products/ → its published path

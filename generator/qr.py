@@ -1,0 +1,52 @@
+"""QR codes for verification URLs: SVG and PNG bytes, named by the hash of what went into them."""
+from __future__ import annotations
+
+import hashlib
+import io
+
+import qrcode
+from PIL import Image
+
+QUIET_ZONE = 4          # modules of light margin, the minimum the QR standard asks for
+PNG_MODULE_PX = 8
+_VERSION = "qr1-M"      # change when the drawing changes, so names change with it
+
+
+def qr_name(payload: str) -> str:
+    return hashlib.sha256(f"{_VERSION}\n{payload}".encode()).hexdigest()[:16]
+
+
+def matrix(payload: str) -> list[list[bool]]:
+    """The modules of the code, quiet zone included (True = dark)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE)
+    code.add_data(payload)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
+def svg(modules: list[list[bool]]) -> bytes:
+    size = len(modules)
+    runs = []
+    for y, row in enumerate(modules):
+        x = 0
+        while x < size:
+            if row[x]:
+                start = x
+                while x < size and row[x]:
+                    x += 1
+                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size * 4}" '
+            f'height="{size * 4}" shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/>'
+            f'<path fill="#000" d="{"".join(runs)}"/></svg>\n').encode()
+
+
+def png(modules: list[list[bool]], module_px: int = PNG_MODULE_PX) -> bytes:
+    size = len(modules)
+    image = Image.new("1", (size, size), 1)
+    image.putdata([0 if dark else 1 for row in modules for dark in row])
+    image = image.resize((size * module_px, size * module_px), Image.NEAREST)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()

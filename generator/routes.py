@@ -1,0 +1,122 @@
+"""Every page and file the build writes, with its URL: the only place URLs are made.
+
+Pure: a Site in, Routes out. Output paths are checked for collisions before anything is written.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .errors import ContentError, Problem
+from .model import CATEGORIES, Site
+
+
+@dataclass(frozen=True)
+class Route:
+    """One output file. `lang` is "" for language-neutral pages (root, verification, 404)."""
+
+    kind: str
+    lang: str
+    path: str           # relative to the site's base: "en/products/x/", "404.html", "data/products.json"
+    key: str = ""       # the id of what it shows, when it shows one thing
+    source: str = ""    # the content file it comes from, for error messages
+
+    @property
+    def output(self) -> str:
+        return self.path + "index.html" if self.path.endswith("/") or not self.path else self.path
+
+    @property
+    def html(self) -> bool:
+        return self.output.endswith(".html")
+
+
+class Routes:
+    def __init__(self, site: Site, routes: list[Route]):
+        self.base_url = site.config.base_url
+        self.codes = site.config.codes
+        self.base_path = urlsplit(self.base_url).path
+        self.all = routes
+        self._index = {(r.kind, r.lang, r.key): r for r in routes}
+        self._groups: dict[tuple[str, str], list[Route]] = defaultdict(list)
+        for r in routes:
+            self._groups[r.kind, r.key].append(r)
+
+    def get(self, kind: str, lang: str = "", key: str = "") -> Route | None:
+        return self._index.get((kind, lang, key))
+
+    def href(self, kind: str, lang: str = "", key: str = "") -> str:
+        """The link to a page from any other page of the site (absolute path, works from 404.html too)."""
+        return self.base_path + self._index[kind, lang, key].path
+
+    def url(self, route: Route) -> str:
+        return self.base_url + route.path
+
+    def translations(self, route: Route) -> list[Route]:
+        """The same page in every language; a language-neutral page is its own translation."""
+        return [r for r in self._groups[route.kind, route.key] if r.lang] or [route]
+
+    def alternates(self, route: Route) -> list[tuple[str, str]]:
+        """(hreflang, URL) of every language version of a page, x-default last. A language-neutral
+        page serves every language itself; the root leads to each language's home."""
+        if route.lang:
+            versions = [(r.lang, self.url(r)) for r in self.translations(route)]
+            return versions + [("x-default", versions[0][1])]
+        if route.kind == "root":
+            return [(code, self.url(self._index["home", code, ""])) for code in self.codes] + [("x-default", self.url(route))]
+        return [(code, self.url(route)) for code in self.codes] + [("x-default", self.url(route))]
+
+    def pages(self) -> list[Route]:
+        return [r for r in self.all if r.html]
+
+
+def verify_path(product_id: str) -> str:
+    return f"v/{product_id}/"
+
+
+def plan(site: Site) -> Routes:
+    routes: list[Route] = [Route("root", "", ""), Route("404", "", "404.html")]
+    categories = [c for c in CATEGORIES if any(p.category == c for p in site.products)]
+    for lang in site.config.codes:
+        add = lambda kind, path, key="", source="": routes.append(Route(kind, lang, f"{lang}/{path}", key, source))
+        add("home", "")
+        add("catalogue", "products/")
+        for product in site.products:
+            add("product", f"products/{product.id}/", product.id, product.path)
+        for category in categories:
+            add("category", f"categories/{category}/", category)
+        add("communes", "communes/")
+        for commune in site.communes:
+            add("commune", f"communes/{commune.id}/", commune.id)
+        if site.showrooms:
+            add("showrooms", "showrooms/")
+        for showroom in site.showrooms:
+            add("showroom", f"showrooms/{showroom.id}/", showroom.id)
+        for page in site.pages:
+            add("page", f"{page.id}/", page.id, f"content/pages/{page.id}.{site.config.default_lang}.md")
+        if site.news:
+            add("news-list", "news/")
+            add("feed", "news/feed.xml")
+        for post in site.news:
+            add("news", f"news/{post.id}/", post.id, f"content/news/{post.id}.{site.config.default_lang}.md")
+    for product in site.products:
+        routes.append(Route("verify", "", verify_path(product.id), product.id, product.path))
+    routes += [Route("data", "", "data/products.json"), Route("data", "", "data/products.csv", "csv"),
+               Route("sitemap", "", "sitemap.xml"), Route("robots", "", "robots.txt")]
+    _check_collisions(routes)
+    return Routes(site, routes)
+
+
+def _check_collisions(routes: list[Route]) -> None:
+    by_output: dict[str, list[Route]] = defaultdict(list)
+    for route in routes:
+        by_output[route.output.casefold()].append(route)
+    problems = []
+    for output, clash in sorted(by_output.items()):
+        if len(clash) > 1:
+            names = " and ".join(f"the {r.kind} page" + (f" '{r.key}'" if r.key else "") for r in clash)
+            source = next((r.source for r in clash if r.source), "site.yaml")
+            problems.append(Problem(source, 1, 1, f"{names} would both be written to output/{clash[0].output}; "
+                                    "rename one of them"))
+    if problems:
+        raise ContentError(problems)

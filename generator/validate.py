@@ -1,0 +1,709 @@
+"""Checks raw records against the site format (SPEC §1–6) and builds the frozen Site.
+
+Pure: raw records and a build date in, a Site and the problems out. Field checks run file by
+file; cross-record checks (ids that must exist, the decision rules) run once every file is read.
+Every problem is collected; nothing stops at the first.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from . import model as m
+from .errors import Problem
+from .load import Map, RawSite, Seq, Source
+from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
+
+ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+URL_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NEWS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
+MAX_ID = 64
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _one_of(options) -> str:
+    options = list(options)
+    return ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]
+
+
+class _File:
+    """Reads the fields of one file, reporting each problem at the line of its key or value."""
+
+    def __init__(self, path: str, problems: list[Problem], langs: tuple[str, ...] | None):
+        self.path, self.problems, self.langs = path, problems, langs
+
+    def error(self, mark, message: str) -> None:
+        self.problems.append(Problem(self.path, mark[0], mark[1], message))
+
+    def warn(self, mark, message: str) -> None:
+        self.problems.append(Problem(self.path, mark[0], mark[1], message, "warning"))
+
+    def at(self, mapping: Map, key: str):
+        return mapping.value_marks.get(key, mapping.mark)
+
+    def mapping(self, value: Any, mark, what: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> Map | None:
+        """`value` as a mapping of known keys: unknown keys are warnings, missing ones errors."""
+        if not isinstance(value, Map):
+            self.error(mark, f"{what} must be a mapping of 'key: value' lines; got {_kind(value)}")
+            return None
+        for key in value:
+            if key not in allowed:
+                self.warn(value.key_marks[key], f"unknown key '{key}' in {what} is ignored{_suggest(key, allowed)}; "
+                          f"known keys: {', '.join(allowed)}")
+        for key in required:
+            if key not in value or value[key] is None:
+                self.error(value.key_marks.get(key, value.mark), f"{what} needs '{key}'")
+        return value
+
+    def items(self, mapping: Map, key: str, what: str) -> list[tuple[Any, tuple[int, int]]]:
+        value = mapping.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, Seq):
+            self.error(self.at(mapping, key), f"'{key}' must be a list (lines starting with '- '); got {_kind(value)}")
+            return []
+        return list(zip(value, value.item_marks))
+
+    def string(self, mapping: Map, key: str, required: bool = False) -> str:
+        value = mapping.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, bool) or isinstance(value, (Map, Seq)):
+            self.error(self.at(mapping, key), f"'{key}' must be text; got {_kind(value)}")
+            return ""
+        text = mapping.raw.get(key, str(value)) if not isinstance(value, str) else value
+        if required and not text.strip():
+            self.error(self.at(mapping, key), f"'{key}' must not be empty")
+        return text.strip()
+
+    def ident(self, mapping: Map, key: str, what: str = "an id") -> str:
+        value = self.string(mapping, key)
+        if value and not valid_id(value):
+            self.error(self.at(mapping, key), f"'{value}' is not a valid {what}: use lowercase letters a-z, "
+                       "digits and single hyphens, at most 64 characters (e.g. dak-rve)")
+            return ""
+        return value
+
+    def text(self, mapping: Map, key: str, required: bool = False) -> m.Text | None:
+        value = mapping.get(key)
+        if value is None:
+            if required and key in mapping:
+                self.error(self.at(mapping, key), f"'{key}' must not be empty")
+            return None
+        return self.l10n(value, self.at(mapping, key), key, mapping.raw.get(key))
+
+    def l10n(self, value: Any, mark, key: str, raw: str | None = None) -> m.Text | None:
+        default = self.langs[0] if self.langs else ""
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            text = value if isinstance(value, str) else (raw or str(value))
+            if not text.strip():
+                self.error(mark, f"'{key}' must not be empty")
+                return None
+            return m.Text((("", text),), default)
+        if not isinstance(value, Map):
+            self.error(mark, f"'{key}' must be text, or a mapping from language code to text "
+                       f"({{vi: …, en: …}}); got {_kind(value)}")
+            return None
+        pairs = []
+        for code, text in value.items():
+            where = value.key_marks[code]
+            if self.langs is not None and code not in self.langs:
+                self.error(where, f"'{code}' is not one of the site's languages{_suggest(code, self.langs)}; "
+                           f"use {_one_of(self.langs)}")
+                continue
+            if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+                self.error(value.value_marks[code], f"the {code} text of '{key}' must be text; got {_kind(text)}")
+                continue
+            text = text if isinstance(text, str) else value.raw.get(code, str(text))
+            if not text.strip():
+                self.error(value.value_marks[code], f"the {code} text of '{key}' is empty; "
+                           "write it, or leave the language out to use the default")
+                continue
+            pairs.append((code, text))
+        if self.langs is not None and default not in value:
+            self.error(mark, f"'{key}' has no text in the default language '{default}'; add '{default}: …'")
+            return None
+        return m.Text(tuple(pairs), default) if pairs else None
+
+    def integer(self, mapping: Map, key: str, low: int | None = None, high: int | None = None) -> int | None:
+        value = mapping.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(self.at(mapping, key), f"'{key}' must be a whole number; got {_show(value)}")
+            return None
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"from {low}" + (f" to {high}" if high is not None else " up")
+            self.error(self.at(mapping, key), f"'{key}' must be {bounds}; got {value}")
+            return None
+        return value
+
+    def number(self, mapping: Map, key: str, low: float, high: float) -> float | None:
+        value = mapping.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            self.error(self.at(mapping, key), f"'{key}' must be a number from {low:g} to {high:g}; got {_show(value)}")
+            return None
+        return value
+
+    def day(self, mapping: Map, key: str) -> date | None:
+        value = mapping.get(key)
+        if value is None:
+            return None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                if len(value) == 10:
+                    return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.error(self.at(mapping, key), f"'{key}' must be a date written YYYY-MM-DD; got {_show(value)}")
+        return None
+
+    def choice(self, mapping: Map, key: str, options: tuple[str, ...]) -> str:
+        value = self.string(mapping, key)
+        if value and value not in options:
+            self.error(self.at(mapping, key), f"'{key}' must be {_one_of(options)}; got '{value}'"
+                       f"{_suggest(value, options)}")
+            return ""
+        return value
+
+    def boolean(self, mapping: Map, key: str) -> bool:
+        value = mapping.get(key, False)
+        if not isinstance(value, bool):
+            self.error(self.at(mapping, key), f"'{key}' must be true or false; got {_show(value)}")
+            return False
+        return value
+
+    def url(self, mapping: Map, key: str) -> str:
+        value = self.string(mapping, key)
+        if value and not URL_RE.match(value):
+            self.error(self.at(mapping, key), f"'{key}' must be an absolute web address starting with "
+                       f"https:// or http://; got '{value}'")
+            return ""
+        return value
+
+    def email(self, mapping: Map, key: str) -> str:
+        value = self.string(mapping, key)
+        if value and not EMAIL_RE.match(value):
+            self.error(self.at(mapping, key), f"'{key}' must be an e-mail address like name@example.vn; got '{value}'")
+            return ""
+        return value
+
+
+def valid_id(value: str) -> bool:
+    return len(value) <= MAX_ID and bool(ID_RE.match(value))
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, Map):
+        return "a mapping"
+    if isinstance(value, Seq):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"'{value}'"
+
+
+def _show(value: Any) -> str:
+    return _kind(value)
+
+
+def _stem_id(f: _File, source: Source, what: str) -> str:
+    stem = PurePosixPath(source.path).stem
+    if not valid_id(stem):
+        f.error((1, 1), f"the file name '{stem}' is not a valid {what} id: use lowercase letters a-z, digits "
+                "and single hyphens, at most 64 characters (e.g. dak-rve-coffee.yaml)")
+        return ""
+    return stem
+
+
+# ---------------------------------------------------------------------------- site.yaml
+
+SITE_KEYS = ("title", "base_url", "languages", "region", "contact", "theme", "validity_months",
+             "expiring_days", "authorities", "demo")
+
+
+def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
+    if source is None or source.data is None:
+        return None
+    f = _File(source.path, problems, None)
+    data = f.mapping(source.data, (1, 1), "site.yaml", SITE_KEYS, ("title", "base_url", "languages", "region"))
+    if data is None:
+        return None
+    languages, seen = [], set()
+    for item, mark in f.items(data, "languages", "languages"):
+        entry = f.mapping(item, mark, "a language", ("code", "name"), ("code", "name"))
+        if entry is None:
+            continue
+        code, name = f.string(entry, "code"), f.string(entry, "name", required=True)
+        if code and not LANG_RE.match(code):
+            f.error(f.at(entry, "code"), f"'{code}' is not a BCP 47 language code; use codes like vi, en, ko, zh-Hans")
+        elif code in seen:
+            f.error(f.at(entry, "code"), f"the language '{code}' is listed twice")
+        elif code and name:
+            seen.add(code)
+            languages.append(m.Language(code, name))
+    if "languages" in data and not languages:
+        f.error(f.at(data, "languages"), "'languages' must list at least one language, e.g. - {code: vi, name: Tiếng Việt}")
+        return None
+    f.langs = tuple(language.code for language in languages)
+    base_url = f.string(data, "base_url")
+    if base_url and not (URL_RE.match(base_url) and base_url.endswith("/")):
+        f.error(f.at(data, "base_url"), f"'base_url' must be an absolute https:// or http:// address ending in '/'; "
+                f"got '{base_url}'")
+    title, region = f.text(data, "title", True), f.text(data, "region", True)
+    contact = m.Contact()
+    if "contact" in data:
+        c = f.mapping(data["contact"], f.at(data, "contact"), "contact", ("phone", "email", "address"))
+        if c is not None:
+            contact = m.Contact(f.string(c, "phone"), f.email(c, "email"), f.text(c, "address"))
+    theme = f.string(data, "theme") or "default"
+    if not valid_id(theme):
+        f.error(f.at(data, "theme"), f"'theme' must be the name of a folder in themes/, like default; got '{theme}'")
+    authorities = []
+    for item, mark in f.items(data, "authorities", "authorities"):
+        a = f.mapping(item, mark, "an authority", ("stars", "issuer", "from", "until"), ("stars", "issuer"))
+        if a is not None:
+            stars, issuer = f.integer(a, "stars", 3, 5), f.choice(a, "issuer", m.ISSUERS)
+            if stars and issuer:
+                authorities.append(m.Authority(stars, issuer, f.day(a, "from"), f.day(a, "until")))
+    validity = f.integer(data, "validity_months", 1, 240)
+    expiring = f.integer(data, "expiring_days", 0, 3650)
+    demo = f.boolean(data, "demo")
+    if problems_in(problems, source.path) or not (title and region and base_url and languages):
+        return None
+    return m.Config(title, base_url, tuple(languages), region, contact, theme, validity or 36,
+                    90 if expiring is None else expiring, tuple(authorities) or m.DEFAULT_AUTHORITIES, demo)
+
+
+def problems_in(problems: list[Problem], path: str) -> bool:
+    return any(p.path == path and p.severity == "error" for p in problems)
+
+
+# ---------------------------------------------------------------------------- communes and showrooms
+
+COMMUNE_KEYS = ("id", "name", "since", "until", "formerly", "merged_into")
+SHOWROOM_KEYS = ("id", "name", "commune", "address", "hours", "phone", "location")
+
+
+def _list_file(source: Source | None, problems: list[Problem]) -> list[tuple[Any, tuple[int, int]]]:
+    if source is None or source.data is None:
+        return []
+    if not isinstance(source.data, Seq):
+        problems.append(Problem(source.path, 1, 1, f"must be a list of entries, each starting with '- id: …'; "
+                                f"got {_kind(source.data)}"))
+        return []
+    return list(zip(source.data, source.data.item_marks))
+
+
+def _unique(f: _File, entry: Map, seen: dict[str, int], what: str) -> str:
+    ident = f.ident(entry, "id", f"{what} id")
+    if ident in seen:
+        f.error(f.at(entry, "id"), f"the {what} id '{ident}' is used twice (first at line {seen[ident]})")
+        return ""
+    if ident:
+        seen[ident] = f.at(entry, "id")[0]
+    return ident
+
+
+def _communes(source: Source | None, langs, problems: list[Problem]) -> dict[str, m.Commune]:
+    communes, seen, refs = {}, {}, []
+    f = _File(source.path if source else "content/communes.yaml", problems, langs)
+    for item, mark in _list_file(source, problems):
+        entry = f.mapping(item, mark, "a commune", COMMUNE_KEYS, ("id", "name"))
+        if entry is None:
+            continue
+        ident, name = _unique(f, entry, seen, "commune"), f.text(entry, "name", True)
+        formerly = []
+        for value, where in f.items(entry, "formerly", "formerly"):
+            if not isinstance(value, str) or not valid_id(value):
+                f.error(where, f"'formerly' must list commune ids; got {_kind(value)}")
+            else:
+                formerly.append(value)
+                refs.append((value, where))
+        merged_into = f.ident(entry, "merged_into", "commune id")
+        if merged_into:
+            refs.append((merged_into, f.at(entry, "merged_into")))
+        since, until = f.day(entry, "since"), f.day(entry, "until")
+        if since and until and until < since:
+            f.error(f.at(entry, "until"), f"'until' ({until}) is before 'since' ({since})")
+        if ident and name:
+            communes[ident] = m.Commune(ident, name, since, until, tuple(formerly), merged_into)
+    for ident, where in refs:
+        if ident not in seen:
+            f.error(where, f"no commune '{ident}' in this file{_suggest(ident, seen)}; "
+                    "every former or new unit needs its own entry")
+    return communes
+
+
+def _showrooms(source: Source | None, langs, communes: dict[str, m.Commune],
+               problems: list[Problem]) -> dict[str, m.Showroom]:
+    showrooms, seen = {}, {}
+    f = _File(source.path if source else "content/showrooms.yaml", problems, langs)
+    for item, mark in _list_file(source, problems):
+        entry = f.mapping(item, mark, "a showroom", SHOWROOM_KEYS, ("id", "name", "commune", "address"))
+        if entry is None:
+            continue
+        ident, name, address = _unique(f, entry, seen, "showroom"), f.text(entry, "name", True), f.text(entry, "address", True)
+        commune = _commune_ref(f, entry, communes)
+        location = None
+        if "location" in entry:
+            loc = f.mapping(entry["location"], f.at(entry, "location"), "location", ("lat", "lon"), ("lat", "lon"))
+            if loc is not None:
+                lat, lon = f.number(loc, "lat", -90, 90), f.number(loc, "lon", -180, 180)
+                location = m.Location(lat, lon) if lat is not None and lon is not None else None
+        if ident and name and address and commune:
+            showrooms[ident] = m.Showroom(ident, name, commune, address, f.text(entry, "hours"),
+                                          f.string(entry, "phone"), location)
+    return showrooms
+
+
+def _commune_ref(f: _File, entry: Map, communes: dict[str, m.Commune]) -> str:
+    ident = f.ident(entry, "commune", "commune id")
+    if not ident:
+        return ""
+    commune = communes.get(ident)
+    if commune is None:
+        f.error(f.at(entry, "commune"), f"no commune '{ident}' in content/communes.yaml{_suggest(ident, communes)}")
+        return ""
+    if not commune.current:
+        hint = f"; use '{commune.merged_into}'" if commune.merged_into else ""
+        f.error(f.at(entry, "commune"), f"the commune '{ident}' no longer exists"
+                f"{' (merged into ' + commune.merged_into + ')' if commune.merged_into else ''}{hint}")
+        return ""
+    return ident
+
+
+# ---------------------------------------------------------------------------- products
+
+PRODUCT_KEYS = ("name", "category", "commune", "producer", "description", "images", "price", "specs", "gtin",
+                "showrooms", "stamps", "tags")
+PRODUCER_KEYS = ("name", "kind", "address", "phone", "email", "website")
+
+
+def gtin_ok(code: str) -> bool:
+    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
+        return False
+    digits = [int(c) for c in code]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
+    return (10 - total % 10) % 10 == digits[-1]
+
+
+def _media_ref(f: _File, entry: Map, key: str, raw: RawSite, image: bool) -> tuple[str, Any]:
+    """A path relative to products/ that names a file under products/media, checked, or ("", None)."""
+    value = f.string(entry, key)
+    if not value:
+        return "", None
+    where = f.at(entry, key)
+    parts = PurePosixPath(value).parts
+    if "\\" in value or value.startswith("/") or ".." in parts or not parts or parts[0] != "media":
+        f.error(where, f"'{value}' must be a path inside products/media, written relative to products/ "
+                "(e.g. media/dak-rve-coffee.jpg)")
+        return "", None
+    info = raw.media.get(value)
+    if info is None:
+        f.error(where, f"the file products/{value} does not exist{_suggest(value, raw.media)}")
+        return "", None
+    if info.error:
+        f.error(where, f"products/{value} {info.error}")
+        return "", None
+    if image and info.format is None:
+        f.error(where, f"products/{value} is not a photo; use a JPEG, PNG or WebP file")
+        return "", None
+    if not image and PurePosixPath(value).suffix.lower() not in (".pdf", ".jpg", ".jpeg", ".png", ".webp"):
+        f.error(where, f"products/{value} must be a PDF, JPEG, PNG or WebP scan")
+        return "", None
+    return value, info
+
+
+def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems: list[Problem]) -> m.Product | None:
+    f = _File(source.path, problems, langs)
+    ident = _stem_id(f, source, "product")
+    data = f.mapping(source.data, (1, 1), "a product", PRODUCT_KEYS,
+                     ("name", "category", "commune", "producer", "description"))
+    if data is None:
+        return None
+    name, description = f.text(data, "name", True), f.text(data, "description", True)
+    category = f.choice(data, "category", m.CATEGORIES)
+    commune = _commune_ref(f, data, communes)
+    producer = None
+    if data.get("producer") is not None:
+        p = f.mapping(data["producer"], f.at(data, "producer"), "producer", PRODUCER_KEYS, ("name",))
+        if p is not None:
+            pname = f.text(p, "name", True)
+            kind = f.choice(p, "kind", m.PRODUCER_KINDS) or "other"
+            address, phone, email, website = f.text(p, "address"), f.string(p, "phone"), f.email(p, "email"), f.url(p, "website")
+            producer = m.Producer(pname, kind, address, phone, email, website) if pname else None
+    images = []
+    for item, mark in f.items(data, "images", "images"):
+        img = f.mapping(item, mark, "an image", ("file", "alt"), ("file",))
+        if img is not None:
+            file, info = _media_ref(f, img, "file", raw, image=True)
+            if file:
+                images.append(m.Image(file, f.text(img, "alt"), info.width, info.height))
+    price = None
+    if data.get("price") is not None:
+        pr = f.mapping(data["price"], f.at(data, "price"), "price", ("min", "max", "unit"))
+        if pr is not None:
+            low, high = f.integer(pr, "min", 0), f.integer(pr, "max", 0)
+            if low is not None and high is not None and high < low:
+                f.error(f.at(pr, "max"), f"'max' ({high}) is below 'min' ({low}); swap them")
+            price = m.Price(low, high, f.text(pr, "unit"))
+    specs = []
+    for item, mark in f.items(data, "specs", "specs"):
+        s = f.mapping(item, mark, "a spec", ("label", "value"), ("label", "value"))
+        if s is not None:
+            label, value = f.text(s, "label", True), f.text(s, "value", True)
+            if label and value:
+                specs.append(m.Spec(label, value))
+    gtin = f.string(data, "gtin")
+    if gtin and not gtin_ok(gtin):
+        f.error(f.at(data, "gtin"), f"'{gtin}' is not a valid GTIN: it needs 8, 12, 13 or 14 digits with "
+                "a correct check digit (quote it if it starts with 0)")
+        gtin = ""
+    sold_at = []
+    for value, where in f.items(data, "showrooms", "showrooms"):
+        if not isinstance(value, str) or value not in showrooms:
+            f.error(where, f"no showroom '{value}' in content/showrooms.yaml{_suggest(value, showrooms)}")
+        elif value in sold_at:
+            f.error(where, f"the showroom '{value}' is listed twice")
+        else:
+            sold_at.append(value)
+    stamps = []
+    for item, mark in f.items(data, "stamps", "stamps"):
+        b = f.mapping(item, mark, "a stamp batch", ("from", "to", "issued"), ("from", "to", "issued"))
+        if b is None:
+            continue
+        first, last, issued = f.integer(b, "from", 1), f.integer(b, "to", 1), f.day(b, "issued")
+        if first is not None and last is not None and last < first:
+            f.error(f.at(b, "to"), f"'to' ({last}) is below 'from' ({first})")
+        elif first is not None and last is not None and issued:
+            for other in stamps:
+                if first <= other.last and other.first <= last:
+                    f.error(mark, f"serials {first}–{last} overlap the batch {other.first}–{other.last}; "
+                            "batches of one product must not overlap")
+                    break
+            else:
+                stamps.append(m.Batch(first, last, issued))
+    tags = []
+    for value, where in f.items(data, "tags", "tags"):
+        if isinstance(value, (Map, Seq)) or value is None:
+            f.error(where, f"a tag must be a word or phrase; got {_kind(value)}")
+        else:
+            tags.append(str(value))
+    if problems_in(problems, source.path) or not (ident and name and description and category and commune and producer):
+        return None
+    return m.Product(ident, source.path, name, category, commune, producer, description, tuple(images), price,
+                     tuple(specs), gtin, tuple(sold_at), tuple(stamps), tuple(tags))
+
+
+# ---------------------------------------------------------------------------- decisions
+
+DECISION_KEYS = ("number", "date", "issuer", "authority", "document", "recognized", "revoked")
+
+
+def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], today: date,
+               problems: list[Problem], files: set[str]) -> tuple[list[m.Decision], dict[str, list[m.Event]]]:
+    """Field checks of each decision, then the rules that tie decisions and products together."""
+    langs = config.codes
+    decisions, events, numbers = [], defaultdict(list), {}
+    marks: dict[int, tuple[_File, tuple[int, int]]] = {}        # id(event) → where it was written
+    for source in raw.decisions:
+        f = _File(source.path, problems, langs)
+        data = f.mapping(source.data, (1, 1), "a decision", DECISION_KEYS, ("number", "date", "issuer"))
+        if data is None:
+            continue
+        number, day, issuer = f.string(data, "number", True), f.day(data, "date"), f.choice(data, "issuer", m.ISSUERS)
+        document, _ = _media_ref(f, data, "document", raw, image=False)
+        if number and issuer:
+            if (issuer, number) in numbers:
+                f.error(f.at(data, "number"), f"the {issuer} decision {number} is already in {numbers[issuer, number]}")
+            numbers[issuer, number] = source.path
+        if day and day > today:
+            f.error(f.at(data, "date"), f"the decision is dated {day}, after the build date {today}; "
+                    "add it once it is signed, or build with --today")
+            day = None
+        recognized, revoked = f.items(data, "recognized", "recognized"), f.items(data, "revoked", "revoked")
+        if not recognized and not revoked and "recognized" not in data and "revoked" not in data:
+            f.error((1, 1), "a decision needs 'recognized' or 'revoked': the products it concerns")
+        if not (number and day and issuer):
+            continue
+        decision = m.Decision(source.path, number, day, issuer, f.text(data, "authority"), document)
+        decisions.append(decision)
+        named: dict[str, int] = {}
+        for item, mark, keys, required in ([(i, k, ("product", "stars", "score"), ("product", "stars")) for i, k in recognized]
+                                          + [(i, k, ("product", "reason"), ("product",)) for i, k in revoked]):
+            entry = f.mapping(item, mark, "an entry", keys, required)
+            if entry is None:
+                continue
+            product = f.string(entry, "product")
+            if product in files and product not in products:
+                product = ""            # the product's own file has errors, reported there
+            elif product and product not in products:
+                f.error(f.at(entry, "product"), f"no product '{product}' (products/{product}.yaml)"
+                        f"{_suggest(product, products)}")
+                product = ""
+            elif product in named:
+                f.error(f.at(entry, "product"), f"'{product}' is named twice in this decision (first at line "
+                        f"{named[product]}); name each product once")
+                product = ""
+            if product:
+                named[product] = f.at(entry, "product")[0]
+            if "stars" in keys:
+                event = _recognition(f, entry, decision, product, config)
+            else:
+                event = m.Event(decision, product, reason=f.text(entry, "reason")) if product else None
+            if event is not None:
+                events[product].append(event)
+                marks[id(event)] = (f, f.at(entry, "product"))
+    _check_histories(events, marks, config)
+    return decisions, events
+
+
+def _recognition(f: _File, entry: Map, decision: m.Decision, product: str, config: m.Config) -> m.Event | None:
+    stars = entry.get("stars")
+    if isinstance(stars, bool) or stars not in (3, 4, 5):
+        f.error(f.at(entry, "stars"), f"stars must be 3, 4 or 5; got {_show(stars)}"
+                + (" (1 and 2 stars carry no OCOP certificate)" if stars in (1, 2) else ""))
+        return None
+    if not issuer_allowed(config.authorities, stars, decision.issuer, decision.date):
+        may = allowed_issuers(config.authorities, stars, decision.date)
+        f.error(f.at(entry, "stars"), f"a {decision.issuer} decision cannot recognise {stars} stars on "
+                f"{decision.date}; {_one_of(may) if may else 'no issuer'} may"
+                + (" (3 stars moved from district to province on 2025-07-06)"
+                   if stars == 3 and decision.issuer == "district" else ""))
+        return None
+    score = f.number(entry, "score", 0, 100)
+    if score is not None and stars_for_score(score) != stars:
+        band = {3: "50 to under 70", 4: "70 to under 90", 5: "90 to 100"}[stars]
+        f.error(f.at(entry, "score"), f"a score of {score:g} is not in the {stars}-star class ({band})")
+        return None
+    return m.Event(decision, product, stars, score) if product else None
+
+
+def _check_histories(events: dict[str, list[m.Event]], marks, config: m.Config) -> None:
+    for product, history in events.items():
+        history.sort(key=lambda e: (e.date, e.decision.path))
+        for before, event in zip(history, history[1:]):
+            if before.date == event.date:
+                f, where = marks[id(event)]
+                f.error(where, f"'{product}' is already in {before.decision.path} of the same date {event.date}; "
+                        "a product can appear in only one decision a day")
+        for i, event in enumerate(history):
+            if event.stars is None:
+                earlier = [e for e in history[:i] if e.date < event.date]
+                status = standing(earlier, event.date, config.validity_months, config.expiring_days).status
+                if status not in ("valid", "expiring"):
+                    f, where = marks[id(event)]
+                    f.error(where, f"'{product}' cannot be revoked on {event.date}: its certificate is {status} "
+                            "that day; only a valid or expiring one can be revoked")
+
+
+# ---------------------------------------------------------------------------- pages and news
+
+def _articles(sources: list[Source], langs, default: str, problems: list[Problem], news: bool) -> list[m.Page]:
+    texts: dict[str, dict[str, m.Article]] = defaultdict(dict)
+    dates: dict[str, date] = {}
+    first_path: dict[str, str] = {}
+    pattern = "yyyy-mm-dd-slug.LANG.md (e.g. 2025-09-12-new-ocop-products.vi.md)" if news else "NAME.LANG.md (e.g. about.vi.md)"
+    for source in sources:
+        f = _File(source.path, problems, langs)
+        stem, _, lang = PurePosixPath(source.path).stem.rpartition(".")
+        ident = stem
+        if not stem or lang not in langs:
+            f.error((1, 1), f"the file name must be {pattern}, with a language of the site ({_one_of(langs)})"
+                    + (f"; got the language '{lang}'{_suggest(lang, langs)}" if stem else ""))
+            continue
+        day = None
+        if news:
+            match = NEWS_RE.match(stem)
+            try:
+                day = date.fromisoformat(match.group(1)) if match else None
+            except ValueError:
+                day = None
+            if day is None or not valid_id(stem):
+                f.error((1, 1), f"the file name must be {pattern}; got '{PurePosixPath(source.path).name}'")
+                continue
+        elif not valid_id(stem):
+            f.error((1, 1), f"'{stem}' is not a valid page name: use lowercase letters a-z, digits and single "
+                    "hyphens (e.g. how-to-check-a-stamp.en.md)")
+            continue
+        if source.data is None:
+            continue
+        data = f.mapping(source.data, (2, 1), "the front matter", ("title", "summary", "date"), ("title",))
+        if data is None:
+            continue
+        title, summary = f.string(data, "title", True), f.string(data, "summary")
+        when = f.day(data, "date")
+        if title:
+            texts[ident][lang] = m.Article(title, summary, day or when, source.body)
+            first_path.setdefault(ident, source.path)
+            if day:
+                dates[ident] = day
+    pages = []
+    for ident, by_lang in sorted(texts.items()):
+        if default not in by_lang:
+            problems.append(Problem(first_path[ident], 1, 1, f"there is no {default} version of '{ident}'; "
+                                    f"write {'content/news' if news else 'content/pages'}/{ident}.{default}.md first"))
+            continue
+        pages.append(m.Page(ident, dict(sorted(by_lang.items())), dates.get(ident)))
+    if news:
+        pages.sort(key=lambda p: (p.date, p.id), reverse=True)
+    return pages
+
+
+# ---------------------------------------------------------------------------- the whole site
+
+def _published_media(products, decisions, raw: RawSite) -> dict[str, str]:
+    """Each file the site shows, and where its copy goes: named by its content hash."""
+    files = {image.file for p in products for image in p.images} | {d.document for d in decisions if d.document}
+    published = {}
+    for file in sorted(files):
+        name = PurePosixPath(file)
+        published[file] = f"media/{name.stem}-{raw.media[file].digest[:12]}{name.suffix.lower()}"
+    return published
+
+
+def validate(raw: RawSite, today: date) -> tuple[m.Site | None, list[Problem]]:
+    """Every problem of the site, and the Site when there is no error among them."""
+    problems = list(raw.problems)
+    config = _config(raw.site, problems)
+    langs = config.codes if config else None
+    communes = _communes(raw.communes, langs, problems)
+    showrooms = _showrooms(raw.showrooms, langs, communes, problems)
+    products = {}
+    for source in raw.products:
+        if source.data is not None:
+            product = _product(source, raw, langs, communes, showrooms, problems)
+            if product:
+                products[product.id] = product
+    if config is None:
+        return None, sorted(problems)
+    files = {PurePosixPath(s.path).stem for s in raw.products}
+    decisions, events = _decisions(raw, config, products, today, problems, files)
+    pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False)
+    news = _articles(raw.news, config.codes, config.default_lang, problems, news=True)
+    if any(p.severity == "error" for p in problems):
+        return None, sorted(problems)
+    history = {pid: tuple(events.get(pid, ())) for pid in sorted(products)}
+    site = m.Site(
+        config, today, tuple(products[pid] for pid in sorted(products)),
+        tuple(sorted(decisions, key=lambda d: (d.date, d.path))),
+        tuple(communes[c] for c in sorted(communes)), tuple(showrooms[s] for s in sorted(showrooms)),
+        tuple(pages), tuple(news), history,
+        {pid: standing(h, today, config.validity_months, config.expiring_days) for pid, h in history.items()},
+        _published_media(products.values(), decisions, raw))
+    return site, sorted(problems)

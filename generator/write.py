@@ -1,0 +1,65 @@
+"""The only code that writes the built site: a complete new folder, swapped in when all succeeded.
+
+The new site is written to a hidden folder beside the output folder. Only when every file is
+written is the old output renamed away and the new one renamed into place; a build that fails,
+is interrupted or fills the disk leaves the previous output exactly as it was. Leftovers of an
+interrupted run are cleaned up (or, mid-swap, restored) by the next one.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+
+class Output:
+    def __init__(self, dest: Path):
+        self.dest = dest.absolute()
+        self.tmp: Path | None = None
+
+    def __enter__(self) -> "Output":
+        self.dest.parent.mkdir(parents=True, exist_ok=True)
+        recover(self.dest)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.new-", dir=self.dest.parent))
+        return self
+
+    def _target(self, rel: str) -> Path:
+        parts = PurePosixPath(rel).parts
+        if not parts or rel.startswith("/") or ".." in parts or "\\" in rel:
+            raise ValueError(f"refusing to write outside the output folder: {rel!r}")
+        target = self.tmp.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def write(self, rel: str, data: bytes) -> None:
+        self._target(rel).write_bytes(data)
+
+    def copy(self, rel: str, source: Path) -> None:
+        shutil.copyfile(source, self._target(rel))
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return False
+        old = None
+        if self.dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.old-", dir=self.dest.parent))
+            os.replace(self.dest, old / "site")
+        os.replace(self.tmp, self.dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return False
+
+
+def recover(dest: Path) -> None:
+    """Undo what an interrupted build left beside `dest`: restore a half-swapped output, drop the rest."""
+    parent = dest.parent
+    olds = sorted(parent.glob(f".{dest.name}.old-*"))
+    if not dest.exists():
+        for old in olds:
+            if (old / "site").is_dir():
+                os.replace(old / "site", dest)
+                break
+    for leftover in olds + sorted(parent.glob(f".{dest.name}.new-*")):
+        shutil.rmtree(leftover, ignore_errors=True)
