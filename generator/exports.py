@@ -40,8 +40,9 @@ def product_record(site: Site, routes: Routes, product: Product) -> dict:
 
 
 def products_json(site: Site, records: list[dict]) -> bytes:
-    return (json.dumps({"generated": site.today.isoformat(), "products": records}, ensure_ascii=False,
-                       indent=1) + "\n").encode()
+    text = json.dumps({"generated": site.today.isoformat(), "products": records}, ensure_ascii=False, indent=1)
+    # < > & escaped, so that no content can close a <script> if a portal embeds the data in a page
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n").encode()
 
 
 def _cell(value) -> str:

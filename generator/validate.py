@@ -208,17 +208,21 @@ def valid_id(value: str) -> bool:
 
 
 def _kind(value: Any) -> str:
+    """How a value reads in a message: a mapping, a list, nothing, 'text', 42, true."""
     if isinstance(value, Map):
         return "a mapping"
     if isinstance(value, Seq):
         return "a list"
     if value is None:
         return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, date)):
+        return str(value)
     return f"'{value}'"
 
 
-def _show(value: Any) -> str:
-    return _kind(value)
+_show = _kind
 
 
 def _stem_id(f: _File, source: Source, what: str) -> str:
@@ -605,11 +609,14 @@ def _check_histories(events: dict[str, list[m.Event]], marks, config: m.Config) 
         for i, event in enumerate(history):
             if event.stars is None:
                 earlier = [e for e in history[:i] if e.date < event.date]
-                status = standing(earlier, event.date, config.validity_months, config.expiring_days).status
-                if status not in ("valid", "expiring"):
+                before = standing(earlier, event.date, config.validity_months, config.expiring_days)
+                if before.status not in ("valid", "expiring"):
+                    why = {"unrated": "it has no OCOP certificate",
+                           "revoked": f"its certificate was already revoked on {before.revocation and before.revocation.date}",
+                           "expired": f"its certificate expired on {before.valid_until}"}[before.status]
                     f, where = marks[id(event)]
-                    f.error(where, f"'{product}' cannot be revoked on {event.date}: its certificate is {status} "
-                            "that day; only a valid or expiring one can be revoked")
+                    f.error(where, f"'{product}' cannot be revoked on {event.date}: {why}; "
+                            "only a valid or expiring certificate can be revoked")
 
 
 # ---------------------------------------------------------------------------- pages and news

@@ -1,0 +1,60 @@
+"""Helpers: copies of small real sites in tmp_path, and the command line run as a user runs it."""
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+MINIMAL = HERE / "sites" / "minimal"
+TODAY = "2026-11-28"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def ocop(*args: str) -> Run:
+    """Runs `ocop ARGS` in this process and captures what it prints."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as e:            # argparse's usage errors
+            code = e.code
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def copy_site(dest: Path, source: Path = MINIMAL) -> Path:
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("output", ".*"))
+    return dest
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder, by relative path, with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return copy_site(tmp_path / "site")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """The minimal site, built once per test module."""
+    root = tmp_path_factory.mktemp("built")
+    src = copy_site(root / "site")
+    result = ocop("build", "--site", src, "--output", root / "out", "--today", TODAY)
+    assert result.code == 0, result.err
+    return root / "out"

@@ -1,0 +1,319 @@
+"""Whole builds of a small real site, checked against SPEC §7."""
+import csv
+import io
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+import zxingcpp
+from PIL import Image, ImageDraw
+
+from conftest import TODAY, copy_site, ocop, tree
+
+BASE = "https://ocop.example.vn/"
+LANGS = ["vi", "en"]
+
+
+class Page(HTMLParser):
+    """What the tests read from an HTML page: lang, alternates, links, and data-status elements."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.lang, self.alternates, self.links, self.statuses, self.scripts = None, {}, [], [], []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag == "link" and a.get("rel") == "alternate" and "hreflang" in a:
+            self.alternates[a["hreflang"]] = a["href"]
+        for name in ("href", "src"):
+            if name in a:
+                self.links.append(a[name])
+        if "data-status" in a and tag in ("article", "p", "div", "section", "main"):
+            self.statuses.append(a["data-status"])
+        if tag == "script":
+            self.scripts.append(a)
+
+
+def html_pages(out: Path) -> dict[str, Page]:
+    return {p.relative_to(out).as_posix(): Page(p.read_text(encoding="utf-8")) for p in out.rglob("*.html")}
+
+
+def file_for(out: Path, url: str) -> Path:
+    """The file a URL of the site maps to: …/x/ to x/index.html."""
+    assert url.startswith(BASE), url
+    path = url[len(BASE):].split("?")[0].split("#")[0]
+    return out / (path + "index.html" if path.endswith("/") or not path else path)
+
+
+# ---------------------------------------------------------------------------- products.json
+
+def test_products_json_contract(built):
+    data = json.loads((built / "data" / "products.json").read_text(encoding="utf-8"))
+    assert data["generated"] == TODAY
+    products = {p["id"]: p for p in data["products"]}
+    assert sorted(products) == ["banana", "chicken", "coffee", "tea", "tour"]
+    assert {p["status"] for p in products.values()} == {"valid", "expiring", "expired", "revoked", "unrated"}
+    for p in products.values():
+        assert set(p["name"]) == set(LANGS) and all(p["name"].values())
+        assert p["verify_url"] == f"{BASE}v/{p['id']}/"
+        assert p["urls"] == {lang: f"{BASE}{lang}/products/{p['id']}/" for lang in LANGS}
+        assert set(p["qr"]) == {"svg", "png"}
+        for key in ("category", "commune", "stars", "valid_until", "decision"):
+            assert key in p
+    coffee = products["coffee"]
+    assert (coffee["status"], coffee["stars"], coffee["valid_until"]) == ("valid", 3, "2028-09-12")
+    assert coffee["decision"] == {"number": "1898/QĐ-UBND", "date": "2025-09-12", "issuer": "province"}
+    assert products["tea"]["name"] == {"vi": "Trà dây", "en": "Trà dây"}          # plain text: every language
+    assert products["chicken"]["status"] == "expiring" and products["banana"]["status"] == "expired"
+    tea = products["tea"]                                    # revoked: still the latest recognition's facts
+    assert (tea["status"], tea["stars"], tea["decision"]["number"]) == ("revoked", 3, "45/QĐ-UBND")
+    tour = products["tour"]
+    assert (tour["status"], tour["stars"], tour["valid_until"], tour["decision"]) == ("unrated", None, None, None)
+
+
+def test_products_csv_has_bom_and_the_same_products(built):
+    raw = (built / "data" / "products.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [r["id"] for r in rows] == ["banana", "chicken", "coffee", "tea", "tour"]
+    coffee = next(r for r in rows if r["id"] == "coffee")
+    assert coffee["name_vi"] == "Cà phê" and coffee["status"] == "valid" and coffee["verify_url"] == f"{BASE}v/coffee/"
+
+
+def test_csv_cells_cannot_run_as_formulas(site, tmp_path):
+    path = site / "products" / "tour.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("name: {vi: Du lịch cộng đồng, en: Community tourism}",
+                                                             'name: {vi: "=HYPERLINK(1)", en: "@SUM(A1)"}'),
+                    encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out/data/products.csv").read_text(encoding="utf-8-sig"))))
+    tour = next(r for r in rows if r["id"] == "tour")
+    assert (tour["name_vi"], tour["name_en"]) == ("'=HYPERLINK(1)", "'@SUM(A1)")
+
+
+# ---------------------------------------------------------------------------- QR codes
+
+def svg_to_image(svg: str, scale: int = 8) -> Image.Image:
+    """Draws the SVG's own rectangles, so the test decodes what the SVG says, not the PNG."""
+    size = int(re.search(r'viewBox="0 0 (\d+) (\d+)"', svg).group(1))
+    assert '<rect width="%d" height="%d" fill="#fff"/>' % (size, size) in svg
+    image = Image.new("L", (size * scale, size * scale), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y, w in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", svg):
+        x, y, w = int(x), int(y), int(w)
+        draw.rectangle((x * scale, y * scale, (x + w) * scale - 1, (y + 1) * scale - 1), fill=0)
+    return image
+
+
+def quiet_zone_modules(image: Image.Image, module: int) -> float:
+    gray = image.convert("L")
+    left, top, right, bottom = gray.point(lambda v: 255 if v < 128 else 0).getbbox()
+    return min(left, top, gray.width - right, gray.height - bottom) / module
+
+
+def test_every_qr_code_decodes_to_its_verify_url(built):
+    products = json.loads((built / "data" / "products.json").read_text(encoding="utf-8"))["products"]
+    for p in products:
+        png = Image.open(built / p["qr"]["png"])
+        assert png.mode in ("1", "L", "RGB")                    # opaque: no alpha channel
+        png.load()
+        assert png.convert("L").getpixel((0, 0)) == 255          # light background
+        svg = svg_to_image((built / p["qr"]["svg"]).read_text(encoding="utf-8"))
+        for image in (png, svg):
+            decoded = zxingcpp.read_barcodes(image)
+            assert [d.text for d in decoded] == [p["verify_url"]]
+            assert decoded[0].format == zxingcpp.BarcodeFormat.QRCode
+        assert quiet_zone_modules(svg, 8) >= 4
+        assert quiet_zone_modules(png, 8) >= 4
+
+
+def test_qr_files_are_named_by_what_went_in(built, tmp_path, site):
+    out = tmp_path / "other"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY,
+                "--base-url", "https://ocop.example.org/catalogue/").code == 0
+    first = json.loads((built / "data/products.json").read_text(encoding="utf-8"))["products"][0]
+    second = json.loads((out / "data/products.json").read_text(encoding="utf-8"))["products"][0]
+    assert second["verify_url"] == "https://ocop.example.org/catalogue/v/banana/"
+    assert first["qr"] != second["qr"]
+    assert zxingcpp.read_barcodes(Image.open(out / second["qr"]["png"]))[0].text == second["verify_url"]
+
+
+# ---------------------------------------------------------------------------- pages, URLs, languages
+
+def test_every_listed_url_maps_to_a_file(built):
+    data = json.loads((built / "data" / "products.json").read_text(encoding="utf-8"))
+    urls = [p["verify_url"] for p in data["products"]] + [u for p in data["products"] for u in p["urls"].values()]
+    for p in data["products"]:
+        assert (built / p["qr"]["svg"]).is_file() and (built / p["qr"]["png"]).is_file()
+    sitemap = ElementTree.parse(built / "sitemap.xml").getroot()
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    urls += [loc.text for loc in sitemap.findall("s:url/s:loc", ns)]
+    urls += [link.get("href") for link in sitemap.findall("s:url/x:link", ns)]
+    for page in html_pages(built).values():
+        urls += list(page.alternates.values()) + [u for u in page.links if u.startswith(BASE)]
+    assert len(urls) > 50
+    for url in urls:
+        assert file_for(built, url).is_file(), url
+
+
+def test_every_internal_link_resolves(built):
+    for name, page in html_pages(built).items():
+        for link in page.links:
+            if link.startswith("/"):
+                path = link.split("#")[0].split("?")[0].lstrip("/")
+                target = built / (path + "index.html" if path.endswith("/") or not path else path)
+                assert target.is_file(), f"{name}: {link}"
+            else:
+                assert link.startswith(("https://", "http://", "mailto:", "tel:", "geo:", "#")), f"{name}: {link}"
+
+
+def test_every_page_has_its_language_and_alternates(built):
+    pages = html_pages(built)
+    assert len(pages) > 30
+    for name, page in pages.items():
+        first = name.split("/")[0]
+        assert page.lang == (first if first in LANGS else "vi"), name
+        assert set(page.alternates) == set(LANGS) | {"x-default"}, name
+    product = pages["en/products/coffee/index.html"]
+    assert product.alternates == {"vi": f"{BASE}vi/products/coffee/", "en": f"{BASE}en/products/coffee/",
+                                  "x-default": f"{BASE}vi/products/coffee/"}
+
+
+def test_sitemap_lists_every_page_but_404(built):
+    sitemap = ElementTree.parse(built / "sitemap.xml").getroot()
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    listed = {file_for(built, loc.text).relative_to(built).as_posix() for loc in sitemap.findall("s:url/s:loc", ns)}
+    pages = set(html_pages(built))
+    assert (built / "404.html").is_file()
+    assert listed == pages - {"404.html"}
+    entry = next(u for u in sitemap.findall("s:url", ns) if u.find("s:loc", ns).text == f"{BASE}en/about/")
+    assert {link.get("hreflang") for link in entry.findall("x:link", ns)} == {"vi", "en", "x-default"}
+
+
+def test_verification_page_carries_the_status(built):
+    expected = {"coffee": "valid", "chicken": "expiring", "banana": "expired", "tea": "revoked", "tour": "unrated"}
+    for product, status in expected.items():
+        html = (built / "v" / product / "index.html").read_text(encoding="utf-8")
+        page = Page(html)
+        assert page.lang == "vi"
+        assert page.statuses == [status], product
+    coffee = (built / "v/coffee/index.html").read_text(encoding="utf-8")
+    assert 'data-valid-until="2028-09-12"' in coffee and "1898/QĐ-UBND" in coffee
+    assert 'data-batches="1-100:2025-10-01"' in coffee
+    tea = (built / "v/tea/index.html").read_text(encoding="utf-8")
+    assert "Không đạt tiêu chí bắt buộc." in tea          # the revocation's reason, in the default language
+
+
+def test_missing_translations_fall_back_and_say_so(built):
+    en = (built / "en/products/tea/index.html").read_text(encoding="utf-8")
+    assert '<div lang="vi" class="fallback"><p>Trà dây rừng.</p></div>' in en
+    assert 'class="fallback-note"' in en
+    assert 'class="fallback-note"' not in (built / "en/products/coffee/index.html").read_text(encoding="utf-8")
+    assert '<article lang="vi" class="fallback">' in (built / "en/news/2025-09-20-new-products/index.html").read_text(encoding="utf-8")
+
+
+def test_former_commune_page_leads_to_the_new_one(built):
+    html = (built / "en/communes/dak-pne/index.html").read_text(encoding="utf-8")
+    assert 'href="/en/communes/dak-rve/"' in html and "June 30, 2025" in html
+
+
+def test_ui_is_translated_and_dates_follow_the_locale(built):
+    vi = (built / "vi/products/coffee/index.html").read_text(encoding="utf-8")
+    en = (built / "en/products/coffee/index.html").read_text(encoding="utf-8")
+    assert "Nơi mua" in vi and "Where to buy" in en
+    assert "12 tháng 9, 2028" in vi and "September 12, 2028" in en
+    assert "100.000\u00a0₫" in vi and "100,000\u00a0₫" in en
+
+
+# ---------------------------------------------------------------------------- untrusted content
+
+def test_markdown_and_text_cannot_inject_script(site, tmp_path):
+    (site / "products" / "tour.yaml").write_text(
+        "name: {vi: '<script>alert(1)</script>Du lịch', en: Tour}\ncategory: tourism\ncommune: dak-rve\n"
+        "producer: {name: X, website: 'https://example.vn/\"><script>alert(2)</script>'}\n"
+        "description: |\n  Hello <script>alert(3)</script> <img src=x onerror=alert(4)>\n"
+        "  [click](javascript:alert(5)) <iframe src=https://evil.example></iframe>\n"
+        "  [ok](https://example.vn)\n", encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    for path in (tmp_path / "out").rglob("*"):
+        if path.suffix in (".html", ".xml", ".json"):
+            text = path.read_text(encoding="utf-8-sig")
+            assert "<script>alert" not in text and "onerror" not in text and "javascript:" not in text, path
+            assert "<iframe" not in text, path
+    page = (tmp_path / "out/vi/products/tour/index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;Du lịch" in page
+    assert '<a href="https://example.vn" rel="noopener noreferrer">ok</a>' in page
+    data = json.loads((tmp_path / "out/data/products.json").read_text(encoding="utf-8"))
+    assert data["products"][-1]["name"]["vi"] == "<script>alert(1)</script>Du lịch"     # still the same text
+
+
+# ---------------------------------------------------------------------------- determinism and safety
+
+def test_two_builds_are_byte_identical(site, tmp_path):
+    for name in ("a", "b"):
+        assert ocop("build", "--site", site, "--output", tmp_path / name, "--today", TODAY).code == 0
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_source_date_epoch_sets_the_build_date(site, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1893456000")          # 2030-01-01T00:00:00Z
+    assert ocop("build", "--site", site, "--output", tmp_path / "out").code == 0
+    data = json.loads((tmp_path / "out/data/products.json").read_text(encoding="utf-8"))
+    assert data["generated"] == "2030-01-01"
+    assert {p["id"]: p["status"] for p in data["products"]}["coffee"] == "expired"      # 2028-09-12 is past
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", "2029-01-01").code == 0
+    assert json.loads((tmp_path / "out/data/products.json").read_text(encoding="utf-8"))["generated"] == "2029-01-01"
+
+
+def test_a_failed_build_leaves_the_previous_output_alone(site, tmp_path):
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    before = tree(out)
+    (site / "products" / "coffee.yaml").write_text("name: [broken\n", encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+    assert result.code == 1 and "products/coffee.yaml:" in result.err
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]      # no temporary folders left
+
+
+def test_a_crash_while_writing_leaves_the_previous_output_alone(site, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    before = tree(out)
+    from generator import write
+    calls = {"n": 0}
+    real = write.Output.write
+
+    def fail_midway(self, rel, data):
+        calls["n"] += 1
+        if calls["n"] == 20:
+            raise OSError(28, "No space left on device", rel)
+        return real(self, rel, data)
+
+    monkeypatch.setattr(write.Output, "write", fail_midway)
+    result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+    assert result.code == 1 and "No space left on device" in result.err
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]
+
+
+def test_an_interrupted_swap_is_restored_by_the_next_build(site, tmp_path):
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    before = tree(out)
+    # as if the process died between moving the old output away and moving the new one in
+    old = tmp_path / ".out.old-x"
+    old.mkdir()
+    os.replace(out, old / "site")
+    (tmp_path / ".out.new-y").mkdir()
+    from generator.write import recover
+    recover(out)
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]

@@ -1,0 +1,59 @@
+"""One folder per invalid input under tests/invalid/: the files it adds to or replaces in the
+minimal site, and expected.txt with the exact lines `ocop check` must print."""
+from pathlib import Path
+
+import pytest
+
+from conftest import HERE, TODAY, copy_site, ocop
+
+CASES = sorted(p.name for p in (HERE / "invalid").iterdir() if p.is_dir())
+
+
+def overlay(case: Path, site: Path) -> None:
+    for path in case.rglob("*"):
+        if path.is_file() and path.name != "expected.txt":
+            target = site / path.relative_to(case)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+
+
+def test_there_are_enough_cases():
+    assert len(CASES) >= 20
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_invalid_input_is_reported(case, tmp_path):
+    site = copy_site(tmp_path / "site")
+    overlay(HERE / "invalid" / case, site)
+    expected = (HERE / "invalid" / case / "expected.txt").read_text(encoding="utf-8").splitlines()
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 1
+    lines = [line for line in result.err.splitlines() if not line.startswith("ocop:")]
+    assert lines == expected
+    assert "Traceback" not in result.err
+    # the build refuses the same site, and writes nothing
+    build = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert build.code == 1 and not (tmp_path / "out").exists()
+
+
+def test_every_problem_is_reported_at_once(site):
+    (site / "products" / "tour.yaml").write_text("name: {vi: Du lịch, eng: Tour}\ncategory: toursim\n"
+                                                 "commune: nowhere\nproducer: {name: X}\ndescription: Y\n",
+                                                 encoding="utf-8")
+    (site / "products" / "decisions" / "bad.yaml").write_text(
+        "number: 1/X\ndate: 2025-09-01\nissuer: province\nrecognized:\n  - {product: coffee, stars: 6}\n",
+        encoding="utf-8")
+    result = ocop("check", "--site", site, "--today", TODAY)
+    problems = [line for line in result.err.splitlines() if ": error: " in line]
+    assert result.code == 1
+    assert [p.split(": error:")[0] for p in problems] == [
+        "products/decisions/bad.yaml:5:30", "products/tour.yaml:1:21", "products/tour.yaml:2:11",
+        "products/tour.yaml:3:10"]
+
+
+def test_unknown_keys_are_warnings_that_do_not_stop_the_build(site, tmp_path):
+    path = site / "products" / "tour.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "colour: red\n", encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 0
+    assert "products/tour.yaml:6:1: warning: unknown key 'colour' in a product is ignored" in result.err
