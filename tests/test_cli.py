@@ -1,0 +1,63 @@
+"""The command line as a user meets it: exit codes, messages, no tracebacks."""
+import json
+import subprocess
+import sys
+
+from conftest import ROOT, TODAY, ocop
+
+
+def run(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "generator", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env)
+
+
+def test_python_m_generator_builds_and_reports_exit_codes(site, tmp_path):
+    ok = run("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert ok.returncode == 0, ok.stderr
+    (site / "products" / "coffee.yaml").write_text("name: Cà phê\ncategory: coffee\n", encoding="utf-8")
+    bad = run("check", "--site", site, "--today", TODAY)
+    assert bad.returncode == 1
+    assert "products/coffee.yaml:2:11: error: 'category' must be food, drinks" in bad.stderr
+    assert "products/coffee.yaml:1:1: error: a product needs 'commune'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_usage_errors_exit_2(tmp_path, site):
+    assert run("build", "--site", tmp_path / "nowhere").returncode == 2
+    assert run("build", "--site", site, "--today", "2026-13-01").returncode == 2
+    assert run("frobnicate").returncode == 2
+    assert run("build", "--site", site, "--base-url", "ftp://x/").returncode == 2
+    missing = ocop("check", "--site", tmp_path / "nowhere")
+    assert missing.code == 2 and "no site folder" in missing.err
+
+
+def test_bad_source_date_epoch_is_a_usage_error(site, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    result = ocop("check", "--site", site)
+    assert result.code == 2 and "SOURCE_DATE_EPOCH" in result.err
+
+
+def test_check_writes_nothing(site):
+    before = sorted(p for p in site.rglob("*"))
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 0 and "valid" in result.out
+    assert sorted(p for p in site.rglob("*")) == before
+
+
+def test_output_may_not_hold_the_site(site):
+    result = ocop("build", "--site", site, "--output", site.parent, "--today", TODAY)
+    assert result.code == 2
+
+
+def test_the_sample_site_builds_with_every_status(tmp_path):
+    """The repository root is the Kon Rẫy sample site."""
+    result = ocop("build", "--site", ROOT, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 0, result.err
+    assert result.err == ""                                  # no warnings either
+    data = json.loads((tmp_path / "out/data/products.json").read_text(encoding="utf-8"))
+    assert len(data["products"]) >= 8
+    assert len({p["category"] for p in data["products"]}) >= 4
+    assert {p["status"] for p in data["products"]} == {"valid", "expiring", "expired", "revoked", "unrated"}
+    assert "Sample site" in (tmp_path / "out/en/index.html").read_text(encoding="utf-8")     # demo: true
+    for lang in ("vi", "en", "ko", "zh-Hans"):
+        assert (tmp_path / "out" / lang / "products" / "ca-phe-dak-rve" / "index.html").is_file()
