@@ -61,3 +61,53 @@ def test_the_sample_site_builds_with_every_status(tmp_path):
     assert "Sample site" in (tmp_path / "out/en/index.html").read_text(encoding="utf-8")     # demo: true
     for lang in ("vi", "en", "ko", "zh-Hans"):
         assert (tmp_path / "out" / lang / "products" / "ca-phe-dak-rve" / "index.html").is_file()
+
+
+def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
+    import socket
+    import threading
+    import time
+    import urllib.error
+    import urllib.request
+
+    from generator.serve import serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    said, stop = [], threading.Event()
+    thread = threading.Thread(target=serve, args=(site, port, said.append), kwargs={"poll": 0.1, "stop": stop})
+    thread.start()
+
+    def fetch(path):
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}", timeout=5) as r:
+                    return r.status, r.read().decode("utf-8")
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode("utf-8")
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("server did not answer")
+
+    def wait_for(predicate):
+        for _ in range(100):
+            if predicate():
+                return
+            time.sleep(0.1)
+        raise AssertionError(said)
+
+    try:
+        assert "Cà phê" in fetch("vi/products/coffee/")[1]
+        status, body = fetch("v/nothing-here/")
+        assert status == 404 and "not-found" in body
+        path = site / "products" / "coffee.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("Cà phê", "Cà phê mới"), encoding="utf-8")
+        wait_for(lambda: "Cà phê mới" in fetch("vi/products/coffee/")[1])
+        path.write_text("name: [broken\n", encoding="utf-8")
+        wait_for(lambda: any("still serving" in line for line in said))
+        assert any(line.startswith("products/coffee.yaml:") for line in said)
+        assert "Cà phê mới" in fetch("vi/products/coffee/")[1]
+    finally:
+        stop.set()
+        thread.join(10)
