@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: site test check clean
+.PHONY: site test check clean messages
 
 site: $(READY)
 	$(BIN)/ocop build --site . --output output
@@ -22,3 +22,7 @@ $(READY): pyproject.toml
 
 clean:
 	rm -rf output $(VENV)
+
+# after editing templates: extract their UI strings and add the new ones to every catalogue
+messages: $(READY)
+	$(BIN)/python -m generator.catalogs themes/default

@@ -14,7 +14,7 @@ from .model import Site
 from .render import Renderer, Theme
 from .routes import Routes, plan
 from .validate import validate
-from .write import Output
+from .write import Output, append_register
 
 BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
@@ -38,6 +38,8 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     try:
         with Output(output) as out:
             write_site(out, site_dir, site, routes, renderer)
+        if base_url is None and site.unregistered:      # a preview for another address publishes nothing
+            append_register(site_dir, site.unregistered)
     except jinja2.TemplateError as e:
         line = getattr(e, "lineno", 0) or 0
         where = getattr(e, "filename", None) or getattr(e, "name", None) or "templates"
@@ -56,6 +58,8 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
             data = renderer.render(route)
         elif route.kind == "data":
             data = exports.products_csv(site, records) if route.key == "csv" else exports.products_json(site, records)
+        elif route.kind == "record":
+            data = exports.certification_record(site, routes, route.key)
         elif route.kind == "sitemap":
             data = exports.sitemap(routes)
         else:

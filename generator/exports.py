@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from xml.sax.saxutils import escape, quoteattr
@@ -39,10 +40,49 @@ def product_record(site: Site, routes: Routes, product: Product) -> dict:
     }
 
 
-def products_json(site: Site, records: list[dict]) -> bytes:
-    text = json.dumps({"generated": site.today.isoformat(), "products": records}, ensure_ascii=False, indent=1)
+def certification_record(site: Site, routes: Routes, ident: str) -> bytes:
+    """/v/<id>/record.json: the certification behind a verification page, for agencies and portals,
+    with a hash of its own content."""
+    codes = site.config.codes
+    retired = next((r for r in site.retired if r.id == ident), None)
+    product = next((p for p in site.products if p.id == (retired.replaced_by if retired else ident)), None)
+    record: dict = {"id": ident, "as_of": site.today.isoformat(),
+                    "verify_url": routes.url(routes.get("verify", "", ident))}
+    if retired:
+        record["retired"] = {"replaced_by": retired.replaced_by or None,
+                             "note": {c: retired.note(c) for c in codes} if retired.note else None}
+    if product is None:
+        record["status"] = "unrated"
+    else:
+        standing = site.standing[product.id]
+        record.update({
+            "product": product.id,
+            "name": {c: product.name(c) for c in codes},
+            "producer": {c: product.producer.name(c) for c in codes},
+            "commune": product.commune, "category": product.category,
+            "status": standing.status, "stars": standing.stars,
+            "valid_until": standing.valid_until.isoformat() if standing.valid_until else None,
+            "decisions": [{
+                "kind": e.kind, "number": e.decision.number, "date": e.date.isoformat(), "issuer": e.decision.issuer,
+                "authority": {c: e.decision.authority(c) for c in codes} if e.decision.authority else None,
+                "stars": e.stars, "score": e.score,
+                "reason": {c: e.reason(c) for c in codes} if e.reason else None,
+            } for e in site.history[product.id] if e.date <= site.today],
+            "batches": [{"from": b.first, "to": b.last, "issued": b.issued.isoformat()} for b in product.stamps],
+        })
+    canonical = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    record["hash"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return _safe_json(record)
+
+
+def _safe_json(data: dict) -> bytes:
+    text = json.dumps(data, ensure_ascii=False, indent=1)
     # < > & escaped, so that no content can close a <script> if a portal embeds the data in a page
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n").encode()
+
+
+def products_json(site: Site, records: list[dict]) -> bytes:
+    return _safe_json({"generated": site.today.isoformat(), "products": records})
 
 
 def _cell(value) -> str:

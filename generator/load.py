@@ -21,6 +21,7 @@ MAX_YAML_DEPTH = 32                   # nesting of mappings and lists
 MAX_MEDIA_BYTES = 20 * 1024 * 1024    # one photo or decision scan
 MAX_IMAGE_PIXELS = 40_000_000         # width × height of one photo
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
+REGISTER = "products/issued.txt"      # every product id whose verification URL was ever published
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 
@@ -78,6 +79,8 @@ class RawSite:
     decisions: list[Source] = field(default_factory=list)
     communes: Source | None = None
     showrooms: Source | None = None
+    retired: Source | None = None
+    register: list[tuple[int, str]] = field(default_factory=list)   # (line, product id) of products/issued.txt
     pages: list[Source] = field(default_factory=list)
     news: list[Source] = field(default_factory=list)
     media: dict[str, Media] = field(default_factory=dict)     # path relative to products/
@@ -289,9 +292,14 @@ def load_site(root: Path) -> RawSite:
     raw.products = [_load_yaml_file(root, rel, problems) for rel in _files(root / "products", root, "*.yaml")]
     raw.decisions = [_load_yaml_file(root, rel, problems)
                      for rel in _files(root / "products" / "decisions", root, "**/*.yaml")]
-    for name in ("communes", "showrooms"):
+    for name in ("communes", "showrooms", "retired"):
         if (root / "content" / f"{name}.yaml").is_file():
             setattr(raw, name, _load_yaml_file(root, f"content/{name}.yaml", problems))
+    if (root / REGISTER).is_file():
+        text, found = read_text(root, REGISTER)
+        problems += found
+        raw.register = [(n, line.strip()) for n, line in enumerate((text or "").split("\n"), 1)
+                        if line.strip() and not line.lstrip().startswith("#")]
     raw.pages = [_load_markdown(root, rel, problems) for rel in _files(root / "content" / "pages", root, "*.md")]
     raw.news = [_load_markdown(root, rel, problems) for rel in _files(root / "content" / "news", root, "*.md")]
     media_root = root / "products" / "media"

@@ -237,6 +237,16 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Retired:
+    """A product id that was published (its QR codes may be printed) but is no longer a product:
+    its verification page stays, and says what became of it."""
+
+    id: str
+    replaced_by: str = ""
+    note: Text | None = None
+
+
+@dataclass(frozen=True)
 class Standing:
     """A product's certification on a date, from its history (see status.py)."""
 
@@ -264,3 +274,5 @@ class Site:
     history: dict[str, tuple[Event, ...]] = field(default_factory=dict)     # product id → events by date
     standing: dict[str, Standing] = field(default_factory=dict)             # product id → status today
     media: dict[str, str] = field(default_factory=dict)     # file under products/ → its published path
+    retired: tuple[Retired, ...] = ()
+    unregistered: tuple[str, ...] = ()      # published ids not yet in products/issued.txt

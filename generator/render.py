@@ -64,6 +64,12 @@ class Renderer:
         self.by_id = {p.id: p for p in site.products}
         self.communes = {c.id: c for c in site.communes}
         self.showrooms = {s.id: s for s in site.showrooms}
+        self.retired = {r.id: r for r in site.retired}
+
+    def product(self, key: str):
+        """The product a page shows: for a retired id, the product that replaced it (or None)."""
+        retired = self.retired.get(key)
+        return self.by_id.get(retired.replaced_by if retired else key)
 
     def render(self, route: Route) -> bytes:
         env = self.theme.env
@@ -110,7 +116,7 @@ class Renderer:
             "site": site, "config": site.config, "route": route, "lang": lang, "routes": routes,
             "translations": routes.translations(route), "languages": site.config.languages,
             "url": routes.url(route), "fallbacks": fallbacks,
-            "product": self.by_id.get(route.key) if route.kind in ("product", "verify") else None,
+            "product": self.product(route.key), "retired": self.retired.get(route.key),
             "products_by_id": self.by_id, "communes": self.communes, "showrooms": self.showrooms,
             "categories": CATEGORIES,
             "t": t, "md": md, "href": href, "asset": asset,

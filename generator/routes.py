@@ -101,6 +101,12 @@ def plan(site: Site) -> Routes:
             add("news", f"news/{post.id}/", post.id, f"content/news/{post.id}.{site.config.default_lang}.md")
     for product in site.products:
         routes.append(Route("verify", "", verify_path(product.id), product.id, product.path))
+        routes.append(Route("record", "", verify_path(product.id) + "record.json", product.id, product.path))
+        if product.gtin:
+            routes.append(Route("gs1", "", f"01/{product.gtin.zfill(14)}/", product.id, product.path))
+    for retired in site.retired:
+        routes.append(Route("verify", "", verify_path(retired.id), retired.id, "content/retired.yaml"))
+        routes.append(Route("record", "", verify_path(retired.id) + "record.json", retired.id, "content/retired.yaml"))
     routes += [Route("data", "", "data/products.json"), Route("data", "", "data/products.csv", "csv"),
                Route("sitemap", "", "sitemap.xml"), Route("robots", "", "robots.txt")]
     _check_collisions(routes)

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import model as m
 from .errors import Problem
-from .load import Map, RawSite, Seq, Source
+from .load import REGISTER, Map, RawSite, Seq, Source
 from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -672,6 +672,48 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
     return pages
 
 
+# ---------------------------------------------------------------------------- published verification URLs
+
+def _retired(source: Source | None, langs, products: dict[str, m.Product], files: set[str],
+             problems: list[Problem]) -> dict[str, m.Retired]:
+    retired, seen = {}, {}
+    f = _File(source.path if source else "content/retired.yaml", problems, langs)
+    for item, mark in _list_file(source, problems):
+        entry = f.mapping(item, mark, "a retired product", ("id", "replaced_by", "note"), ("id",))
+        if entry is None:
+            continue
+        ident = _unique(f, entry, seen, "retired product")
+        if ident in files:
+            f.error(f.at(entry, "id"), f"'{ident}' is still a product (products/{ident}.yaml); list here only "
+                    "products that no longer exist")
+            continue
+        replaced_by = f.ident(entry, "replaced_by", "product id")
+        if replaced_by and replaced_by not in files:
+            f.error(f.at(entry, "replaced_by"), f"no product '{replaced_by}' (products/{replaced_by}.yaml)"
+                    f"{_suggest(replaced_by, products)}")
+        note = f.text(entry, "note")
+        if ident and not replaced_by and note is None and "replaced_by" not in entry:
+            f.error(entry.mark, f"say what became of '{ident}': 'replaced_by: NEW-ID' or a 'note'")
+        if ident:
+            retired[ident] = m.Retired(ident, replaced_by, note)
+    return retired
+
+
+def _register(raw: RawSite, files: set[str], retired: dict[str, m.Retired], problems: list[Problem]) -> tuple[str, ...]:
+    """Every id ever published must still have a page; returns the ids this build publishes first."""
+    registered = set()
+    for line, ident in raw.register:
+        if not valid_id(ident):
+            problems.append(Problem(REGISTER, line, 1, f"'{ident}' is not a product id; the register lists one "
+                                    "product id a line"))
+        elif ident not in files and ident not in retired:
+            problems.append(Problem(REGISTER, line, 1, f"the verification page v/{ident}/ was published and may be "
+                                    f"printed on stamps, but products/{ident}.yaml is gone; restore it, or add "
+                                    f"'- {{id: {ident}, replaced_by: NEW-ID}}' (or a note) to content/retired.yaml"))
+        registered.add(ident)
+    return tuple(sorted((files | set(retired)) - registered))
+
+
 # ---------------------------------------------------------------------------- the whole site
 
 def _published_media(products, decisions, raw: RawSite) -> dict[str, str]:
@@ -701,6 +743,8 @@ def validate(raw: RawSite, today: date) -> tuple[m.Site | None, list[Problem]]:
         return None, sorted(problems)
     files = {PurePosixPath(s.path).stem for s in raw.products}
     decisions, events = _decisions(raw, config, products, today, problems, files)
+    retired = _retired(raw.retired, config.codes, products, files, problems)
+    unregistered = _register(raw, files, retired, problems)
     pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False)
     news = _articles(raw.news, config.codes, config.default_lang, problems, news=True)
     if any(p.severity == "error" for p in problems):
@@ -712,5 +756,6 @@ def validate(raw: RawSite, today: date) -> tuple[m.Site | None, list[Problem]]:
         tuple(communes[c] for c in sorted(communes)), tuple(showrooms[s] for s in sorted(showrooms)),
         tuple(pages), tuple(news), history,
         {pid: standing(h, today, config.validity_months, config.expiring_days) for pid, h in history.items()},
-        _published_media(products.values(), decisions, raw))
+        _published_media(products.values(), decisions, raw), tuple(retired[r] for r in sorted(retired)),
+        unregistered)
     return site, sorted(problems)

@@ -12,6 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from .load import REGISTER
+
 
 class Output:
     def __init__(self, dest: Path):
@@ -63,3 +65,14 @@ def recover(dest: Path) -> None:
                 break
     for leftover in olds + sorted(parent.glob(f".{dest.name}.new-*")):
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def append_register(site_dir: Path, ids: tuple[str, ...]) -> None:
+    """Adds newly published product ids to the site's register of verification URLs (load.REGISTER)."""
+    path = site_dir / REGISTER
+    text = path.read_text(encoding="utf-8") if path.is_file() else (
+        "# Every product whose verification page /v/<id>/ was published: its QR codes may be printed on\n"
+        "# stamps, so its page must never disappear. Written by `ocop build`; commit it with the site.\n")
+    if text and not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text + "".join(f"{ident}\n" for ident in ids), encoding="utf-8")

@@ -3,6 +3,8 @@
    Without this script the pages read in the site's default language, as built. */
 (function () {
   "use strict";
+  var gs1 = document.getElementById("gs1");          /* a GS1 Digital Link address: go on, keeping ?s= */
+  if (gs1) { location.replace(gs1.getAttribute("data-target") + location.search); return; }
   var sections = document.querySelectorAll("section[data-lang]");
   if (!sections.length) return;
 

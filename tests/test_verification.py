@@ -1,0 +1,80 @@
+"""Issue: stamps a consumer can trust. Certification records, GS1 Digital Link pages, and the
+register of published verification URLs."""
+import hashlib
+import json
+
+from conftest import TODAY, ocop
+
+BASE = "https://ocop.example.vn/"
+
+
+def test_record_json_is_linked_and_carries_a_hash_of_itself(built):
+    html = (built / "v/coffee/index.html").read_text(encoding="utf-8")
+    assert '<link rel="alternate" type="application/json" href="/v/coffee/record.json"' in html
+    record = json.loads((built / "v/coffee/record.json").read_text(encoding="utf-8"))
+    assert (record["id"], record["status"], record["stars"], record["valid_until"]) == ("coffee", "valid", 3, "2028-09-12")
+    assert record["batches"] == [{"from": 1, "to": 100, "issued": "2025-10-01"}]
+    assert [d["number"] for d in record["decisions"]] == ["1898/QĐ-UBND"]
+    claimed = record.pop("hash")
+    canonical = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert claimed == "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    tea = json.loads((built / "v/tea/record.json").read_text(encoding="utf-8"))
+    assert [(d["kind"], d["number"]) for d in tea["decisions"]] == [("recognized", "45/QĐ-UBND"),
+                                                                     ("revoked", "1898/QĐ-UBND")]
+    assert tea["decisions"][1]["reason"] == {"vi": "Không đạt tiêu chí bắt buộc.", "en": "Failed mandatory criteria."}
+
+
+def test_gs1_digital_link_leads_to_the_verification_page(built):
+    html = (built / "01/08936000000011/index.html").read_text(encoding="utf-8")
+    assert f'<link rel="canonical" href="{BASE}v/coffee/">' in html
+    assert '<meta http-equiv="refresh" content="0; url=/v/coffee/">' in html
+    assert 'href="/v/coffee/"' in html
+    assert not (built / "01").joinpath("00000000000000").exists()
+
+
+def test_new_products_are_registered_and_a_published_one_cannot_vanish(site, tmp_path):
+    register = site / "products" / "issued.txt"
+    assert not register.exists()
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    ids = [line for line in register.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert ids == ["banana", "chicken", "coffee", "tea", "tour"]
+    # a preview for another address publishes nothing
+    (site / "products" / "tour.yaml").rename(site / "products" / "homestay.yaml")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 1
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 1
+    assert ("products/issued.txt:7:1: error: the verification page v/tour/ was published and may be printed on "
+            "stamps, but products/tour.yaml is gone; restore it, or add '- {id: tour, replaced_by: NEW-ID}' "
+            "(or a note) to content/retired.yaml") in result.err
+
+
+def test_a_retired_id_keeps_its_page(site, tmp_path):
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    (site / "products" / "coffee.yaml").rename(site / "products" / "dak-rve-coffee.yaml")
+    (site / "products" / "decisions" / "province-2025.yaml").write_text(
+        (site / "products" / "decisions" / "province-2025.yaml").read_text(encoding="utf-8")
+        .replace("product: coffee", "product: dak-rve-coffee"), encoding="utf-8")
+    (site / "products" / "tour.yaml").unlink()
+    (site / "content" / "retired.yaml").write_text(
+        "- {id: coffee, replaced_by: dak-rve-coffee}\n"
+        "- id: tour\n  note: {vi: Tổ du lịch đã giải thể., en: The tourism group was dissolved.}\n", encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+    assert result.code == 0, result.err
+    old = (out / "v/coffee/index.html").read_text(encoding="utf-8")
+    assert 'data-status="valid"' in old and "Cà phê" in old and 'href="/vi/products/dak-rve-coffee/"' in old
+    gone = (out / "v/tour/index.html").read_text(encoding="utf-8")
+    assert 'data-status="unrated"' in gone and "The tourism group was dissolved." in gone
+    record = json.loads((out / "v/coffee/record.json").read_text(encoding="utf-8"))
+    assert record["retired"]["replaced_by"] == "dak-rve-coffee" and record["status"] == "valid"
+    assert "dak-rve-coffee" in (site / "products" / "issued.txt").read_text(encoding="utf-8")
+
+
+def test_retired_entries_are_checked(site):
+    (site / "content" / "retired.yaml").write_text("- {id: coffee}\n- {id: gone, replaced_by: nowhere}\n- {id: old}\n",
+                                                  encoding="utf-8")
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 1
+    assert "content/retired.yaml:1:8: error: 'coffee' is still a product (products/coffee.yaml)" in result.err
+    assert "content/retired.yaml:2:27: error: no product 'nowhere' (products/nowhere.yaml)" in result.err
+    assert "content/retired.yaml:3:3: error: say what became of 'old': 'replaced_by: NEW-ID' or a 'note'" in result.err
