@@ -1,0 +1,129 @@
+"""The verification page in a real browser: the reader's language, the reader's clock, stamp
+serials, and the not-found page for unknown codes."""
+import pytest
+
+from browser import browser, needs_browser, serve_folder  # noqa: F401  (browser is a fixture)
+from conftest import TODAY, copy_site, ocop
+
+pytestmark = needs_browser
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    root = tmp_path_factory.mktemp("served")
+    site = copy_site(root / "site")
+    # built for the address it is served at, as `ocop serve` does
+    server, url = serve_folder(root / "out")
+    assert ocop("build", "--site", site, "--output", root / "out", "--today", TODAY, "--base-url", url).code == 0
+    yield url
+    server.shutdown()
+
+
+def open_page(browser, url, *, locale="en-US", now=None, script=True):
+    context = browser.new_context(locale=locale, timezone_id="Asia/Ho_Chi_Minh", java_script_enabled=script)
+    page = context.new_page()
+    if now:
+        page.clock.set_fixed_time(now)
+    page.goto(url)
+    return page
+
+
+def shown(page, selector):
+    return page.locator(f"section:not([hidden]) {selector}").inner_text().strip()
+
+
+@pytest.mark.parametrize("now, status, note", [
+    (f"{TODAY}T09:00:00+07:00", "valid", False),            # read on the build date: as built
+    ("2028-06-14T09:00:00+07:00", "valid", False),          # 90 days left
+    ("2028-06-15T09:00:00+07:00", "expiring", True),        # 89 days left
+    ("2028-09-11T23:30:00+07:00", "expiring", True),
+    ("2028-09-12T00:30:00+07:00", "expired", True),         # runs out on valid_until, in the reader's own time zone
+])
+def test_the_readers_clock_updates_the_status(browser, site_url, now, status, note):
+    page = open_page(browser, site_url + "v/coffee/", now=now)
+    assert page.locator("#verification").get_attribute("data-status") == status
+    verdict = shown(page, "h1.verdict")
+    assert {"valid": "valid until", "expiring": "expires on", "expired": "expired on"}[status] in verdict
+    assert "September 12, 2028" in verdict
+    assert page.locator("section:not([hidden]) [data-clock-note]").is_visible() is note
+    if note:
+        assert "published on November 28, 2026" in shown(page, "[data-clock-note]")
+    page.context.close()
+
+
+def test_an_expiring_page_read_earlier_reads_valid(browser, site_url):
+    page = open_page(browser, site_url + "v/chicken/", now="2026-01-01T09:00:00+07:00")
+    assert page.locator("#verification").get_attribute("data-status") == "valid"
+    page.context.close()
+
+
+@pytest.mark.parametrize("product, status, words", [
+    ("tea", "revoked", "revoked on September 12, 2025 by decision 1898/QĐ-UBND"),
+    ("tour", "unrated", "Not an OCOP-certified product"),
+])
+def test_revoked_and_unrated_do_not_change_with_the_clock(browser, site_url, product, status, words):
+    for now in ("2020-01-01T09:00:00+07:00", "2035-01-01T09:00:00+07:00"):
+        page = open_page(browser, site_url + f"v/{product}/", now=now)
+        assert page.locator("#verification").get_attribute("data-status") == status
+        assert words in shown(page, "h1.verdict")
+        page.context.close()
+
+
+def test_the_page_opens_in_the_readers_language(browser, site_url):
+    page = open_page(browser, site_url + "v/coffee/", locale="vi-VN")
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    assert "Sản phẩm OCOP đã được chứng nhận" in shown(page, "h1.verdict")
+    page.context.close()
+    page = open_page(browser, site_url + "v/coffee/", locale="en-GB")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert "Coffee" in shown(page, ".what .name")
+    page.context.close()
+    page = open_page(browser, site_url + "v/coffee/", locale="ko-KR")         # not a site language: the default
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    page.context.close()
+
+
+def test_without_script_the_default_language_and_the_built_status_show(browser, site_url):
+    page = open_page(browser, site_url + "v/chicken/", script=False, locale="en-US")
+    assert page.locator("#verification").get_attribute("data-status") == "expiring"
+    assert page.locator("section[data-lang=vi]").is_visible()
+    assert not page.locator("section[data-lang=en]").is_visible()
+    assert "hết hạn ngày 20 tháng 12, 2026" in page.locator("section[data-lang=vi] h1.verdict").inner_text()
+    page.context.close()
+
+
+@pytest.mark.parametrize("serial, ok", [("1", True), ("42", True), ("100", True), ("101", False), ("0", False),
+                                        ("abc", False), ("1e2", False)])
+def test_a_stamp_serial_is_checked_against_the_issued_batches(browser, site_url, serial, ok):
+    page = open_page(browser, site_url + f"v/coffee/?s={serial}", now=f"{TODAY}T09:00:00+07:00")
+    assert page.locator("#verification").get_attribute("data-serial") == ("ok" if ok else "unknown")
+    if ok:
+        assert shown(page, "[data-serial-ok]") == (f"Stamp number {serial} is one of the stamps issued for this "
+                                                   "product (numbers 1–100, issued 2025-10-01).")
+        assert not page.locator("section:not([hidden]) [data-serial-unknown]").is_visible()
+    else:
+        text = shown(page, "[data-serial-unknown]")
+        assert f"stamp number {serial} was never issued for this product" in text and "counterfeit" in text
+    page.context.close()
+
+
+@pytest.mark.parametrize("locale, words", [("en-US", "This code is not in the register"),
+                                           ("vi-VN", "Mã này không có trong danh sách")])
+def test_an_unknown_code_says_the_stamp_may_be_counterfeit(browser, site_url, locale, words):
+    page = open_page(browser, site_url + "v/no-such-product/?s=5", locale=locale)
+    assert page.locator("section:not([hidden]) h1:visible").inner_text().strip() == words
+    assert page.locator("section:not([hidden]) a[href^='tel:']").count() == 1
+    page.context.close()
+
+
+def test_another_missing_page_is_an_ordinary_not_found(browser, site_url):
+    page = open_page(browser, site_url + "en/nothing-here/")
+    assert page.locator("section:not([hidden]) h1:visible").inner_text().strip() == "Page not found"
+    page.context.close()
+
+
+def test_a_gs1_address_leads_to_the_verification_page_keeping_the_serial(browser, site_url):
+    page = open_page(browser, site_url + "01/08936000000011/?s=7")
+    page.wait_for_url("**/v/coffee/?s=7")
+    assert page.locator("#verification").get_attribute("data-serial") == "ok"
+    page.context.close()
