@@ -9,9 +9,10 @@ import jinja2
 
 from . import exports, qr
 from .errors import ContentError, Problem
+from .links import LinkCheck
 from .load import load_site
 from .model import Site
-from .render import Renderer, Theme
+from .render import CONTENT_SECURITY_POLICY, Renderer, Theme
 from .routes import Routes, plan
 from .validate import validate
 from .write import Output, append_register
@@ -53,15 +54,20 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
 
 def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer) -> None:
     records = [exports.product_record(site, routes, p) for p in site.products]
+    links = LinkCheck(routes.base_path)
     for route in routes.all:
         if route.html or route.kind == "feed":
             data = renderer.render(route)
+            if route.html:
+                links.add(data, route.path, route.source)
         elif route.kind == "data":
             data = exports.products_csv(site, records) if route.key == "csv" else exports.products_json(site, records)
         elif route.kind == "record":
             data = exports.certification_record(site, routes, route.key)
         elif route.kind == "sitemap":
             data = exports.sitemap(routes)
+        elif route.kind == "headers":
+            data = exports.host_headers(CONTENT_SECURITY_POLICY)
         else:
             data = exports.robots(routes)
         out.write(route.output, data)
@@ -73,6 +79,9 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         out.copy(published, site_dir / "products" / file)
     for rel, path in renderer.theme.static_files():
         out.copy(f"static/{rel}", path)
+    broken = links.problems(out.written)
+    if broken:
+        raise ContentError(broken)
 
 
 def find_theme(site_dir: Path, name: str) -> Path:

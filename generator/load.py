@@ -259,6 +259,8 @@ def _probe_media(path: Path) -> Media:
     try:
         with Image.open(path) as im:
             fmt, (w, h) = im.format, im.size
+            if fmt in IMAGE_FORMATS and w * h <= MAX_IMAGE_PIXELS:
+                im.load()                   # a truncated or corrupt file fails here, not on a reader's phone
     except Image.DecompressionBombError:
         return Media(size, digest, error=f"is over {MAX_IMAGE_PIXELS:,} pixels")
     except Exception:        # Pillow raises many kinds for a broken header

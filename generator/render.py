@@ -27,6 +27,10 @@ ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl",
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
                       "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# Pages load only the site's own files; scripts only from files (no inline script), so that no
+# content can run script even if it got past the sanitizer.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -34,7 +38,14 @@ def markdown_html(text: str) -> str:
     """Markdown to HTML with only an allow-list of tags, attributes and URL schemes left in."""
     html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                     link_rel="noopener noreferrer")
+                     link_rel="noopener noreferrer", attribute_filter=_same_site_images)
+
+
+def _same_site_images(tag: str, attribute: str, value: str) -> str | None:
+    """Pages load nothing from other sites (privacy, weak connections): an image's src must be the site's own."""
+    if tag == "img" and attribute == "src" and ("//" in value or ":" in value.split("/")[0]):
+        return None
+    return value
 
 
 @dataclass
@@ -115,7 +126,7 @@ class Renderer:
         return {
             "site": site, "config": site.config, "route": route, "lang": lang, "routes": routes,
             "translations": routes.translations(route), "languages": site.config.languages,
-            "url": routes.url(route), "fallbacks": fallbacks,
+            "url": routes.url(route), "fallbacks": fallbacks, "csp": CONTENT_SECURITY_POLICY,
             "product": self.product(route.key), "retired": self.retired.get(route.key),
             "products_by_id": self.by_id, "communes": self.communes, "showrooms": self.showrooms,
             "categories": CATEGORIES,

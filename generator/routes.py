@@ -76,6 +76,7 @@ def verify_path(product_id: str) -> str:
 
 def plan(site: Site) -> Routes:
     routes: list[Route] = [Route("root", "", ""), Route("404", "", "404.html")]
+    default = site.config.default_lang
     categories = [c for c in CATEGORIES if any(p.category == c for p in site.products)]
     for lang in site.config.codes:
         add = lambda kind, path, key="", source="": routes.append(Route(kind, lang, f"{lang}/{path}", key, source))
@@ -93,12 +94,12 @@ def plan(site: Site) -> Routes:
         for showroom in site.showrooms:
             add("showroom", f"showrooms/{showroom.id}/", showroom.id)
         for page in site.pages:
-            add("page", f"{page.id}/", page.id, f"content/pages/{page.id}.{site.config.default_lang}.md")
+            add("page", f"{page.id}/", page.id, f"content/pages/{page.id}.{lang if lang in page.texts else default}.md")
         if site.news:
             add("news-list", "news/")
             add("feed", "news/feed.xml")
         for post in site.news:
-            add("news", f"news/{post.id}/", post.id, f"content/news/{post.id}.{site.config.default_lang}.md")
+            add("news", f"news/{post.id}/", post.id, f"content/news/{post.id}.{lang if lang in post.texts else default}.md")
     for product in site.products:
         routes.append(Route("verify", "", verify_path(product.id), product.id, product.path))
         routes.append(Route("record", "", verify_path(product.id) + "record.json", product.id, product.path))
@@ -108,7 +109,7 @@ def plan(site: Site) -> Routes:
         routes.append(Route("verify", "", verify_path(retired.id), retired.id, "content/retired.yaml"))
         routes.append(Route("record", "", verify_path(retired.id) + "record.json", retired.id, "content/retired.yaml"))
     routes += [Route("data", "", "data/products.json"), Route("data", "", "data/products.csv", "csv"),
-               Route("sitemap", "", "sitemap.xml"), Route("robots", "", "robots.txt")]
+               Route("sitemap", "", "sitemap.xml"), Route("robots", "", "robots.txt"), Route("headers", "", "_headers")]
     _check_collisions(routes)
     return Routes(site, routes)
 

@@ -19,6 +19,7 @@ class Output:
     def __init__(self, dest: Path):
         self.dest = dest.absolute()
         self.tmp: Path | None = None
+        self.written: set[str] = set()
 
     def __enter__(self) -> "Output":
         self.dest.parent.mkdir(parents=True, exist_ok=True)
@@ -32,6 +33,7 @@ class Output:
             raise ValueError(f"refusing to write outside the output folder: {rel!r}")
         target = self.tmp.joinpath(*parts)
         target.parent.mkdir(parents=True, exist_ok=True)
+        self.written.add(rel)
         return target
 
     def write(self, rel: str, data: bytes) -> None:

@@ -238,7 +238,7 @@ def test_markdown_and_text_cannot_inject_script(site, tmp_path):
     (site / "products" / "tour.yaml").write_text(
         "name: {vi: '<script>alert(1)</script>Du lịch', en: Tour}\ncategory: tourism\ncommune: dak-rve\n"
         "producer: {name: X, website: 'https://example.vn/\"><script>alert(2)</script>'}\n"
-        "description: |\n  Hello <script>alert(3)</script> <img src=x onerror=alert(4)>\n"
+        "description: |\n  Hello <script>alert(3)</script> <img src=https://tracker.example/p.gif onerror=alert(4)>\n"
         "  [click](javascript:alert(5)) <iframe src=https://evil.example></iframe>\n"
         "  [ok](https://example.vn)\n", encoding="utf-8")
     assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
@@ -246,7 +246,7 @@ def test_markdown_and_text_cannot_inject_script(site, tmp_path):
         if path.suffix in (".html", ".xml", ".json"):
             text = path.read_text(encoding="utf-8-sig")
             assert "<script>alert" not in text and "onerror" not in text and "javascript:" not in text, path
-            assert "<iframe" not in text, path
+            assert "<iframe" not in text and "tracker.example" not in text, path
     page = (tmp_path / "out/vi/products/tour/index.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;Du lịch" in page
     assert '<a href="https://example.vn" rel="noopener noreferrer">ok</a>' in page
@@ -317,3 +317,25 @@ def test_an_interrupted_swap_is_restored_by_the_next_build(site, tmp_path):
     recover(out)
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]
+
+
+def test_every_page_forbids_scripts_and_requests_from_elsewhere(built):
+    for name, page in html_pages(built).items():
+        html = (built / name).read_text(encoding="utf-8")
+        assert ('<meta http-equiv="Content-Security-Policy" content="default-src &#39;self&#39;; img-src &#39;self&#39;; '
+                "script-src &#39;self&#39;;") in html, name
+        assert all(s.get("src", "").startswith("/static/") for s in page.scripts), name      # no inline script
+        assert re.search(r"<script(?![^>]*\bsrc=)", html) is None, name
+        assert re.search(r"<[^>]*\s(style|on[a-z]+)\s*=", html) is None, name
+    assert "Content-Security-Policy: default-src 'self'" in (built / "_headers").read_text(encoding="utf-8")
+
+
+def test_a_link_to_a_missing_page_is_a_build_error(site, tmp_path):
+    (site / "content/pages/about.en.md").write_text("---\ntitle: About\n---\nSee [products](../products/), "
+                                                    "[the news](/en/news/) and [old](/en/gone/).\n", encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 1
+    assert result.err.splitlines()[0] == ("content/pages/about.en.md:0:0: error: the page /en/about/ links to "
+                                          "'/en/gone/', which is not part of the site; fix the link or add what it "
+                                          "points to")
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,54 @@
+"""Broken links are build errors: every internal href and src of every page must be a written file."""
+from __future__ import annotations
+
+import re
+from posixpath import normpath
+from urllib.parse import unquote, urljoin, urlsplit
+
+from .errors import Problem
+
+_ATTR = re.compile(r"""\s(?:href|src)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+_SRCSET = re.compile(r"""\ssrcset\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+_ELSEWHERE = ("http:", "https:", "mailto:", "tel:", "geo:", "data:", "#")
+
+
+def _targets(html: str) -> list[str]:
+    found = _ATTR.findall(html)
+    for srcset in _SRCSET.findall(html):
+        found += [part.strip().split(" ")[0] for part in srcset.split(",") if part.strip()]
+    return found
+
+
+def internal_targets(html: str, page: str, base_path: str) -> list[tuple[str, str]]:
+    """(link as written, output file it needs) for each link of `page` that stays on the site."""
+    page_url = base_path + page
+    result = []
+    for href in _targets(html):
+        if not href or href.lower().startswith(_ELSEWHERE):
+            continue
+        path = unquote(urlsplit(urljoin(page_url, href)).path)
+        if not path.startswith(base_path):
+            result.append((href, "../" + path))         # leaves the site's folder: never a written file
+            continue
+        rel = path[len(base_path):]
+        rel = (normpath(rel) + "/" if rel.endswith("/") and rel != "/" else normpath(rel)) if rel else ""
+        result.append((href, rel + "index.html" if rel.endswith("/") or rel in ("", ".") else rel))
+    return result
+
+
+class LinkCheck:
+    """Collects the links of every page as it is written, then reports those that lead nowhere."""
+
+    def __init__(self, base_path: str):
+        self.base_path = base_path
+        self.needed: dict[str, tuple[str, str, str]] = {}        # output file → (page, link, source file)
+
+    def add(self, html: bytes, page: str, source: str) -> None:
+        for href, target in internal_targets(html.decode("utf-8"), page, self.base_path):
+            target = "index.html" if target == ".index.html" else target
+            self.needed.setdefault(target, (page, href, source))
+
+    def problems(self, written: set[str]) -> list[Problem]:
+        return [Problem(source or "site.yaml", 0, 0, f"the page /{page} links to '{href}', which is not part of "
+                        "the site; fix the link or add what it points to")
+                for target, (page, href, source) in sorted(self.needed.items()) if target not in written]
