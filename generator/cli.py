@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .errors import ContentError, OcopError, Problem, UsageError
+from .validate import BASE_URL_RE
 
 
 def _day(text: str) -> date:
@@ -87,7 +88,7 @@ def run(args) -> int:
     if args.command == "build":
         site = _site(args)
         base_url = args.base_url
-        if base_url and not (base_url.startswith(("http://", "https://")) and base_url.endswith("/")):
+        if base_url and not BASE_URL_RE.match(base_url):
             raise UsageError(f"--base-url must start with https:// or http:// and end with '/'; got '{base_url}'")
         output = Path(args.output) if args.output else site / "output"
         if site.resolve().is_relative_to(output.resolve()):

@@ -7,6 +7,7 @@ to validate.py. All limits on untrusted input live at the top of this file.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,7 +258,10 @@ def _probe_media(path: Path) -> Media:
     if path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp"):
         return Media(size, digest)
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)     # the limit is checked below
+            im = Image.open(path)
+        with im:
             fmt, (w, h) = im.format, im.size
             if fmt in IMAGE_FORMATS and w * h <= MAX_IMAGE_PIXELS:
                 im.load()                   # a truncated or corrupt file fails here, not on a reader's phone

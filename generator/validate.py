@@ -20,7 +20,8 @@ from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-URL_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+URL_RE = re.compile(r"^https?://[^\s/?#\"'<>]+[^\s\"'<>]*$")
+BASE_URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%-]+)*/$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NEWS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 MAX_ID = 64
@@ -265,7 +266,7 @@ def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
         return None
     f.langs = tuple(language.code for language in languages)
     base_url = f.string(data, "base_url")
-    if base_url and not (URL_RE.match(base_url) and base_url.endswith("/")):
+    if base_url and not BASE_URL_RE.match(base_url):
         f.error(f.at(data, "base_url"), f"'base_url' must be an absolute https:// or http:// address ending in '/'; "
                 f"got '{base_url}'")
     title, region = f.text(data, "title", True), f.text(data, "region", True)
