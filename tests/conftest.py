@@ -58,3 +58,13 @@ def built(tmp_path_factory) -> Path:
     result = ocop("build", "--site", src, "--output", root / "out", "--today", TODAY)
     assert result.code == 0, result.err
     return root / "out"
+
+
+def add_products(site: Path, count: int) -> None:
+    """`count` more products, each with a long description, to make a build take a while."""
+    body = "Cà phê **rang mộc** trồng trên đất đỏ bazan. " * 40
+    for i in range(count):
+        (site / "products" / f"extra-{i:04d}.yaml").write_text(
+            f"name: {{vi: Sản phẩm {i}, en: Product {i}}}\ncategory: food\ncommune: dak-rve\n"
+            f"producer: {{name: Hộ {i}}}\ndescription: {{vi: '{body}', en: 'Plain roasted coffee.'}}\n",
+            encoding="utf-8")

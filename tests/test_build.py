@@ -339,3 +339,30 @@ def test_a_link_to_a_missing_page_is_a_build_error(site, tmp_path):
                                           "'/en/gone/', which is not part of the site; fix the link or add what it "
                                           "points to")
     assert not (tmp_path / "out").exists()
+
+
+def test_ctrl_c_during_a_build_leaves_the_previous_output_alone(site, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import add_products
+    add_products(site, 400)
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    before = tree(out)
+    (site / "products" / "extra-0000.yaml").write_text(
+        (site / "products" / "extra-0000.yaml").read_text(encoding="utf-8").replace("Sản phẩm 0", "Đổi tên"),
+        encoding="utf-8")
+    build = subprocess.Popen([sys.executable, "-m", "generator", "build", "--site", str(site), "--output", str(out),
+                              "--today", TODAY], stderr=subprocess.PIPE, text=True)
+    for _ in range(600):                                     # wait until it is writing the new output
+        if list(tmp_path.glob(".out.new-*/*")):
+            break
+        time.sleep(0.01)
+    build.send_signal(signal.SIGINT)
+    assert build.wait(60) == 130
+    assert "interrupted; the previous output is unchanged" in build.stderr.read()
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]
