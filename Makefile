@@ -18,6 +18,8 @@ test: $(READY)
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@# test tools from npm, when npm is here: the Nu HTML checker and axe-core (tests skip without them)
+	-command -v npm >/dev/null && npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/node vnu-jar@26 axe-core@4
 	touch $@
 
 clean:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import exports, qr
+from . import exports, images, qr
 from .errors import ContentError, Problem
 from .links import LinkCheck
 from .load import load_site
@@ -18,6 +18,7 @@ from .validate import validate
 from .write import Output, append_register
 
 BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
+CACHE = ".ocop-cache"        # beside the output folder: encoded photos, reused while their source is unchanged
 
 
 def check(site_dir: Path, today: date, base_url: str | None = None) -> tuple[Site, list[Problem]]:
@@ -75,6 +76,12 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         modules = qr.matrix(record["verify_url"])
         out.write(record["qr"]["svg"], qr.svg(modules))
         out.write(record["qr"]["png"], qr.png(modules))
+    cache = out.dest.parent / CACHE
+    for product in site.products:
+        for image in product.images:
+            webp, jpeg = images.variants(image.file, image.digest, image.width, image.height)
+            for variant in (*webp, jpeg):
+                out.write(variant.path, images.encode(site_dir / "products" / image.file, variant, cache))
     for file, published in site.media.items():
         out.copy(published, site_dir / "products" / file)
     for rel, path in renderer.theme.static_files():

@@ -265,6 +265,8 @@ def _probe_media(path: Path) -> Media:
             fmt, (w, h) = im.format, im.size
             if fmt in IMAGE_FORMATS and w * h <= MAX_IMAGE_PIXELS:
                 im.load()                   # a truncated or corrupt file fails here, not on a reader's phone
+                if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):      # EXIF orientation: shown turned a quarter
+                    w, h = h, w
     except Image.DecompressionBombError:
         return Media(size, digest, error=f"is over {MAX_IMAGE_PIXELS:,} pixels")
     except Exception:        # Pillow raises many kinds for a broken header

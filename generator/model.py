@@ -105,8 +105,9 @@ class Producer:
 class Image:
     file: str            # relative to products/
     alt: Text | None
-    width: int
+    width: int           # as displayed: EXIF orientation applied
     height: int
+    digest: str          # sha256 of the file
 
 
 @dataclass(frozen=True)

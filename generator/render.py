@@ -16,7 +16,7 @@ import markdown
 import nh3
 from markupsafe import Markup, escape
 
-from . import i18n
+from . import i18n, images
 from .model import CATEGORIES, Site, Text
 from .qr import qr_name
 from .routes import Route, Routes
@@ -123,6 +123,15 @@ class Renderer:
         def asset(path: str) -> str:
             return routes.base_path + path
 
+        def picture(image, sizes: str, lazy: bool = True, alt: str = "") -> Markup:
+            """A photo as <picture>: WebP at several widths, a JPEG fallback, its size set to avoid layout shift."""
+            webp, jpeg = images.variants(image.file, image.digest, image.width, image.height)
+            return Markup('<picture><source type="image/webp" srcset="{}" sizes="{}">'
+                          '<img src="{}" alt="{}" width="{}" height="{}"{}></picture>').format(
+                ", ".join(f"{asset(v.path)} {v.width}w" for v in webp), sizes, asset(jpeg.path), alt,
+                jpeg.width, jpeg.height,
+                Markup(' loading="lazy" decoding="async"') if lazy else Markup(' fetchpriority="high"'))
+
         return {
             "site": site, "config": site.config, "route": route, "lang": lang, "routes": routes,
             "translations": routes.translations(route), "languages": site.config.languages,
@@ -130,7 +139,7 @@ class Renderer:
             "product": self.product(route.key), "retired": self.retired.get(route.key),
             "products_by_id": self.by_id, "communes": self.communes, "showrooms": self.showrooms,
             "categories": CATEGORIES,
-            "t": t, "md": md, "href": href, "asset": asset,
+            "t": t, "md": md, "href": href, "asset": asset, "picture": picture,
             "_": ui.gettext, "ngettext": ui.ngettext,
             "day": lambda d, in_lang=lang: i18n.format_day(d, in_lang) if d else "",
             "iso": lambda d: d.isoformat() if isinstance(d, date) else "",

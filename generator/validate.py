@@ -458,7 +458,7 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
         if img is not None:
             file, info = _media_ref(f, img, "file", raw, image=True)
             if file:
-                images.append(m.Image(file, f.text(img, "alt"), info.width, info.height))
+                images.append(m.Image(file, f.text(img, "alt"), info.width, info.height, info.digest))
     price = None
     if data.get("price") is not None:
         pr = f.mapping(data["price"], f.at(data, "price"), "price", ("min", "max", "unit"))
@@ -718,8 +718,9 @@ def _register(raw: RawSite, files: set[str], retired: dict[str, m.Retired], prob
 # ---------------------------------------------------------------------------- the whole site
 
 def _published_media(products, decisions, raw: RawSite) -> dict[str, str]:
-    """Each file the site shows, and where its copy goes: named by its content hash."""
-    files = {image.file for p in products for image in p.images} | {d.document for d in decisions if d.document}
+    """Each decision scan the site links, and where its copy goes: named by its content hash.
+    (Photos are re-encoded in several sizes instead: images.py.)"""
+    files = {d.document for d in decisions if d.document}
     published = {}
     for file in sorted(files):
         name = PurePosixPath(file)

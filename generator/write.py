@@ -25,6 +25,7 @@ class Output:
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         recover(self.dest)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.new-", dir=self.dest.parent))
+        self.tmp.chmod(0o755)           # readable by a web server, like the folders inside it
         return self
 
     def _target(self, rel: str) -> Path:

@@ -146,3 +146,11 @@ def test_hostile_text_in_every_output_format_stays_text(site, tmp_path):
                 assert bad not in text, (path, bad)
     feed = (tmp_path / "out/vi/news/feed.xml").read_text(encoding="utf-8")
     assert "<title>&lt;/script&gt;&lt;script&gt;alert(1)" in feed
+
+
+def test_a_website_that_would_break_out_of_its_attribute_is_refused(site):
+    tour = site / "products" / "tour.yaml"
+    tour.write_text(tour.read_text(encoding="utf-8").replace("producer: {name: Tổ du lịch}",
+                    """producer: {name: X, website: 'https://example.vn/"><script>alert(2)</script>'}"""),
+                    encoding="utf-8")
+    assert "error: 'website' must be an absolute web address starting with https:// or http://" in check(site)

@@ -1,0 +1,64 @@
+"""Product photos for the web: EXIF orientation applied, metadata stripped, several widths in WebP
+plus one JPEG fallback, each file named by the hash of its source and the parameters.
+
+`variants()` is pure: render asks it for the names and sizes it writes into <picture>. `encode()`
+makes the bytes, through a cache folder keyed by those same names, so an unchanged photo is
+never encoded twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+WIDTHS = (320, 640, 1024)        # what phones and desktops ask for, through srcset
+FALLBACK = 640                   # the JPEG for browsers without WebP, and for link previews
+MAX_BYTES = 400 * 1024           # a published image is never larger
+_VERSION = "img1"                # change when the encoding changes, so names change with it
+
+
+@dataclass(frozen=True)
+class Variant:
+    path: str        # in the output: media/<stem>-<hash>-<width>.<ext>
+    width: int
+    height: int
+    format: str      # WEBP or JPEG
+
+
+def variants(file: str, digest: str, width: int, height: int) -> tuple[tuple[Variant, ...], Variant]:
+    """The WebP widths (never wider than the photo) and the JPEG fallback of one photo."""
+    widths = sorted({min(w, width) for w in WIDTHS})
+    stem = Path(file).stem
+
+    def variant(w: int, fmt: str) -> Variant:
+        h = max(1, round(height * w / width))
+        key = hashlib.sha256(f"{_VERSION}|{digest}|{w}|{fmt}".encode()).hexdigest()[:12]
+        return Variant(f"media/{stem}-{key}-{w}.{'webp' if fmt == 'WEBP' else 'jpg'}", w, h, fmt)
+
+    return tuple(variant(w, "WEBP") for w in widths), variant(min(FALLBACK, width), "JPEG")
+
+
+def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:
+    cached = cache / Path(variant.path).name if cache else None
+    if cached and cached.is_file():
+        return cached.read_bytes()
+    with Image.open(source) as original:
+        image = ImageOps.exif_transpose(original)
+        image = image.convert("RGBA" if variant.format == "WEBP" and image.mode in ("RGBA", "LA", "P") else "RGB")
+        if image.width != variant.width:
+            image = image.resize((variant.width, variant.height), Image.LANCZOS)
+        for quality in (82, 72, 62, 50, 40):
+            out = io.BytesIO()
+            # no exif, icc or xmp argument: the published file carries no metadata (no GPS, no camera serial)
+            image.save(out, variant.format, quality=quality, **({"method": 4} if variant.format == "WEBP" else
+                                                                   {"optimize": True, "progressive": True}))
+            if out.tell() <= MAX_BYTES:
+                break
+    data = out.getvalue()
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(data)
+    return data

@@ -1,0 +1,84 @@
+"""Product photos: orientation, metadata, sizes, weight, <picture> markup, and the encode cache."""
+import random
+import re
+
+from PIL import Image
+
+from conftest import TODAY, ocop
+
+
+def write_photo(site, name, size=(3000, 2000), exif_orientation=None, noise=False):
+    image = Image.new("RGB", size, (180, 120, 60))
+    if noise:
+        rng = random.Random(1)
+        image.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(size[0] * size[1])])
+    exif = Image.Exif()
+    exif[0x0110] = "Secret Camera 9000"                 # model
+    exif[0x0131] = "Editing Suite"                      # software
+    if exif_orientation:
+        exif[0x0112] = exif_orientation
+    image.save(site / "products" / "media" / name, "JPEG", exif=exif.tobytes(), quality=95)
+    tour = site / "products" / "tour.yaml"
+    tour.write_text(tour.read_text(encoding="utf-8") + f"images:\n  - {{file: media/{name}, alt: Ảnh}}\n",
+                    encoding="utf-8")
+
+
+def build(site, out):
+    result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+    assert result.code == 0, result.err
+    return (out / "vi/products/tour/index.html").read_text(encoding="utf-8")
+
+
+def picture_files(html, out):
+    return [out / m.lstrip("/") for m in re.findall(r'(/media/tour-photo-[^" ,]+)', html)]
+
+
+def test_photos_are_resized_rotated_and_stripped(site, tmp_path):
+    write_photo(site, "tour-photo.jpg", size=(3000, 2000), exif_orientation=6)      # shown turned a quarter
+    html = build(site, tmp_path / "out")
+    assert re.search(r'<source type="image/webp" srcset="/media/tour-photo-\w+-320.webp 320w, '
+                     r'/media/tour-photo-\w+-640.webp 640w, /media/tour-photo-\w+-1024.webp 1024w"', html)
+    assert re.search(r'<img src="/media/tour-photo-\w+-640.jpg" alt="Ảnh" width="640" height="960" '
+                     r'fetchpriority="high">', html)
+    files = set(picture_files(html, tmp_path / "out"))
+    assert len(files) == 4
+    for path in files:
+        with Image.open(path) as image:
+            assert image.height > image.width                       # portrait after applying the orientation
+            assert not image.getexif() and "icc_profile" not in image.info and "xmp" not in image.info
+            assert path.stat().st_size <= 400 * 1024
+            width = int(path.stem.rsplit("-", 1)[1])
+            assert image.size == (width, round(3000 * width / 2000))
+
+
+def test_a_heavy_photo_stays_under_400_kb(site, tmp_path):
+    write_photo(site, "tour-photo.jpg", size=(1600, 1200), noise=True)
+    html = build(site, tmp_path / "out")
+    for path in picture_files(html, tmp_path / "out"):
+        assert path.stat().st_size <= 400 * 1024, path
+
+
+def test_small_photos_are_not_enlarged(site, tmp_path):
+    write_photo(site, "tour-photo.jpg", size=(500, 400))
+    html = build(site, tmp_path / "out")
+    widths = sorted(int(p.stem.rsplit("-", 1)[1]) for p in picture_files(html, tmp_path / "out"))
+    assert widths == [320, 500, 500]                      # WebP 320 and 500, JPEG 500
+
+
+def test_lists_load_photos_lazily(built):
+    html = (built / "vi/products/index.html").read_text(encoding="utf-8")
+    assert re.search(r'<img src="/media/coffee-\w+-64.jpg" alt="" width="64" height="48" loading="lazy"', html)
+
+
+def test_encoded_photos_are_reused_from_the_cache(site, tmp_path):
+    write_photo(site, "tour-photo.jpg")
+    html = build(site, tmp_path / "out")
+    jpeg = next(p for p in picture_files(html, tmp_path / "out") if p.suffix == ".jpg")
+    cached = tmp_path / ".ocop-cache" / jpeg.name
+    assert cached.read_bytes() == jpeg.read_bytes()
+    cached.write_bytes(b"from the cache")                  # what a second build publishes comes from here
+    build(site, tmp_path / "out")
+    assert jpeg.read_bytes() == b"from the cache"
+    Image.new("RGB", (3000, 2000), (10, 20, 30)).save(site / "products/media/tour-photo.jpg")   # a changed source
+    html = build(site, tmp_path / "out")                                                      # gets new names
+    assert jpeg.name not in html
