@@ -1,6 +1,9 @@
 """The pipeline: load → validate → plan → render → produce → write."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -8,7 +11,7 @@ from pathlib import Path
 import jinja2
 
 from . import exports, images, qr
-from .errors import ContentError, Problem
+from .errors import ContentError, OcopError, Problem
 from .links import LinkCheck
 from .load import load_site
 from .model import Site
@@ -89,6 +92,21 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
     broken = links.problems(out.written)
     if broken:
         raise ContentError(broken)
+    search_index(out.tmp)
+
+
+def search_index(folder: Path) -> None:
+    """Pagefind indexes the written pages into folder/pagefind/: one index per <html lang>."""
+    result = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(folder), "--silent"],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise OcopError(f"the search index could not be built: {(result.stderr or result.stdout).strip()[-500:]}")
+    # Pagefind lists the languages in hash-map order; sorted, two builds of one site are byte-identical
+    # (its filter indexes vary the same way, so the theme filters results by page metadata instead)
+    entry = folder / "pagefind" / "pagefind-entry.json"
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    data["languages"] = dict(sorted(data["languages"].items()))
+    entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 def find_theme(site_dir: Path, name: str) -> Path:

@@ -6,7 +6,8 @@ its routes and the page's language. Markdown from content is converted, then san
 from __future__ import annotations
 
 import functools
-from html import escape as html_escape
+import json
+from html import escape as html_escape, unescape as html_unescape
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,8 +29,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "wi
                       "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 # Pages load only the site's own files; scripts only from files (no inline script), so that no
-# content can run script even if it got past the sanitizer.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
+# content can run script even if it got past the sanitizer. WebAssembly is for the search index.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
                            "object-src 'none'; base-uri 'none'; form-action 'self'")
 
 
@@ -46,6 +47,13 @@ def _same_site_images(tag: str, attribute: str, value: str) -> str | None:
     if tag == "img" and attribute == "src" and ("//" in value or ":" in value.split("/")[0]):
         return None
     return value
+
+
+def summary(markdown_text: str, length: int = 160) -> str:
+    """Plain text of the start of some Markdown, for meta descriptions and link previews."""
+    text = " ".join(nh3.clean(markdown_html(markdown_text), tags=set()).split())
+    text = html_unescape(text)
+    return text if len(text) <= length else text[:length - 1].rsplit(" ", 1)[0] + "…"
 
 
 @dataclass
@@ -76,6 +84,10 @@ class Renderer:
         self.communes = {c.id: c for c in site.communes}
         self.showrooms = {s.id: s for s in site.showrooms}
         self.retired = {r.id: r for r in site.retired}
+        standing = site.standing
+        self.certified = sorted((p for p in site.products if standing[p.id].status in ("valid", "expiring")),
+                                key=lambda p: (-standing[p.id].stars, p.id))
+        self.certified_ids_by_stars = {n: [p.id for p in self.certified if standing[p.id].stars == n] for n in (3, 4, 5)}
 
     def product(self, key: str):
         """The product a page shows: for a retired id, the product that replaced it (or None)."""
@@ -97,6 +109,7 @@ class Renderer:
         lang = lang or route.lang or site.config.default_lang
         ui = self.ui[lang]
         fallbacks: set[str] = set()
+        untranslated = ui.gettext("Not yet translated")
 
         def t(text: Text | None, in_lang: str = lang) -> Markup:
             if text is None:
@@ -105,7 +118,7 @@ class Renderer:
             if fallback is None:
                 return escape(value)
             fallbacks.add(fallback)
-            return Markup('<span lang="{}" class="fallback">{}</span>').format(fallback, value)
+            return Markup('<span lang="{}" class="fallback" title="{}">{}</span>').format(fallback, untranslated, value)
 
         def md(text: Text | str | None, in_lang: str = lang) -> Markup:
             if text is None:
@@ -115,7 +128,7 @@ class Renderer:
             if fallback is None:
                 return html
             fallbacks.add(fallback)
-            return Markup('<div lang="{}" class="fallback">{}</div>').format(fallback, html)
+            return Markup('<div lang="{}" class="fallback" title="{}">{}</div>').format(fallback, untranslated, html)
 
         def href(kind: str, key: str = "", in_lang: str | None = None) -> str:
             return routes.href(kind, lang if in_lang is None else in_lang, key)
@@ -138,7 +151,9 @@ class Renderer:
             "url": routes.url(route), "fallbacks": fallbacks, "csp": CONTENT_SECURITY_POLICY,
             "product": self.product(route.key), "retired": self.retired.get(route.key),
             "products_by_id": self.by_id, "communes": self.communes, "showrooms": self.showrooms,
-            "categories": CATEGORIES,
+            "categories": CATEGORIES, "certified": self.certified,
+            "certified_ids_by_stars": self.certified_ids_by_stars,
+            "certified_by_stars": {n: len(ids) for n, ids in self.certified_ids_by_stars.items()},
             "t": t, "md": md, "href": href, "asset": asset, "picture": picture,
             "_": ui.gettext, "ngettext": ui.ngettext,
             "day": lambda d, in_lang=lang: i18n.format_day(d, in_lang) if d else "",
@@ -146,8 +161,47 @@ class Renderer:
             "vnd": lambda n, in_lang=lang: i18n.format_vnd(n, in_lang),
             "qr": lambda product_id: f"qr/{qr_name(self.verify_url(product_id))}",
             "media": lambda file: asset(site.media[file]),
-            "verify_url": self.verify_url, "escaped": lambda html: Markup(html_escape(str(html), quote=False)), "lang_name": {l.code: l.name for l in site.config.languages},
+            "verify_url": self.verify_url, "og_image": self.og_image,
+            "summary": lambda text, in_lang=lang: summary(text(in_lang)),
+            "product_jsonld": lambda product, in_lang=lang: self.product_jsonld(product, in_lang), "escaped": lambda html: Markup(html_escape(str(html), quote=False)), "lang_name": {l.code: l.name for l in site.config.languages},
         }
+
+    def og_image(self, product) -> dict | None:
+        """The photo link previews show: the product's first photo, as its JPEG fallback."""
+        if not product.images:
+            return None
+        image = product.images[0]
+        jpeg = images.variants(image.file, image.digest, image.width, image.height)[1]
+        return {"url": self.routes.base_url + jpeg.path, "width": jpeg.width, "height": jpeg.height}
+
+    def product_jsonld(self, product, lang: str) -> Markup:
+        """schema.org Product for search engines: the producer as manufacturer, the OCOP
+        certificate in force as hasCertification."""
+        standing = self.site.standing[product.id]
+        data = {"@context": "https://schema.org", "@type": "Product", "name": product.name(lang),
+                "description": summary(product.description(lang)),
+                "url": self.routes.url(self.routes.get("product", lang, product.id)),
+                "category": product.category,
+                "manufacturer": {"@type": "Organization", "name": product.producer.name(lang)}}
+        if product.producer.website:
+            data["manufacturer"]["url"] = product.producer.website
+        if product.gtin:
+            data["gtin"] = product.gtin
+        photo = self.og_image(product)
+        if photo:
+            data["image"] = photo["url"]
+        if standing.status in ("valid", "expiring"):
+            decision = standing.recognition.decision
+            data["hasCertification"] = {
+                "@type": "Certification", "name": f"OCOP {standing.stars}★",
+                "certificationIdentification": decision.number,
+                "issuedBy": {"@type": "Organization", "name": decision.authority(lang) if decision.authority
+                             else decision.issuer},
+                "validFrom": decision.date.isoformat(), "expires": standing.valid_until.isoformat(),
+                "certificationRating": {"@type": "Rating", "ratingValue": standing.stars, "bestRating": 5},
+                "url": self.verify_url(product.id)}
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
     def verify_url(self, product_id: str) -> str:
         return self.routes.url(self.routes.get("verify", "", product_id))

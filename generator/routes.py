@@ -78,6 +78,7 @@ def plan(site: Site) -> Routes:
     routes: list[Route] = [Route("root", "", ""), Route("404", "", "404.html")]
     default = site.config.default_lang
     categories = [c for c in CATEGORIES if any(p.category == c for p in site.products)]
+    star_classes = sorted({s.stars for s in site.standing.values() if s.status in ("valid", "expiring")})
     for lang in site.config.codes:
         add = lambda kind, path, key="", source="": routes.append(Route(kind, lang, f"{lang}/{path}", key, source))
         add("home", "")
@@ -86,6 +87,9 @@ def plan(site: Site) -> Routes:
             add("product", f"products/{product.id}/", product.id, product.path)
         for category in categories:
             add("category", f"categories/{category}/", category)
+        for stars in star_classes:
+            add("stars", f"stars/{stars}/", str(stars))
+        add("search", "search/")
         add("communes", "communes/")
         for commune in site.communes:
             add("commune", f"communes/{commune.id}/", commune.id)

@@ -61,7 +61,7 @@ def test_a_heavy_photo_stays_under_400_kb(site, tmp_path):
 def test_small_photos_are_not_enlarged(site, tmp_path):
     write_photo(site, "tour-photo.jpg", size=(500, 400))
     html = build(site, tmp_path / "out")
-    widths = sorted(int(p.stem.rsplit("-", 1)[1]) for p in picture_files(html, tmp_path / "out"))
+    widths = sorted(int(p.stem.rsplit("-", 1)[1]) for p in set(picture_files(html, tmp_path / "out")))
     assert widths == [320, 500, 500]                      # WebP 320 and 500, JPEG 500
 
 

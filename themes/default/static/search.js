@@ -1,0 +1,60 @@
+/* Search with Pagefind: an index per language, built with the site; accents are optional
+   ("ca phe" finds "cà phê"). Results are narrowed by category, commune and stars from each
+   page's metadata. Loaded as a module: nothing here runs without JavaScript. */
+const form = document.getElementById("search-form");
+const status = document.getElementById("search-status");
+const list = document.getElementById("search-results");
+const input = form.elements.q;
+const filters = ["category", "commune", "stars"];
+const bundle = form.getAttribute("data-bundle");
+let pagefind = null;
+
+function excerpt(html) {
+  /* Pagefind marks matches with <mark>; keep only those, as text, whatever else the excerpt holds. */
+  const p = document.createElement("p");
+  html.split(/(<mark>.*?<\/mark>)/).forEach((part) => {
+    const m = /^<mark>(.*)<\/mark>$/.exec(part);
+    const text = new DOMParser().parseFromString(m ? m[1] : part, "text/html").body.textContent;
+    if (m) { const mark = document.createElement("mark"); mark.textContent = text; p.append(mark); }
+    else p.append(text);
+  });
+  return p;
+}
+
+async function run() {
+  const term = input.value.trim();
+  list.replaceChildren();
+  if (!term) { status.textContent = ""; return; }
+  if (!pagefind) {
+    pagefind = await import(bundle + "pagefind.js");
+    await pagefind.options({ baseUrl: bundle.replace(/pagefind\/$/, "") });
+  }
+  const search = await pagefind.search(term);
+  const found = await Promise.all(search.results.slice(0, 100).map((r) => r.data()));
+  const wanted = filters.filter((f) => form.elements[f].value);
+  const results = found.filter((r) => wanted.every((f) => (r.meta[f] || "") === form.elements[f].value));
+  status.textContent = results.length
+    ? status.getAttribute("data-some").replace("{count}", results.length)
+    : status.getAttribute("data-none");
+  for (const r of results.slice(0, 30)) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = r.url;
+    a.textContent = r.meta.title;
+    li.append(a, excerpt(r.excerpt));
+    list.append(li);
+  }
+}
+
+function remember() {
+  const params = new URLSearchParams();
+  for (const name of ["q", ...filters]) if (form.elements[name].value) params.set(name, form.elements[name].value);
+  history.replaceState(null, "", "?" + params.toString());
+}
+
+const params = new URLSearchParams(location.search);
+for (const name of ["q", ...filters]) if (params.get(name)) form.elements[name].value = params.get(name);
+status.textContent = "";
+form.addEventListener("submit", (e) => { e.preventDefault(); remember(); run(); });
+form.addEventListener("change", (e) => { if (e.target !== input) { remember(); run(); } });
+run();
