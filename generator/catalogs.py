@@ -35,7 +35,7 @@ def untranslated(theme: Path, code: str) -> list[str]:
     ids = [m.id for m in extract(theme) if m.id]
     path = _po(theme, code)
     if not path.is_file():
-        return [] if code == "en" else [i if isinstance(i, str) else i[0] for i in ids]
+        return [i if isinstance(i, str) else i[0] for i in ids]
     with path.open("rb") as f:
         catalog = read_po(f, locale=str(locale(code)))
     missing = []

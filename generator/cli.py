@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import os
 import sys
 import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from .coverage import coverage
 from .errors import ContentError, OcopError, Problem, UsageError
 from .validate import BASE_URL_RE
 
@@ -60,7 +62,8 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", parents=[site, today], help="validate, then build the whole site")
     b.add_argument("--output", metavar="DIR", help="where to build (default: SITE/output)")
     b.add_argument("--base-url", metavar="URL", help="build for another address than site.yaml's base_url")
-    sub.add_parser("check", parents=[site, today], help="validate only; writes nothing")
+    c = sub.add_parser("check", parents=[site, today], help="validate only; writes nothing")
+    c.add_argument("--strict", action="store_true", help="treat warnings (translation coverage too) as errors")
     s = sub.add_parser("serve", parents=[site], help="build, serve on localhost, rebuild on change")
     s.add_argument("--port", type=_positive, default=8000)
     st = sub.add_parser("stamps", parents=[site, today], help="a printable A4 sheet of stamp QR codes")
@@ -98,8 +101,15 @@ def run(args) -> int:
         _report(warnings)
         print(f"built {output} in {time.monotonic() - started:.1f} s ({_summary(warnings)})")
     elif args.command == "check":
-        _, warnings = pipeline.check(_site(args), build_date(args.today))
+        site_dir = _site(args)
+        site, warnings = pipeline.check(site_dir, build_date(args.today))
+        missing, shares = coverage(site, pipeline.find_theme(site_dir, site.config.theme))
+        warnings = sorted(warnings + missing)
+        if args.strict and warnings:
+            raise ContentError([replace(w, severity="error") for w in warnings])
         _report(warnings)
+        if shares:
+            print("translated: " + ", ".join(f"{lang} {share:.0%}" for lang, share in shares.items()))
         print(f"the site is valid ({_summary(warnings)})")
     elif args.command == "serve":
         from .serve import serve

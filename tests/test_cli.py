@@ -118,3 +118,25 @@ def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
     finally:
         stop.set()
         thread.join(10)
+
+
+def test_check_reports_translation_coverage_and_strict_makes_it_an_error(site):
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 0
+    assert "translated: en 90%" in result.out         # 18 of 20 texts: the tea description and a news post lack it
+    assert ("products/tea.yaml:1:1: warning: not translated into en (shown in vi): description") in result.err
+    assert ("content/news/2025-09-20-new-products.vi.md:1:1: warning: there is no en version "
+            "(content/news/2025-09-20-new-products.en.md); readers see the vi text") in result.err
+    strict = ocop("check", "--site", site, "--today", TODAY, "--strict")
+    assert strict.code == 1
+    assert "products/tea.yaml:1:1: error: not translated into en (shown in vi): description" in strict.err
+
+
+def test_missing_ui_strings_are_reported(site):
+    import shutil
+    shutil.copytree(ROOT / "themes", site / "themes")
+    po = site / "themes/default/locales/vi/LC_MESSAGES/messages.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Nơi mua"', 'msgstr ""'), encoding="utf-8")
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert ("themes/default/locales/vi/LC_MESSAGES/messages.po:1:1: warning: 1 UI string(s) not translated into "
+            "vi: 'Where to buy'") in result.err       # the default language's UI is checked too

@@ -1,0 +1,56 @@
+"""Translation coverage: which texts and UI strings each language still lacks (`ocop check`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .catalogs import untranslated
+from .errors import Problem
+from .model import Product, Site, Text
+
+
+def _product_texts(p: Product) -> list[tuple[str, Text | None]]:
+    texts = [("name", p.name), ("description", p.description), ("producer.name", p.producer.name),
+             ("producer.address", p.producer.address)]
+    texts += [(f"images[{i}].alt", image.alt) for i, image in enumerate(p.images)]
+    texts += [("price.unit", p.price.unit)] if p.price else []
+    for i, spec in enumerate(p.specs):
+        texts += [(f"specs[{i}].label", spec.label), (f"specs[{i}].value", spec.value)]
+    return texts
+
+
+def coverage(site: Site, theme: Path) -> tuple[list[Problem], dict[str, float]]:
+    """Warnings for what each language lacks, and the share of texts translated per language."""
+    default = site.config.default_lang
+    warnings, shares = [], {}
+    for lang in site.config.codes[1:]:
+        total = done = 0
+        for p in site.products:
+            missing = []
+            for field, text in _product_texts(p):
+                if text is None:
+                    continue
+                total += 1
+                if text.show(lang)[1] is None:
+                    done += 1
+                else:
+                    missing.append(field)
+            if missing:
+                warnings.append(Problem(p.path, 1, 1, f"not translated into {lang} (shown in {default}): "
+                                        f"{', '.join(missing)}", "warning"))
+        for kind, pages in (("pages", site.pages), ("news", site.news)):
+            for page in pages:
+                total += 1
+                if lang in page.texts:
+                    done += 1
+                else:
+                    warnings.append(Problem(f"content/{kind}/{page.id}.{default}.md", 1, 1,
+                                            f"there is no {lang} version (content/{kind}/{page.id}.{lang}.md); "
+                                            f"readers see the {default} text", "warning"))
+        shares[lang] = done / total if total else 1.0
+    for lang in site.config.codes:          # the theme's own words, in every language (msgids are English)
+        ui = [] if lang.split("-")[0] == "en" else untranslated(theme, lang)
+        if ui:
+            warnings.append(Problem(f"themes/{theme.name}/locales/{lang}/LC_MESSAGES/messages.po", 1, 1,
+                                    f"{len(ui)} UI string(s) not translated into {lang}: "
+                                    + "; ".join(f"'{m}'" for m in ui[:5]) + (" …" if len(ui) > 5 else ""), "warning"))
+    return warnings, shares
