@@ -127,3 +127,12 @@ def test_a_gs1_address_leads_to_the_verification_page_keeping_the_serial(browser
     page.wait_for_url("**/v/coffee/?s=7")
     assert page.locator("#verification").get_attribute("data-serial") == "ok"
     page.context.close()
+
+
+def test_the_language_links_switch_the_verification_in_place(browser, site_url):
+    page = open_page(browser, site_url + "v/coffee/?s=3", locale="vi-VN")
+    page.locator("nav.langs a[data-lang-link=en]").click()
+    assert page.url.endswith("/v/coffee/?s=3")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert "valid until" in shown(page, "h1.verdict")
+    page.context.close()

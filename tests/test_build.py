@@ -368,3 +368,12 @@ def test_ctrl_c_during_a_build_leaves_the_previous_output_alone(site, tmp_path):
     assert "interrupted; the previous output is unchanged" in build.stderr.read()
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["out", "site"]
+
+
+def test_a_product_page_weighs_under_100_kb_with_its_css_and_js(built):
+    page = built / "vi/products/coffee/index.html"
+    html = page.read_text(encoding="utf-8")
+    assets = [built / href.lstrip("/") for href in re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js))"', html)]
+    assert any(a.suffix == ".css" for a in assets)
+    total = page.stat().st_size + sum(a.stat().st_size for a in assets)
+    assert total < 100 * 1024, total

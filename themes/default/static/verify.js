@@ -21,6 +21,10 @@
 
   function show(code) {
     Array.prototype.forEach.call(sections, function (s) { s.hidden = s.getAttribute("data-lang") !== code; });
+    Array.prototype.forEach.call(document.querySelectorAll("a[data-lang-link]"), function (a) {
+      if (a.getAttribute("data-lang-link") === code) a.setAttribute("aria-current", "true");
+      else a.removeAttribute("aria-current");
+    });
     document.documentElement.lang = code;
   }
 
@@ -71,6 +75,14 @@
       fill(el, {serial: serial, first: found ? found.first : "", last: found ? found.last : "", issued: found ? found.issued : ""});
     });
   }
+
+  /* the language links lead to each language's product page; here they switch the page in place */
+  Array.prototype.forEach.call(document.querySelectorAll("a[data-lang-link]"), function (a) {
+    a.addEventListener("click", function (e) {
+      e.preventDefault();
+      show(a.getAttribute("data-lang-link"));
+    });
+  });
 
   var notFound = document.getElementById("not-found");
   if (notFound) {

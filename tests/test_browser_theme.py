@@ -1,0 +1,151 @@
+"""The catalogue in a real browser: language switching, filters, search without diacritics,
+accessibility (axe-core), no request to other sites, and screenshots to look at."""
+import json
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from browser import browser, needs_browser, serve_folder  # noqa: F401  (browser is a fixture)
+from conftest import ROOT, TODAY, ocop
+
+pytestmark = needs_browser
+AXE = ROOT / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+LANGS = ["vi", "en", "ko", "zh-Hans"]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The Kon Rẫy sample site, built for the address it is served at."""
+    root = tmp_path_factory.mktemp("sample")
+    site = root / "site"
+    site.mkdir()
+    shutil.copy(ROOT / "site.yaml", site)
+    for part in ("products", "content", "themes"):
+        shutil.copytree(ROOT / part, site / part)
+    server, url = serve_folder(root / "out")
+    result = ocop("build", "--site", site, "--output", root / "out", "--today", TODAY, "--base-url", url)
+    assert result.code == 0, result.err
+    yield url
+    server.shutdown()
+
+
+def new_page(browser, locale="en-US", **options):
+    context = browser.new_context(locale=locale, **options)
+    return context.new_page()
+
+
+def test_switching_language_keeps_the_page(browser, sample):
+    page = new_page(browser)
+    page.goto(sample + "en/products/ca-phe-dak-rve/")
+    page.locator("nav.langs a[hreflang=vi]").click()
+    page.wait_for_url("**/vi/products/ca-phe-dak-rve/")
+    assert page.locator("h1").inner_text() == "Cà phê Đăk Rve"
+    page.locator("nav.langs a[hreflang=ko]").click()
+    page.wait_for_url("**/ko/products/ca-phe-dak-rve/")
+    assert page.locator("h1").inner_text() == "닥르베 커피"
+    assert page.evaluate("document.documentElement.lang") == "ko"
+    page.context.close()
+
+
+def visible_cards(page):
+    return sorted(page.locator(".cards .card:visible h2").all_inner_texts())
+
+
+def test_filters_narrow_the_catalogue_at_once(browser, sample):
+    page = new_page(browser)
+    page.goto(sample + "en/products/")
+    everything = visible_cards(page)
+    assert len(everything) == 8
+    page.select_option("#filters select[name=category]", "food")
+    food = visible_cards(page)
+    assert 0 < len(food) < len(everything)
+    assert "Đăk Rve coffee" not in food and "Ninh Tô pork roll" in food
+    page.select_option("#filters select[name=commune]", "kon-braih")
+    assert visible_cards(page) == ["Dưa lưới HF", "Ninh Tô pork roll"]
+    page.select_option("#filters select[name=stars]", "4")
+    assert visible_cards(page) == []
+    assert "category=food&commune=kon-braih&stars=4" in page.url
+    page.goto(sample + "en/products/?stars=4")                     # a shared link keeps its filter
+    assert visible_cards(page) == ["Đăk Tờ Re Xơ Đăng brocade"]
+    page.context.close()
+
+
+def test_without_script_the_facet_pages_filter(browser, sample):
+    page = new_page(browser, java_script_enabled=False)
+    page.goto(sample + "en/products/")
+    assert not page.locator("#filters").is_visible()
+    page.locator(".facets a", has_text="Handicrafts").click()
+    assert page.url.endswith("/en/categories/handicrafts/")
+    assert visible_cards(page) == ["Đăk Tờ Re Xơ Đăng brocade"]
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang, query, expected", [
+    ("vi", "ca phe", "Cà phê Đăk Rve"),                # typed without diacritics
+    ("vi", "gio cha ninh to", "Giò chả Ninh Tô"),
+    ("en", "thổ cẩm", "Đăk Tờ Re Xơ Đăng brocade"),    # with them, on the English index
+    ("en", "tho cam", "Đăk Tờ Re Xơ Đăng brocade"),
+    ("en", "coffee", "Đăk Rve coffee"),
+])
+def test_search_finds_products_with_or_without_diacritics(browser, sample, lang, query, expected):
+    page = new_page(browser)
+    page.goto(sample + f"{lang}/search/?q={query}")
+    first = page.locator("#search-results li a").first
+    first.wait_for(timeout=15000)
+    titles = page.locator("#search-results li a").all_inner_texts()
+    assert expected in titles[:3], titles
+    page.context.close()
+
+
+def test_search_results_can_be_narrowed(browser, sample):
+    page = new_page(browser)
+    page.goto(sample + "vi/search/?q=xa&category=drinks")
+    page.locator("#search-results li a").first.wait_for(timeout=15000)
+    assert page.locator("#search-results li a").all_inner_texts() == ["Cà phê Đăk Rve"]
+    page.context.close()
+
+
+def test_no_request_leaves_the_site(browser, sample):
+    origin = urlsplit(sample).netloc
+    page = new_page(browser)
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    for path in ("en/", "en/products/", "en/products/ca-phe-dak-rve/", "v/ca-phe-dak-rve/", "vi/search/?q=ca+phe"):
+        page.goto(sample + path)
+        page.wait_for_load_state("networkidle")
+    assert requested and all(urlsplit(url).netloc == origin for url in requested), requested
+    page.context.close()
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="needs axe-core (make test installs it with npm)")
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_serious_accessibility_violations(browser, sample, lang):
+    page = new_page(browser, locale=lang, bypass_csp=True)          # to inject axe-core itself
+    found = {}
+    for path in (f"{lang}/", f"{lang}/products/", f"{lang}/products/ca-phe-dak-rve/", "v/ca-phe-dak-rve/",
+                 f"{lang}/search/"):
+        page.goto(sample + path)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+                   if v["impact"] in ("serious", "critical")]
+        if serious:
+            found[path] = serious
+    assert not found, json.dumps(found, ensure_ascii=False, indent=1)
+    page.context.close()
+
+
+@pytest.mark.parametrize("width, height, name", [(390, 844, "phone"), (1280, 900, "desktop")])
+def test_screenshots_for_people_to_look_at(browser, sample, width, height, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = new_page(browser, locale="vi-VN", viewport={"width": width, "height": height})
+    for path, label in (("vi/", "home"), ("vi/products/ca-phe-dak-rve/", "product"),
+                        ("v/ca-phe-dak-rve/?s=42", "verify")):
+        page.goto(sample + path)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(ARTIFACTS / f"{label}-{name}.png"), full_page=True)
+    page.context.close()
+    assert all((ARTIFACTS / f"{label}-{name}.png").stat().st_size > 10_000 for label in ("home", "product", "verify"))
