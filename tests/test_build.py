@@ -377,3 +377,22 @@ def test_a_product_page_weighs_under_100_kb_with_its_css_and_js(built):
     assert any(a.suffix == ".css" for a in assets)
     total = page.stat().st_size + sum(a.stat().st_size for a in assets)
     assert total < 100 * 1024, total
+
+
+def test_sharing_tags_and_structured_data(built):
+    html = (built / "en/products/coffee/index.html").read_text(encoding="utf-8")
+    assert '<meta property="og:title" content="Coffee">' in html
+    assert re.search(r'<meta property="og:image" content="https://ocop.example.vn/media/coffee-\w+-64.jpg">', html)
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    assert '<meta name="description" content="Plain-roasted coffee.">' in html
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html).group(1))
+    assert data["@type"] == "Product" and data["name"] == "Coffee" and data["gtin"] == "8936000000011"
+    assert data["manufacturer"] == {"@type": "Organization", "name": "Hoa Nam Cooperative"}
+    cert = data["hasCertification"]
+    assert (cert["certificationIdentification"], cert["expires"], cert["certificationRating"]["ratingValue"]) == (
+        "1898/QĐ-UBND", "2028-09-12", 3)
+    assert cert["url"] == "https://ocop.example.vn/v/coffee/"
+    tea = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>',
+                               (built / "en/products/tea/index.html").read_text(encoding="utf-8")).group(1))
+    assert "hasCertification" not in tea                     # revoked: no certificate to claim
+    assert (built / "robots.txt").read_text(encoding="utf-8").endswith("Sitemap: https://ocop.example.vn/sitemap.xml\n")
