@@ -129,12 +129,17 @@ def _at(mark, offset: int) -> tuple[int, int]:
     return (mark.line + 1 + offset, mark.column + 1)
 
 
-def _convert(node, offset: int, problems: list[Problem], path: str):
+def _convert(node, offset: int, problems: list[Problem], path: str, seen: set[int], depth: int = 0):
+    if id(node) in seen:        # a node reached twice is an alias: refused before it can multiply
+        raise _YamlProblem(node.start_mark, "anchors and aliases (& and *) are not allowed; write the value out in full")
+    if depth > MAX_YAML_DEPTH:
+        raise _YamlProblem(node.start_mark, f"nested more than {MAX_YAML_DEPTH} levels deep; "
+                           "a site file needs only a few levels")
+    seen.add(id(node))
     if isinstance(node, yaml.ScalarNode):
         make = _SCALARS.get(node.tag)
         if make is None:
-            raise _YamlProblem(node.start_mark, f"the tag {node.tag} is not supported; "
-                               "write a plain value")
+            raise _YamlProblem(node.start_mark, f"the tag {node.tag} is not supported; write a plain value")
         try:
             return make(_CONSTRUCTOR, node)
         except (ValueError, yaml.YAMLError):      # e.g. a date like 2025-02-30
@@ -142,7 +147,7 @@ def _convert(node, offset: int, problems: list[Problem], path: str):
     if isinstance(node, yaml.SequenceNode):
         seq = Seq(_at(node.start_mark, offset))
         for item in node.value:
-            seq.append(_convert(item, offset, problems, path))
+            seq.append(_convert(item, offset, problems, path, seen, depth + 1))
             seq.item_marks.append(_at(item.start_mark, offset))
             seq.raw.append(item.value if isinstance(item, yaml.ScalarNode) else None)
         return seq
@@ -158,7 +163,7 @@ def _convert(node, offset: int, problems: list[Problem], path: str):
                 problems.append(Problem(path, line, col, f"duplicate key '{key}' (first at line {first}); "
                                         "keep only one"))
                 continue
-            mapping[key] = _convert(value_node, offset, problems, path)
+            mapping[key] = _convert(value_node, offset, problems, path, seen, depth + 1)
             mapping.key_marks[key] = (line, col)
             mapping.value_marks[key] = _at(value_node.start_mark, offset)
             if isinstance(value_node, yaml.ScalarNode):
@@ -167,19 +172,26 @@ def _convert(node, offset: int, problems: list[Problem], path: str):
     raise _YamlProblem(node.start_mark, "unexpected YAML node")
 
 
+def _compose(text: str):
+    """The node tree of one YAML document, by libyaml where PyYAML has it (several times faster)."""
+    if getattr(yaml, "__with_libyaml__", False):
+        return yaml.compose(text, Loader=yaml.CSafeLoader)
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 def parse_yaml(text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem]]:
     """YAML text → plain values (Map, Seq, scalars) with marks, and the problems found.
     `offset` is the number of lines before the text in its file (front matter)."""
     problems: list[Problem] = []
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
+        node = _compose(text)
         if node is None:
             return None, problems
-        return _convert(node, offset, problems, path), problems
+        return _convert(node, offset, problems, path, set()), problems
     except _YamlProblem as e:
         line, col = _at(e.mark, offset)
         return None, problems + [Problem(path, line, col, e.message)]
@@ -187,6 +199,9 @@ def parse_yaml(text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem
         mark = e.problem_mark or e.context_mark
         line, col = _at(mark, offset) if mark else (1 + offset, 1)
         what = " ".join(x for x in (e.context, e.problem) if x)
+        if "maximum nesting depth" in what:
+            return None, problems + [Problem(path, line, col, f"nested more than {MAX_YAML_DEPTH} levels deep; "
+                                             "a site file needs only a few levels")]
         return None, problems + [Problem(path, line, col, f"invalid YAML: {what}; check the indentation "
                                          "and quote values that contain ': ' or start with a symbol")]
     except yaml.YAMLError as e:

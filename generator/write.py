@@ -20,6 +20,7 @@ class Output:
         self.dest = dest.absolute()
         self.tmp: Path | None = None
         self.written: set[str] = set()
+        self.folders: set[Path] = set()
 
     def __enter__(self) -> "Output":
         self.dest.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +34,9 @@ class Output:
         if not parts or rel.startswith("/") or ".." in parts or "\\" in rel:
             raise ValueError(f"refusing to write outside the output folder: {rel!r}")
         target = self.tmp.joinpath(*parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self.folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(target.parent)
         self.written.add(rel)
         return target
 

@@ -142,7 +142,7 @@ def test_hostile_text_in_every_output_format_stays_text(site, tmp_path):
     for path in (tmp_path / "out").rglob("*"):
         if path.suffix in (".html", ".xml", ".json", "") and path.is_file():
             text = path.read_text(encoding="utf-8")
-            for bad in ("<script>alert", "<style>", "evil.example", "<input>", "data:text/html", "vbscript:"):
+            for bad in ("<script>alert", "<style>", "evil.example", "<input>", 'href="data:', 'href="vbscript:'):
                 assert bad not in text, (path, bad)
     feed = (tmp_path / "out/vi/news/feed.xml").read_text(encoding="utf-8")
     assert "<title>&lt;/script&gt;&lt;script&gt;alert(1)" in feed
