@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
+import tempfile
 import sys
 from dataclasses import replace
 from datetime import date
@@ -10,11 +13,12 @@ from pathlib import Path
 
 import jinja2
 
-from . import exports, images, qr
+from . import exports
 from .errors import ContentError, OcopError, Problem
 from .links import LinkCheck
 from .load import load_site
 from .model import Site
+from .produce import Work, produce
 from .render import CONTENT_SECURITY_POLICY, Renderer, Theme
 from .routes import Routes, plan
 from .validate import validate
@@ -57,56 +61,67 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
 
 
 def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer) -> None:
-    records = [exports.product_record(site, routes, p) for p in site.products]
-    links = LinkCheck(routes.base_path)
-    for route in routes.all:
-        if route.html or route.kind == "feed":
-            data = renderer.render(route)
-            if route.html:
-                links.add(data, route.path, route.source)
-        elif route.kind == "data":
-            data = exports.products_csv(site, records) if route.key == "csv" else exports.products_json(site, records)
-        elif route.kind == "record":
-            data = exports.certification_record(site, routes, route.key)
-        elif route.kind == "sitemap":
-            data = exports.sitemap(routes)
-        elif route.kind == "headers":
-            data = exports.host_headers(CONTENT_SECURITY_POLICY)
-        else:
-            data = exports.robots(routes)
-        out.write(route.output, data)
-    for record in records:
-        modules = qr.matrix(record["verify_url"])
-        out.write(record["qr"]["svg"], qr.svg(modules))
-        out.write(record["qr"]["png"], qr.png(modules))
-    cache = out.dest.parent / CACHE
-    for product in site.products:
-        for image in product.images:
-            webp, jpeg = images.variants(image.file, image.digest, image.width, image.height)
-            for variant in (*webp, jpeg):
-                out.write(variant.path, images.encode(site_dir / "products" / image.file, variant, cache))
-    for file, published in site.media.items():
-        out.copy(published, site_dir / "products" / file)
-    for rel, path in renderer.theme.static_files():
-        out.copy(f"static/{rel}", path)
+    search = start_search_index(out, renderer)
+    try:
+        records = [exports.product_record(site, routes, p) for p in site.products]
+        whole_site = {"data": lambda r: (exports.products_csv if r.key == "csv" else exports.products_json)(site, records),
+                      "sitemap": lambda r: exports.sitemap(routes), "robots": lambda r: exports.robots(routes),
+                      "headers": lambda r: exports.host_headers(CONTENT_SECURITY_POLICY)}
+        for route in routes.all:
+            if route.kind in whole_site:
+                out.write(route.output, whole_site[route.kind](route))
+        for file, published in site.media.items():
+            out.copy(published, site_dir / "products" / file)
+        for rel, path in renderer.theme.static_files():
+            out.copy(f"static/{rel}", path)
+        links = LinkCheck(routes.base_path)
+        produce(Work(out, site_dir, site, routes, renderer, out.dest.parent / CACHE), links)
+    except BaseException:           # stop the indexer before the half-built output is removed
+        search[0].kill()
+        finish_search_index(search, out, stopped=True)
+        raise
+    finish_search_index(search, out)
     broken = links.problems(out.written)
     if broken:
         raise ContentError(broken)
-    search_index(out.tmp)
 
 
-def search_index(folder: Path) -> None:
-    """Pagefind indexes the written pages into folder/pagefind/: one index per <html lang>."""
-    result = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(folder), "--silent"],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise OcopError(f"the search index could not be built: {(result.stderr or result.stdout).strip()[-500:]}")
+def start_search_index(out: Output, renderer: Renderer) -> tuple[subprocess.Popen, Path]:
+    """Pagefind indexes small search documents (the searchable text of each product, page and
+    news post, at its page's path) while the pages are rendered: one index per <html lang>."""
+    shm = Path("/dev/shm")          # in memory where the system has it: these files live a few seconds
+    docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+    try:
+        for route in renderer.routes.all:
+            if route.kind in ("product", "page", "news"):
+                target = docs / route.output
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(renderer.render(route, "search-doc.html"))
+    except BaseException:
+        shutil.rmtree(docs, ignore_errors=True)
+        raise
+    command = [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(out.tmp / "pagefind"),
+               "--silent"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), docs
+
+
+def finish_search_index(search: tuple[subprocess.Popen, Path], out: Output, stopped: bool = False) -> None:
+    process, docs = search
+    try:
+        output, _ = process.communicate()
+    finally:
+        shutil.rmtree(docs, ignore_errors=True)
+    if stopped:
+        return
+    if process.returncode != 0:
+        raise OcopError(f"the search index could not be built: {output.strip()[-500:]}")
     # Pagefind lists the languages in hash-map order; sorted, two builds of one site are byte-identical
     # (its filter indexes vary the same way, so the theme filters results by page metadata instead)
-    entry = folder / "pagefind" / "pagefind-entry.json"
+    entry = out.tmp / "pagefind" / "pagefind-entry.json"
     data = json.loads(entry.read_text(encoding="utf-8"))
     data["languages"] = dict(sorted(data["languages"].items()))
-    entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    out.write("pagefind/pagefind-entry.json", json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+    out.written |= {p.relative_to(out.tmp).as_posix() for p in (out.tmp / "pagefind").rglob("*") if p.is_file()}
 
 
 def find_theme(site_dir: Path, name: str) -> Path:

@@ -52,7 +52,6 @@ def png(modules: list[list[bool]], module_px: int = PNG_MODULE_PX) -> bytes:
     size = len(modules)
     image = Image.new("1", (size, size), 1)
     image.putdata([0 if dark else 1 for row in modules for dark in row])
-    image = image.resize((size * module_px, size * module_px), Image.NEAREST)
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    image.resize((size * module_px, size * module_px), Image.NEAREST).save(out, "PNG")
     return out.getvalue()

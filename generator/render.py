@@ -70,6 +70,8 @@ class Theme:
             loader=jinja2.FileSystemLoader(self.root / "templates"), autoescape=True,
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.do"])
         self.env.tests["contains"] = lambda sequence, item: item in sequence
+        # đ is a letter of its own, not d with a mark: search folds it so that "dak" finds "Đăk"
+        self.env.filters["fold_d"] = lambda text: str(text).replace("đ", "d").replace("Đ", "D")
 
     def static_files(self) -> list[tuple[str, Path]]:
         static = self.root / "static"
@@ -89,16 +91,23 @@ class Renderer:
         standing = site.standing
         self.certified = sorted((p for p in site.products if standing[p.id].status in ("valid", "expiring")),
                                 key=lambda p: (-standing[p.id].stars, p.id))
-        self.certified_ids_by_stars = {n: [p.id for p in self.certified if standing[p.id].stars == n] for n in (3, 4, 5)}
+        self.certified_by_stars = {n: sum(standing[p.id].stars == n for p in self.certified) for n in (3, 4, 5)}
 
     def product(self, key: str):
         """The product a page shows: for a retired id, the product that replaced it (or None)."""
         retired = self.retired.get(key)
         return self.by_id.get(retired.replaced_by if retired else key)
 
-    def render(self, route: Route) -> bytes:
+    def warm(self) -> None:
+        """Compiles every template now, so that worker processes share the compiled code."""
+        for name in self.theme.env.list_templates():
+            self.theme.env.get_template(name)
+
+    def render(self, route: Route, template_name: str = "") -> bytes:
         env = self.theme.env
         context = self.context(route)
+        if template_name:
+            return env.get_template(template_name).render(context).encode()
         if not route.lang:      # language-neutral: one section per language, the default first
             section = env.get_template(f"{route.kind}-section.html")
             context["sections"] = [(code, Markup(section.render(self.context(route, code))))
@@ -112,6 +121,7 @@ class Renderer:
         ui = self.ui[lang]
         fallbacks: set[str] = set()
         untranslated = ui.gettext("Not yet translated")
+        listing, pages = routes.listing(route)
 
         def t(text: Text | None, in_lang: str = lang) -> Markup:
             if text is None:
@@ -132,8 +142,8 @@ class Renderer:
             fallbacks.add(fallback)
             return Markup('<div lang="{}" class="fallback" title="{}">{}</div>').format(fallback, untranslated, html)
 
-        def href(kind: str, key: str = "", in_lang: str | None = None) -> str:
-            return routes.href(kind, lang if in_lang is None else in_lang, key)
+        def href(kind: str, key: str = "", in_lang: str | None = None, page: int = 1) -> str:
+            return routes.href(kind, lang if in_lang is None else in_lang, key, page)
 
         def asset(path: str) -> str:
             return routes.base_path + path
@@ -151,11 +161,11 @@ class Renderer:
             "site": site, "config": site.config, "route": route, "lang": lang, "routes": routes,
             "translations": routes.translations(route), "languages": site.config.languages,
             "url": routes.url(route), "fallbacks": fallbacks, "csp": CONTENT_SECURITY_POLICY,
+            "listing": listing, "pages": pages,
             "product": self.product(route.key), "retired": self.retired.get(route.key),
             "products_by_id": self.by_id, "communes": self.communes, "showrooms": self.showrooms,
             "categories": CATEGORIES, "certified": self.certified,
-            "certified_ids_by_stars": self.certified_ids_by_stars,
-            "certified_by_stars": {n: len(ids) for n, ids in self.certified_ids_by_stars.items()},
+            "certified_by_stars": self.certified_by_stars,
             "t": t, "md": md, "href": href, "asset": asset, "picture": picture,
             "_": ui.gettext, "ngettext": ui.ngettext,
             "day": lambda d, in_lang=lang: i18n.format_day(d, in_lang) if d else "",

@@ -21,6 +21,7 @@ class Route:
     path: str           # relative to the site's base: "en/products/x/", "404.html", "data/products.json"
     key: str = ""       # the id of what it shows, when it shows one thing
     source: str = ""    # the content file it comes from, for error messages
+    page: int = 1       # of a list of products, PER_PAGE at a time
 
     @property
     def output(self) -> str:
@@ -37,24 +38,31 @@ class Routes:
         self.codes = site.config.codes
         self.base_path = urlsplit(self.base_url).path
         self.all = routes
-        self._index = {(r.kind, r.lang, r.key): r for r in routes}
-        self._groups: dict[tuple[str, str], list[Route]] = defaultdict(list)
+        self.listings = listings(site)
+        self._index = {(r.kind, r.lang, r.key, r.page): r for r in routes}
+        self._groups: dict[tuple[str, str, int], list[Route]] = defaultdict(list)
         for r in routes:
-            self._groups[r.kind, r.key].append(r)
+            self._groups[r.kind, r.key, r.page].append(r)
 
-    def get(self, kind: str, lang: str = "", key: str = "") -> Route | None:
-        return self._index.get((kind, lang, key))
+    def get(self, kind: str, lang: str = "", key: str = "", page: int = 1) -> Route | None:
+        return self._index.get((kind, lang, key, page))
 
-    def href(self, kind: str, lang: str = "", key: str = "") -> str:
+    def href(self, kind: str, lang: str = "", key: str = "", page: int = 1) -> str:
         """The link to a page from any other page of the site (absolute path, works from 404.html too)."""
-        return self.base_path + self._index[kind, lang, key].path
+        return self.base_path + self._index[kind, lang, key, page].path
+
+    def listing(self, route: Route) -> tuple[list, int]:
+        """The products one page of a list shows, and how many pages the list has."""
+        products = self.listings.get((route.kind, route.key), [])
+        start = (route.page - 1) * PER_PAGE
+        return products[start:start + PER_PAGE], pages_of(len(products))
 
     def url(self, route: Route) -> str:
         return self.base_url + route.path
 
     def translations(self, route: Route) -> list[Route]:
         """The same page in every language; a language-neutral page is its own translation."""
-        return [r for r in self._groups[route.kind, route.key] if r.lang] or [route]
+        return [r for r in self._groups[route.kind, route.key, route.page] if r.lang] or [route]
 
     def alternates(self, route: Route) -> list[tuple[str, str]]:
         """(hreflang, URL) of every language version of a page, x-default last. A language-neutral
@@ -63,11 +71,31 @@ class Routes:
             versions = [(r.lang, self.url(r)) for r in self.translations(route)]
             return versions + [("x-default", versions[0][1])]
         if route.kind == "root":
-            return [(code, self.url(self._index["home", code, ""])) for code in self.codes] + [("x-default", self.url(route))]
+            return [(code, self.url(self._index["home", code, "", 1])) for code in self.codes] + [("x-default", self.url(route))]
         return [(code, self.url(route)) for code in self.codes] + [("x-default", self.url(route))]
 
     def pages(self) -> list[Route]:
         return [r for r in self.all if r.html]
+
+
+PER_PAGE = 60
+
+
+def pages_of(count: int) -> int:
+    return max(1, -(-count // PER_PAGE))
+
+
+def listings(site: Site) -> dict[tuple[str, str], list]:
+    """The products of each list page: all, by category, by commune, certified by stars."""
+    lists: dict[tuple[str, str], list] = defaultdict(list)
+    for p in site.products:
+        lists["catalogue", ""].append(p)
+        lists["category", p.category].append(p)
+        lists["commune", p.commune].append(p)
+        standing = site.standing[p.id]
+        if standing.status in ("valid", "expiring"):
+            lists["stars", str(standing.stars)].append(p)
+    return dict(lists)
 
 
 def verify_path(product_id: str) -> str:
@@ -79,8 +107,12 @@ def plan(site: Site) -> Routes:
     default = site.config.default_lang
     categories = [c for c in CATEGORIES if any(p.category == c for p in site.products)]
     star_classes = sorted({s.stars for s in site.standing.values() if s.status in ("valid", "expiring")})
+    counts = {key: len(products) for key, products in listings(site).items()}
     for lang in site.config.codes:
-        add = lambda kind, path, key="", source="": routes.append(Route(kind, lang, f"{lang}/{path}", key, source))
+        def add(kind: str, path: str, key: str = "", source: str = "") -> None:
+            routes.append(Route(kind, lang, f"{lang}/{path}", key, source))
+            for page in range(2, pages_of(counts.get((kind, key), 0)) + 1):
+                routes.append(Route(kind, lang, f"{lang}/{path}page/{page}/", key, source, page))
         add("home", "")
         add("catalogue", "products/")
         for product in site.products:

@@ -216,7 +216,7 @@ def test_missing_translations_fall_back_and_say_so(built):
     assert '<div lang="vi" class="fallback" title="Not yet translated"><p>Trà dây rừng.</p></div>' in en
     assert 'class="fallback-note"' in en
     assert 'class="fallback-note"' not in (built / "en/products/coffee/index.html").read_text(encoding="utf-8")
-    assert '<article class="prose fallback" data-pagefind-body lang="vi">' in (built / "en/news/2025-09-20-new-products/index.html").read_text(encoding="utf-8")
+    assert '<article class="prose fallback" lang="vi">' in (built / "en/news/2025-09-20-new-products/index.html").read_text(encoding="utf-8")
 
 
 def test_former_commune_page_leads_to_the_new_one(built):
