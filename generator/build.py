@@ -1,6 +1,7 @@
 """The pipeline: load → validate → plan → render → produce → write."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -25,7 +26,8 @@ from .validate import validate
 from .write import Output, append_register
 
 BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
-CACHE = ".ocop-cache"        # beside the output folder: encoded photos, reused while their source is unchanged
+CACHE = ".ocop-cache"        # beside the output folder: photos, QR codes and the search index, named by their inputs
+PAGEFIND_VERSION = "pagefind-1"
 
 
 def check(site_dir: Path, today: date, base_url: str | None = None) -> tuple[Site, list[Problem]]:
@@ -91,37 +93,49 @@ def start_search_index(out: Output, renderer: Renderer) -> tuple[subprocess.Pope
     news post, at its page's path) while the pages are rendered: one index per <html lang>."""
     shm = Path("/dev/shm")          # in memory where the system has it: these files live a few seconds
     docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+    digest = hashlib.sha256(PAGEFIND_VERSION.encode())
     try:
         for route in renderer.routes.all:
             if route.kind in ("product", "page", "news"):
                 target = docs / route.output
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(renderer.render(route, "search-doc.html"))
+                data = renderer.render(route, "search-doc.html")
+                digest.update(route.output.encode() + b"\0" + data + b"\0")
+                target.write_bytes(data)
     except BaseException:
         shutil.rmtree(docs, ignore_errors=True)
         raise
-    command = [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(out.tmp / "pagefind"),
-               "--silent"]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), docs
+    # the same documents make the same index: a rebuild that changed no searchable text reuses it
+    cached = out.dest.parent / CACHE / f"pagefind-{digest.hexdigest()[:16]}"
+    command = [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(cached), "--silent"]
+    if cached.is_dir():
+        command = [sys.executable, "-c", ""]
+    else:
+        for old in (out.dest.parent / CACHE).glob("pagefind-*"):
+            shutil.rmtree(old, ignore_errors=True)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), docs, cached
 
 
-def finish_search_index(search: tuple[subprocess.Popen, Path], out: Output, stopped: bool = False) -> None:
-    process, docs = search
+def finish_search_index(search: tuple[subprocess.Popen, Path, Path], out: Output, stopped: bool = False) -> None:
+    process, docs, cached = search
     try:
         output, _ = process.communicate()
     finally:
         shutil.rmtree(docs, ignore_errors=True)
-    if stopped:
-        return
-    if process.returncode != 0:
+    if stopped or process.returncode != 0:
+        shutil.rmtree(cached, ignore_errors=True)
+        if stopped:
+            return
         raise OcopError(f"the search index could not be built: {output.strip()[-500:]}")
     # Pagefind lists the languages in hash-map order; sorted, two builds of one site are byte-identical
     # (its filter indexes vary the same way, so the theme filters results by page metadata instead)
-    entry = out.tmp / "pagefind" / "pagefind-entry.json"
+    entry = cached / "pagefind-entry.json"
     data = json.loads(entry.read_text(encoding="utf-8"))
     data["languages"] = dict(sorted(data["languages"].items()))
-    out.write("pagefind/pagefind-entry.json", json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
-    out.written |= {p.relative_to(out.tmp).as_posix() for p in (out.tmp / "pagefind").rglob("*") if p.is_file()}
+    entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    for path in sorted(cached.rglob("*")):
+        if path.is_file():
+            out.copy("pagefind/" + path.relative_to(cached).as_posix(), path)
 
 
 def find_theme(site_dir: Path, name: str) -> Path:

@@ -21,6 +21,14 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date; write YYYY-MM-DD") from None
 
 
+def _month(text: str) -> str:
+    try:
+        date.fromisoformat(text + "-01")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a month; write YYYY-MM") from None
+    return text
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -56,16 +64,29 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     site = argparse.ArgumentParser(add_help=False)
     site.add_argument("--site", default=".", metavar="DIR", help="the site folder (default: here)")
+    fmt = argparse.ArgumentParser(add_help=False)
+    fmt.add_argument("--format", choices=("text", "github"), default="text",
+                     help="problems as PATH:LINE:COL lines, or as GitHub workflow annotations")
+    fmt.add_argument("--quiet", action="store_true", help="print problems only")
     today = argparse.ArgumentParser(add_help=False)
     today.add_argument("--today", type=_day, metavar="DATE", help="the build date (default: SOURCE_DATE_EPOCH or today)")
 
-    b = sub.add_parser("build", parents=[site, today], help="validate, then build the whole site")
+    b = sub.add_parser("build", parents=[site, today, fmt], help="validate, then build the whole site")
     b.add_argument("--output", metavar="DIR", help="where to build (default: SITE/output)")
     b.add_argument("--base-url", metavar="URL", help="build for another address than site.yaml's base_url")
-    c = sub.add_parser("check", parents=[site, today], help="validate only; writes nothing")
+    c = sub.add_parser("check", parents=[site, today, fmt], help="validate only; writes nothing")
     c.add_argument("--strict", action="store_true", help="treat warnings (translation coverage too) as errors")
     s = sub.add_parser("serve", parents=[site], help="build, serve on localhost, rebuild on change")
     s.add_argument("--port", type=_positive, default=8000)
+    r = sub.add_parser("report", parents=[site, today], help="the monthly programme report")
+    r.add_argument("--month", type=_month, metavar="YYYY-MM", help="default: the previous month")
+    r.add_argument("--format", choices=("md", "csv", "html"), default="md")
+    r.add_argument("--output", metavar="FILE", help="default: standard output")
+    d = sub.add_parser("diff", parents=[site, today], help="what a change since a git revision does to the site")
+    d.add_argument("rev", help="a git revision: main, HEAD~1, a commit")
+    n = sub.add_parser("new", parents=[site], help="write a commented template for a product, decision or page")
+    n.add_argument("kind", choices=("product", "decision", "page"))
+    n.add_argument("id", help="the new product's id, the decision file's name, or the page's name")
     st = sub.add_parser("stamps", parents=[site, today], help="a printable A4 sheet of stamp QR codes")
     st.add_argument("product")
     st.add_argument("--from", dest="first", type=_positive, required=True, metavar="N")
@@ -75,9 +96,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _report(problems: list[Problem]) -> None:
+def _report(problems: list[Problem], fmt: str = "text") -> None:
     for problem in problems:
-        print(problem, file=sys.stderr)
+        if fmt == "github":         # annotations that a pull request shows on the changed lines
+            text = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            print(f"::{problem.severity} file={problem.path},line={problem.line or 1},col={problem.col or 1}::{text}")
+        else:
+            print(problem, file=sys.stderr)
 
 
 def _summary(problems: list[Problem]) -> str:
@@ -98,8 +123,9 @@ def run(args) -> int:
             raise UsageError(f"the output folder {output} holds the site itself; choose another")
         started = time.monotonic()
         warnings = pipeline.build(site, output, build_date(args.today), base_url)
-        _report(warnings)
-        print(f"built {output} in {time.monotonic() - started:.1f} s ({_summary(warnings)})")
+        _report(warnings, args.format)
+        if not args.quiet:
+            print(f"built {output} in {time.monotonic() - started:.1f} s ({_summary(warnings)})")
     elif args.command == "check":
         site_dir = _site(args)
         site, warnings = pipeline.check(site_dir, build_date(args.today))
@@ -107,10 +133,38 @@ def run(args) -> int:
         warnings = sorted(warnings + missing)
         if args.strict and warnings:
             raise ContentError([replace(w, severity="error") for w in warnings])
-        _report(warnings)
-        if shares:
-            print("translated: " + ", ".join(f"{lang} {share:.0%}" for lang, share in shares.items()))
-        print(f"the site is valid ({_summary(warnings)})")
+        _report(warnings, args.format)
+        if not args.quiet:
+            if shares:
+                print("translated: " + ", ".join(f"{lang} {share:.0%}" for lang, share in shares.items()))
+            print(f"the site is valid ({_summary(warnings)})")
+    elif args.command == "report":
+        from . import report
+        site, _ = pipeline.check(_site(args), build_date(args.today))
+        month = args.month or report.previous_month(site.today)
+        figures = report.figures(site, month)
+        text = {"md": report.markdown, "csv": report.csv_text, "html": report.html}[args.format](site, figures)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+            print(f"wrote {args.output}")
+        else:
+            sys.stdout.write(text)
+    elif args.command == "diff":
+        from .diff import describe, site_at
+        site_dir = _site(args)
+        after, _ = pipeline.check(site_dir, build_date(args.today))
+        before, errors = site_at(site_dir, args.rev, after.today)
+        for line in describe(before, after, pipeline.find_theme(site_dir, after.config.theme), errors):
+            print(f"- {line}")
+    elif args.command == "new":
+        from .scaffold import create
+        site_dir = _site(args)
+        try:
+            site, _ = pipeline.check(site_dir, build_date(None))
+        except ContentError:
+            site = None             # a template can still be written into a site that has errors
+        path = create(site_dir, site, args.kind, args.id)
+        print(f"wrote {path}: fill it in, then run ocop check")
     elif args.command == "serve":
         from .serve import serve
         serve(_site(args), args.port, lambda line: print(line, flush=True))
@@ -132,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except ContentError as e:
-        _report(e.problems)
+        _report(e.problems, getattr(args, "format", "text"))
         print(f"ocop: {_summary(e.problems)}; nothing was written", file=sys.stderr)
         return 1
     except UsageError as e:

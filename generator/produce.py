@@ -56,9 +56,15 @@ class Work:
             self.out.write(route.output, data)
         elif job[0] == "qr":
             url = self.renderer.verify_url(job[1])
-            modules = qr.matrix(url)
-            self.out.write(f"qr/{qr.qr_name(url)}.svg", qr.svg(modules))
-            self.out.write(f"qr/{qr.qr_name(url)}.png", qr.png(modules))
+            name = qr.qr_name(url)
+            svg, png = self.cache / "qr" / f"{name}.svg", self.cache / "qr" / f"{name}.png"
+            if not (svg.is_file() and png.is_file()):       # named by what went in: never stale
+                modules = qr.matrix(url)
+                svg.parent.mkdir(parents=True, exist_ok=True)
+                svg.write_bytes(qr.svg(modules))
+                png.write_bytes(qr.png(modules))
+            self.out.copy(f"qr/{name}.svg", svg)
+            self.out.copy(f"qr/{name}.png", png)
         else:
             _, file, variant = job
             self.out.write(variant.path, images.encode(self.site_dir / "products" / file, variant, self.cache))

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from . import i18n, images
 from .model import CATEGORIES, Site, Text
 from .qr import qr_name
+from .report import bars
 from .routes import Route, Routes
 
 ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
@@ -174,9 +175,16 @@ class Renderer:
             "qr": lambda product_id: f"qr/{qr_name(self.verify_url(product_id))}",
             "media": lambda file: asset(site.media[file]),
             "verify_url": self.verify_url, "og_image": self.og_image,
+            "figures": lambda: self.figures, "bars": lambda rows, label: Markup(bars(rows, label)),
             "summary": lambda text, in_lang=lang: summary(text(in_lang)),
             "product_jsonld": lambda product, in_lang=lang: self.product_jsonld(product, in_lang), "escaped": lambda html: Markup(html_escape(str(html), quote=False)), "lang_name": {l.code: l.name for l in site.config.languages},
         }
+
+    @functools.cached_property
+    def figures(self):
+        """The programme's figures on the build date, for the "at a glance" page."""
+        from .report import figures
+        return figures(self.site, f"{self.site.today.year:04d}-{self.site.today.month:02d}")
 
     def og_image(self, product) -> dict | None:
         """The photo link previews show: the product's first photo, as its JPEG fallback."""

@@ -122,6 +122,7 @@ def plan(site: Site) -> Routes:
         for stars in star_classes:
             add("stars", f"stars/{stars}/", str(stars))
         add("search", "search/")
+        add("glance", "programme/")
         add("communes", "communes/")
         for commune in site.communes:
             add("commune", f"communes/{commune.id}/", commune.id)

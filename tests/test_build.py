@@ -354,10 +354,12 @@ def test_ctrl_c_during_a_build_leaves_the_previous_output_alone(site, tmp_path):
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     before = tree(out)
-    (site / "products" / "extra-0000.yaml").write_text(
-        (site / "products" / "extra-0000.yaml").read_text(encoding="utf-8").replace("Sản phẩm 0", "Đổi tên"),
-        encoding="utf-8")
-    build = subprocess.Popen([sys.executable, "-m", "generator", "build", "--site", str(site), "--output", str(out),
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8").replace(   # every page changes
+        "Sản phẩm OCOP thử", "Sản phẩm OCOP mới"), encoding="utf-8")
+    slowly = ("import time, generator.produce as p; run = p.Work.run\n"            # every job a little slower,
+              "p.Work.run = lambda self, *a: (time.sleep(0.002), run(self, *a))[1]\n"   # so Ctrl-C lands mid-build
+              "from generator.cli import main; raise SystemExit(main())")
+    build = subprocess.Popen([sys.executable, "-c", slowly, "build", "--site", str(site), "--output", str(out),
                               "--today", TODAY], stderr=subprocess.PIPE, text=True)
     for _ in range(600):                                     # wait until it is writing the new output
         if list(tmp_path.glob(".out.new-*/*")):

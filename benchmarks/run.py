@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Times whole builds from outside the process: ocop-site against Hugo on the shared catalogue
+workload (../../shared/bench), alternating, and prints medians and their ratio.
+
+    .venv/bin/python benchmarks/run.py [--sizes 1000,2000] [--runs 5] [--langs vi,en] [--work DIR]
+
+For each size it generates the same N products for Hugo (gen_workload.py) and for ocop-site
+(gen_spec_site.py), then, run after run, alternates:
+  hugo        hugo --cleanDestinationDir over its previous output (when hugo is installed)
+  cold        ocop build into an empty folder, with no photo cache
+  rebuild     ocop build over its previous output (nothing changed)
+  edit        ocop build after one product's description changed
+Each figure is the wall time of the whole process and its peak memory (GNU time).
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT.parent / "shared" / "bench"
+TIME = shutil.which("time") or "/usr/bin/time"
+
+
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, peak MiB) of one whole process, measured by GNU time."""
+    result = subprocess.run([TIME, "-f", "%e %M", *command], cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{result.stderr[-2000:]}")
+    wall, kib = result.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(kib) / 1024
+
+
+def ocop(site: Path, out: Path) -> list[str]:
+    return [str(ROOT / ".venv" / "bin" / "ocop"), "build", "--site", str(site), "--output", str(out),
+            "--today", "2026-11-28"]
+
+
+def edit(site: Path, run: int) -> None:
+    path = next(iter(sorted((site / "products").glob("*.yaml"))))
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("description:\n  vi: |\n", f"description:\n  vi: |\n    Sửa lần {run}.\n", 1),
+                    encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,2000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--langs", default="vi,en")
+    parser.add_argument("--work", type=Path, default=None)
+    args = parser.parse_args()
+    hugo = shutil.which("hugo")
+    work = args.work or Path(tempfile.mkdtemp(prefix="ocop-bench-"))
+    print(f"| N | languages | what | median s | min s | max s | peak MiB | ratio to Hugo |")
+    print(f"|---:|---|---|---:|---:|---:|---:|---:|")
+    for size in map(int, args.sizes.split(",")):
+        folder = work / f"n{size}"
+        if not folder.is_dir():
+            subprocess.run([sys.executable, str(BENCH / "gen_workload.py"), str(size), str(folder)], check=True,
+                           capture_output=True)
+            subprocess.run([sys.executable, str(BENCH / "gen_spec_site.py"), str(size), str(folder / "spec"),
+                            args.langs], check=True, capture_output=True)
+        site, out = folder / "spec", folder / "out"
+        figures: dict[str, list[tuple[float, float]]] = {"hugo": [], "cold": [], "rebuild": [], "edit": []}
+        for run in range(args.runs):
+            if hugo:
+                figures["hugo"].append(timed([hugo, "--quiet", "--cleanDestinationDir", "-d", str(folder / "hugo-out")],
+                                             cwd=folder / "hugo"))
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(folder / ".ocop-cache", ignore_errors=True)
+            figures["cold"].append(timed(ocop(site, out)))
+            figures["rebuild"].append(timed(ocop(site, out)))
+            edit(site, run)
+            figures["edit"].append(timed(ocop(site, out)))
+        reference = statistics.median(w for w, _ in figures["hugo"]) if figures["hugo"] else None
+        for what, runs in figures.items():
+            if not runs:
+                continue
+            walls = [w for w, _ in runs]
+            median = statistics.median(walls)
+            ratio = f"{median / reference:.2f}" if reference else "–"
+            print(f"| {size:,} | {args.langs} | {what} | {median:.2f} | {min(walls):.2f} | {max(walls):.2f} | "
+                  f"{max(m for _, m in runs):.0f} | {ratio} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""`ocop diff REV`: what a change does to the public site, in plain words, for a reviewer."""
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from .coverage import coverage
+from .errors import ContentError, UsageError
+from .load import load_site
+from .model import Site
+from .validate import validate
+
+
+def site_at(site_dir: Path, rev: str, today: date) -> tuple[Site | None, int]:
+    """The site as it was at a git revision (None if it was invalid there), and its error count."""
+    try:
+        top = Path(subprocess.run(["git", "-C", str(site_dir), "rev-parse", "--show-toplevel"], capture_output=True,
+                                  text=True, check=True).stdout.strip())
+        inside = site_dir.resolve().relative_to(top.resolve()).as_posix()
+        archive = subprocess.run(["git", "-C", str(top), "archive", "--format=tar", rev, "--", inside or "."],
+                                 capture_output=True, check=True).stdout
+    except (subprocess.CalledProcessError, FileNotFoundError, ValueError) as e:
+        raise UsageError(f"cannot read revision '{rev}' of the site: {getattr(e, 'stderr', b'') or e}") from None
+    with tempfile.TemporaryDirectory(prefix="ocop-diff-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        site, problems = validate(load_site(Path(tmp) / inside), today)
+    return site, sum(p.severity == "error" for p in problems)
+
+
+def describe(before: Site | None, after: Site, theme: Path, before_errors: int = 0) -> list[str]:
+    lang = after.config.default_lang
+    lines: list[str] = []
+    if before is None:
+        return [f"The site had {before_errors} error(s) at that revision; nothing to compare against."]
+    old = {p.id: p for p in before.products}
+    new = {p.id: p for p in after.products}
+    for pid in sorted(new.keys() - old.keys()):
+        lines.append(f"New product: {new[pid].name(lang)} ({pid}), {new[pid].category}, {new[pid].commune}.")
+    for pid in sorted(old.keys() - new.keys()):
+        lines.append(f"Product removed: {old[pid].name(lang)} ({pid}).")
+    for pid in sorted(old.keys() & new.keys()):
+        a, b = before.standing[pid], after.standing[pid]
+        name = new[pid].name(lang)
+        told = False
+        if a.recognition != b.recognition and b.recognition:
+            verb = "re-rated" if a.recognition else "recognised"
+            change = f" (was {a.stars} stars)" if a.stars and a.stars != b.stars else ""
+            lines.append(f"Certificate {verb}: {name} ({pid}), {b.stars} stars by {b.recognition.decision.number}"
+                         f"{change}, valid until {b.valid_until}.")
+            told = True
+        if b.status == "revoked" and a.status != "revoked":
+            lines.append(f"Certificate revoked: {name} ({pid}) by {b.revocation.decision.number}.")
+        elif b.status == "expired" and a.status != "expired":
+            lines.append(f"Certificate newly expired: {name} ({pid}), on {b.valid_until}.")
+        elif a.status != b.status and not told:
+            lines.append(f"Status of {name} ({pid}): {a.status} → {b.status}.")
+        if old[pid].name != new[pid].name or old[pid].description != new[pid].description:
+            lines.append(f"Text changed: {name} ({pid}).")
+    _, shares_before = coverage(before, theme)
+    _, shares_after = coverage(after, theme)
+    for code in after.config.codes[1:]:
+        was, now = shares_before.get(code), shares_after.get(code, 0.0)
+        if was is None or round(was, 3) != round(now, 3):
+            lines.append(f"Translation into {code}: {'' if was is None else f'{was:.0%} → '}{now:.0%}.")
+    return lines or ["No change to the public site."]

@@ -1,0 +1,168 @@
+"""The programme's figures for a month (`ocop report`) and for the public "at a glance" page:
+pure functions of the site and a date, and plain renderings of them (Markdown, CSV, HTML with
+SVG bar charts drawn here, no charting service)."""
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from html import escape
+
+from .model import CATEGORIES, Site
+from .status import standing
+
+
+@dataclass
+class Figures:
+    month: str
+    as_of: date
+    by_stars: dict[int, int] = field(default_factory=dict)
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_commune: dict[str, int] = field(default_factory=dict)
+    recognitions: list[tuple[str, str, date, int]] = field(default_factory=list)   # product, decision, date, stars
+    revocations: list[tuple[str, str, date]] = field(default_factory=list)
+    expiring: list[tuple[str, date]] = field(default_factory=list)                  # to re-evaluate soon
+    expired: list[tuple[str, date]] = field(default_factory=list)                   # lapsed, not re-evaluated
+    showrooms: dict[str, int] = field(default_factory=dict)
+    certified: int = 0
+    products: int = 0
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    year, number = map(int, month.split("-"))
+    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+
+
+def figures(site: Site, month: str) -> Figures:
+    """Standing at the end of the month (or on the build date, if that comes first)."""
+    first, last = month_bounds(month)
+    as_of = min(last, site.today)
+    config = site.config
+    result = Figures(month, as_of, products=len(site.products))
+    stars, categories, communes = Counter(), Counter(), Counter()
+    for p in site.products:
+        s = standing(site.history[p.id], as_of, config.validity_months, config.expiring_days)
+        if s.status in ("valid", "expiring"):
+            stars[s.stars] += 1
+            categories[p.category] += 1
+            communes[p.commune] += 1
+        if s.status == "expiring":
+            result.expiring.append((p.id, s.valid_until))
+        if s.status == "expired":
+            result.expired.append((p.id, s.valid_until))
+        for event in site.history[p.id]:
+            if first <= event.date <= as_of:
+                if event.stars:
+                    result.recognitions.append((p.id, event.decision.number, event.date, event.stars))
+                else:
+                    result.revocations.append((p.id, event.decision.number, event.date))
+    result.by_stars = {n: stars[n] for n in (3, 4, 5)}
+    result.by_category = {c: categories[c] for c in CATEGORIES}
+    result.by_commune = {c.id: communes[c.id] for c in site.communes if c.current}
+    result.certified = sum(stars.values())
+    result.showrooms = {s.id: sum(s.id in p.showrooms for p in site.products) for s in site.showrooms}
+    result.expiring.sort(key=lambda x: x[1])
+    result.expired.sort(key=lambda x: x[1])
+    return result
+
+
+def _names(site: Site):
+    lang = site.config.default_lang
+    products = {p.id: p.name(lang) for p in site.products}
+    communes = {c.id: c.name(lang) for c in site.communes}
+    showrooms = {s.id: s.name(lang) for s in site.showrooms}
+    return products, communes, showrooms
+
+
+def _sections(site: Site, f: Figures) -> list[tuple[str, list[str], list[list]]]:
+    products, communes, showrooms = _names(site)
+    return [
+        ("Certified products by star class", ["stars", "products"], [[n, c] for n, c in f.by_stars.items()]),
+        ("Certified products by category", ["category", "products"], [[c, n] for c, n in f.by_category.items()]),
+        ("Certified products by commune", ["commune", "products"], [[communes[c], n] for c, n in f.by_commune.items()]),
+        (f"Recognitions in {f.month}", ["product", "decision", "date", "stars"],
+         [[products[p], d, day.isoformat(), s] for p, d, day, s in f.recognitions]),
+        (f"Revocations in {f.month}", ["product", "decision", "date"],
+         [[products[p], d, day.isoformat()] for p, d, day in f.revocations]),
+        (f"Expiring within {site.config.expiring_days} days: to re-evaluate", ["product", "valid until"],
+         [[products[p], day.isoformat()] for p, day in f.expiring]),
+        ("Expired without re-evaluation: to follow up", ["product", "expired on"],
+         [[products[p], day.isoformat()] for p, day in f.expired]),
+        ("Showrooms", ["showroom", "products"], [[showrooms[s], n] for s, n in f.showrooms.items()]),
+    ]
+
+
+def markdown(site: Site, f: Figures) -> str:
+    lines = [f"# OCOP programme report, {f.month}", "",
+             f"{site.config.title(site.config.default_lang)}, as of {f.as_of.isoformat()}: {f.certified} certified "
+             f"products of {f.products}.", ""]
+    for title, header, rows in _sections(site, f):
+        lines += [f"## {title}", ""]
+        if not rows:
+            lines += ["None.", ""]
+            continue
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows] + [""]
+    return "\n".join(lines)
+
+
+def csv_text(site: Site, f: Figures) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["section", "item", "value", "detail"])
+    for title, header, rows in _sections(site, f):
+        for row in rows:
+            writer.writerow([title, row[0], row[1] if len(row) > 1 else "", " ".join(str(c) for c in row[2:])])
+    return "\ufeff" + out.getvalue()
+
+
+def bars(rows: list[tuple[str, int]], label: str) -> str:
+    """A horizontal bar chart as inline SVG: readable printed in black and white, and by a screen reader."""
+    top = max((v for _, v in rows), default=0) or 1
+    height = 26 * len(rows) + 8
+    parts = [f'<svg role="img" aria-label="{escape(label)}" viewBox="0 0 520 {height}" width="520" height="{height}" '
+             'xmlns="http://www.w3.org/2000/svg" class="bars">']
+    for i, (name, value) in enumerate(rows):
+        y = 4 + 26 * i
+        width = round(300 * value / top)
+        parts.append(f'<text x="170" y="{y + 16}" text-anchor="end" font-size="13">{escape(str(name))}</text>'
+                     f'<rect x="180" y="{y + 3}" width="{width}" height="18" fill="#1f5b3a"/>'
+                     f'<text x="{186 + width}" y="{y + 16}" font-size="13">{value}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def html(site: Site, f: Figures) -> str:
+    _, communes, _ = _names(site)
+    charts = {
+        "Certified products by star class": bars([(f"{n} ★", c) for n, c in f.by_stars.items()], "stars"),
+        "Certified products by category": bars(list(f.by_category.items()), "category"),
+        "Certified products by commune": bars([(communes[c], n) for c, n in f.by_commune.items()], "commune"),
+    }
+    body = [f"<h1>OCOP programme report, {escape(f.month)}</h1>",
+            f"<p>{escape(site.config.title(site.config.default_lang))}, as of {f.as_of.isoformat()}: "
+            f"<strong>{f.certified}</strong> certified products of {f.products}.</p>"]
+    for title, header, rows in _sections(site, f):
+        body.append(f"<section><h2>{escape(title)}</h2>")
+        if title in charts:
+            body.append(charts[title])
+        elif rows:
+            body.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr></thead><tbody>"
+                        + "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+                        + "</tbody></table>")
+        else:
+            body.append("<p>None.</p>")
+        body.append("</section>")
+    style = ("@page{size:A4;margin:15mm}body{font:11pt/1.45 system-ui,sans-serif;color:#1f2a22;max-width:48rem;margin:auto}"
+             "h1{color:#143d27}h2{font-size:1.1rem;margin-top:1.4rem;color:#143d27}table{border-collapse:collapse;width:100%}"
+             "th,td{border-bottom:1px solid #ccc;padding:.25rem .4rem;text-align:left}section{break-inside:avoid}")
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>OCOP report {escape(f.month)}</title>'
+            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+def previous_month(day: date) -> str:
+    last = day.replace(day=1) - timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"

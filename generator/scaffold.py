@@ -1,0 +1,81 @@
+"""`ocop new`: commented, valid templates for a product, a decision or a page, in the right place."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from .errors import UsageError
+from .model import Site
+from .validate import valid_id
+
+
+def _langs(site: Site | None) -> tuple[str, ...]:
+    return site.config.codes if site else ("vi", "en")
+
+
+def product(site: Site | None, ident: str) -> tuple[str, str]:
+    langs = _langs(site)
+    commune = next((c.id for c in site.communes if c.current), "COMMUNE-ID") if site else "COMMUNE-ID"
+    names = "".join(f"  {code}: {'Tên sản phẩm' if code == 'vi' else 'Product name'}\n" for code in langs[:2])
+    text = "".join(f"  {code}: |\n    {'Mô tả sản phẩm, viết bằng Markdown.' if code == 'vi' else 'What it is, in Markdown.'}\n"
+                   for code in langs[:2])
+    return f"products/{ident}.yaml", f"""# yaml-language-server: $schema=../schemas/product.schema.json
+# A product of the catalogue. The file name ({ident}) is its id: it is part of the product's web
+# address and of its stamp's QR code, so it never changes once published.
+name:
+{names}category: food              # food, drinks, herbal, handicrafts, ornamentals or tourism
+commune: {commune}              # a current commune of content/communes.yaml
+producer:
+  name: Tên cơ sở sản xuất      # text in one language is the same in every language
+  kind: household           # cooperative, company, household, cooperative-group or other
+  # phone: "+84 ..."
+  # address: {{vi: ..., en: ...}}
+description:
+{text}# images:                  # photos under products/media/, JPEG, PNG or WebP
+#   - {{file: media/products/{ident}.jpg, alt: {{vi: ..., en: ...}}}}
+# price: {{min: 100000, max: 150000, unit: {{vi: túi 500 g, en: 500 g bag}}}}
+# showrooms: [showroom-id]
+# stamps:                   # serial numbers of the stamp batches printed for it
+#   - {{from: 1, to: 1000, issued: {date.today().isoformat()}}}
+"""
+
+
+def decision(site: Site | None, ident: str) -> tuple[str, str]:
+    today = (site.today if site else date.today()).isoformat()
+    return f"products/decisions/{today}-{ident}.yaml", f"""# yaml-language-server: $schema=../../schemas/decision.schema.json
+# A decision that recognises products (3, 4 or 5 stars) or revokes their certificates.
+number: "SỐ/QĐ-UBND"          # as printed on the decision; unique for its issuer
+date: {today}
+issuer: province            # district (3 stars, until 2025-07-05), province (3 and 4 stars), national (5)
+authority: {{vi: Ủy ban nhân dân tỉnh ..., en: ... Provincial People's Committee}}
+# document: media/decisions/SO-QD.pdf   # the scan, under products/media/
+recognized: []
+#  - {{product: product-id, stars: 3, score: 64}}    # score: 50-69.99 for 3 stars, 70-89.99 for 4, 90-100 for 5
+# revoked:
+#  - {{product: product-id, reason: {{vi: ..., en: ...}}}}
+"""
+
+
+def page(site: Site | None, ident: str) -> tuple[str, str]:
+    lang = _langs(site)[0]
+    return f"content/pages/{ident}.{lang}.md", f"""---
+title: Tiêu đề trang
+summary: Một câu giới thiệu ngắn.
+---
+Nội dung trang, viết bằng **Markdown**. Bản dịch: content/pages/{ident}.en.md, cùng tên, khác mã ngôn ngữ.
+"""
+
+
+KINDS = {"product": product, "decision": decision, "page": page}
+
+
+def create(site_dir: Path, site: Site | None, kind: str, ident: str) -> Path:
+    if not valid_id(ident):
+        raise UsageError(f"'{ident}' is not a valid id: use lowercase letters a-z, digits and single hyphens")
+    rel, text = KINDS[kind](site, ident)
+    path = site_dir / rel
+    if path.exists():
+        raise UsageError(f"{rel} already exists; choose another id")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

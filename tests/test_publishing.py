@@ -1,0 +1,97 @@
+"""Publishing work: GitHub annotations, templates for editors, the reviewer's diff, the monthly
+report and the public programme page."""
+import csv
+import io
+import subprocess
+
+import pytest
+
+from conftest import TODAY, ocop
+
+
+def test_problems_as_github_annotations(site):
+    (site / "products" / "tour.yaml").write_text("name: x\ncategory: tourisme\ncommune: dak-rve\n"
+                                                 "producer: {name: X}\ndescription: Y\n", encoding="utf-8")
+    result = ocop("check", "--site", site, "--today", TODAY, "--format", "github")
+    assert result.code == 1
+    assert ("::error file=products/tour.yaml,line=2,col=11::'category' must be food, drinks, herbal, handicrafts, "
+            "ornamentals or tourism; got 'tourisme' (did you mean 'tourism'?)") in result.out.splitlines()
+
+
+@pytest.mark.parametrize("kind, ident, path", [
+    ("product", "dried-mango", "products/dried-mango.yaml"),
+    ("decision", "1234-qd-ubnd", "products/decisions/2026-11-28-1234-qd-ubnd.yaml"),
+    ("page", "visiting", "content/pages/visiting.vi.md"),
+])
+def test_new_writes_a_valid_commented_template(site, monkeypatch, kind, ident, path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795824000")          # 2026-11-28
+    result = ocop("new", kind, ident, "--site", site)
+    assert result.code == 0, result.err
+    text = (site / path).read_text(encoding="utf-8")
+    assert "#" in text or "---" in text
+    check = ocop("check", "--site", site, "--today", TODAY)
+    assert check.code == 0, check.err
+    assert ocop("new", kind, ident, "--site", site).code == 2          # never overwrites
+
+
+def git(site, *args):
+    subprocess.run(["git", "-C", str(site), *args], check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@x", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00",
+                        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00", "PATH": "/usr/bin:/bin"})
+
+
+def test_diff_says_what_a_change_does(site):
+    git(site, "init", "-q")
+    git(site, "add", ".")
+    git(site, "commit", "-q", "-m", "first")
+    (site / "products" / "decisions" / "province-2026.yaml").write_text(
+        "number: 77/QĐ-UBND\ndate: 2026-10-01\nissuer: province\nrecognized:\n  - {product: chicken, stars: 4}\n"
+        "revoked:\n  - {product: coffee, reason: Lỗi}\n", encoding="utf-8")
+    (site / "products" / "mango.yaml").write_text("name: {vi: Xoài, en: Mango}\ncategory: food\ncommune: dak-koi\n"
+                                                  "producer: {name: X}\ndescription: {vi: Xoài sấy.}\n",
+                                                  encoding="utf-8")
+    (site / "products" / "tour.yaml").unlink()
+    (site / "content" / "retired.yaml").write_text("- {id: tour, note: Ngừng.}\n", encoding="utf-8")
+    result = ocop("diff", "HEAD", "--site", site, "--today", TODAY)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert "- New product: Xoài (mango), food, dak-koi." in lines
+    assert "- Product removed: Du lịch cộng đồng (tour)." in lines
+    assert ("- Certificate re-rated: Gà thả vườn (chicken), 4 stars by 77/QĐ-UBND (was 3 stars), valid until "
+            "2029-10-01.") in lines
+    assert "- Certificate revoked: Cà phê (coffee) by 77/QĐ-UBND." in lines
+    assert any(line.startswith("- Translation into en: ") for line in lines)
+    assert ocop("diff", "no-such-rev", "--site", site, "--today", TODAY).code == 2
+
+
+def test_diff_of_an_unchanged_site(site):
+    git(site, "init", "-q")
+    git(site, "add", ".")
+    git(site, "commit", "-q", "-m", "first")
+    assert ocop("diff", "HEAD", "--site", site, "--today", TODAY).out == "- No change to the public site.\n"
+
+
+def test_monthly_report_in_three_formats(site, tmp_path):
+    md = ocop("report", "--month", "2025-09", "--site", site, "--today", TODAY)
+    assert md.code == 0
+    assert "# OCOP programme report, 2025-09" in md.out
+    assert "| Cà phê | 1898/QĐ-UBND | 2025-09-12 | 3 |" in md.out                    # recognised that month
+    assert "## Revocations in 2025-09\n\n| product | decision | date |\n|---|---|---|\n| Trà dây | 1898/QĐ-UBND" in md.out
+    out = tmp_path / "report.csv"
+    assert ocop("report", "--month", "2026-11", "--format", "csv", "--output", out, "--site", site,
+                "--today", TODAY).code == 0
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert ["Expiring within 90 days: to re-evaluate", "Gà thả vườn", "2026-12-20", ""] in rows
+    assert ["Expired without re-evaluation: to follow up", "Chuối sấy", "2025-10-10", ""] in rows
+    html = ocop("report", "--month", "2026-11", "--format", "html", "--site", site, "--today", TODAY).out
+    assert html.count("<svg") == 3 and "@page{size:A4" in html
+    assert ocop("report", "--month", "2026-13", "--site", site).code == 2
+
+
+def test_the_programme_at_a_glance_page(built):
+    html = (built / "en/programme/index.html").read_text(encoding="utf-8")
+    assert "2 of the 5 products listed here hold a valid OCOP certificate" in html       # coffee valid, chicken expiring
+    assert html.count('<svg role="img"') == 3
+    vi = (built / "vi/programme/index.html").read_text(encoding="utf-8")
+    assert "Tổng quan chương trình OCOP" in vi
