@@ -7,8 +7,10 @@ to validate.py. All limits on untrusted input live at the top of this file.
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import warnings
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,7 @@ class RawSite:
     pages: list[Source] = field(default_factory=list)
     news: list[Source] = field(default_factory=list)
     media: dict[str, Media] = field(default_factory=dict)     # path relative to products/
+    updated: dict[str, date] = field(default_factory=dict)    # path → date of the last commit touching it
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -299,9 +302,28 @@ def _files(folder: Path, root: Path, pattern: str) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in folder.glob(pattern) if p.is_file())
 
 
+def git_dates(root: Path) -> dict[str, date]:
+    """The date of the last commit that touched each file of the site, from one `git log`;
+    nothing outside a git checkout."""
+    try:
+        log = subprocess.run(["git", "-C", str(root), "log", "--format=%x00%cs", "--name-only", "--no-renames",
+                              "--relative", "--", "."], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    dates: dict[str, date] = {}
+    day = None
+    for line in log.stdout.splitlines() if log.returncode == 0 else []:
+        if line.startswith("\0"):
+            day = date.fromisoformat(line[1:])
+        elif line and day:
+            dates.setdefault(line, day)
+    return dates
+
+
 def load_site(root: Path) -> RawSite:
     """Every file of the site that the build reads, parsed but not yet checked."""
     raw = RawSite(root)
+    raw.updated = git_dates(root)
     problems = raw.problems
     for rel in (_files(root / "products", root, "**/*.yml") + _files(root / "content", root, "**/*.yml")
                 + (["site.yml"] if (root / "site.yml").is_file() else [])):

@@ -175,10 +175,21 @@ class Renderer:
             "qr": lambda product_id: f"qr/{qr_name(self.verify_url(product_id))}",
             "media": lambda file: asset(site.media[file]),
             "verify_url": self.verify_url, "og_image": self.og_image,
-            "figures": lambda: self.figures, "bars": lambda rows, label: Markup(bars(rows, label)),
+            "figures": lambda: self.figures, "updated": self.updated, "bars": lambda rows, label: Markup(bars(rows, label)),
             "summary": lambda text, in_lang=lang: summary(text(in_lang)),
             "product_jsonld": lambda product, in_lang=lang: self.product_jsonld(product, in_lang), "escaped": lambda html: Markup(html_escape(str(html), quote=False)), "lang_name": {l.code: l.name for l in site.config.languages},
         }
+
+    def updated(self, kind: str, key: str, lang: str):
+        """When a product or page was last changed, from git; None outside a git checkout."""
+        if kind == "product":
+            product = self.by_id[key]
+            files = [product.path] + [f"products/{image.file}" for image in product.images]
+        else:
+            files = [f"content/{'pages' if kind == 'page' else 'news'}/{key}.{lang}.md",
+                     f"content/{'pages' if kind == 'page' else 'news'}/{key}.{self.site.config.default_lang}.md"]
+        dates = [self.site.updated[f] for f in files if f in self.site.updated]
+        return max(dates) if dates else None
 
     @functools.cached_property
     def figures(self):

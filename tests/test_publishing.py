@@ -95,3 +95,15 @@ def test_the_programme_at_a_glance_page(built):
     assert html.count('<svg role="img"') == 3
     vi = (built / "vi/programme/index.html").read_text(encoding="utf-8")
     assert "Tổng quan chương trình OCOP" in vi
+
+
+def test_last_updated_comes_from_git_and_only_there(site, tmp_path):
+    assert ocop("build", "--site", site, "--output", tmp_path / "plain", "--today", TODAY).code == 0
+    assert "Last updated" not in (tmp_path / "plain/en/products/coffee/index.html").read_text(encoding="utf-8")
+    git(site, "init", "-q")
+    git(site, "add", ".")
+    git(site, "commit", "-q", "-m", "first")                    # dated 2026-01-01 by git()
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    html = (tmp_path / "out/en/products/coffee/index.html").read_text(encoding="utf-8")
+    assert 'Last updated: <time datetime="2026-01-01">January 1, 2026</time>' in html
+    assert 'datetime="2026-01-01"' in (tmp_path / "out/en/about/index.html").read_text(encoding="utf-8")
