@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: site test check clean messages
+.PHONY: site test check clean messages schemas
 
 site: $(READY)
 	$(BIN)/ocop build --site . --output output
@@ -28,3 +28,7 @@ clean:
 # after editing templates: extract their UI strings and add the new ones to every catalogue
 messages: $(READY)
 	$(BIN)/python -m generator.catalogs themes/default
+
+# after changing what the validator accepts: rewrite the JSON Schemas editors use
+schemas: $(READY)
+	$(BIN)/python -m generator.schemas schemas

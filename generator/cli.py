@@ -84,6 +84,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--output", metavar="FILE", help="default: standard output")
     d = sub.add_parser("diff", parents=[site, today], help="what a change since a git revision does to the site")
     d.add_argument("rev", help="a git revision: main, HEAD~1, a commit")
+    cat = sub.add_parser("catalogue", parents=[site, today], help="a printable PDF catalogue in one language")
+    cat.add_argument("--lang", required=True, metavar="LANG")
+    cat.add_argument("--output", required=True, metavar="FILE.pdf")
     n = sub.add_parser("new", parents=[site], help="write a commented template for a product, decision or page")
     n.add_argument("kind", choices=("product", "decision", "page"))
     n.add_argument("id", help="the new product's id, the decision file's name, or the page's name")
@@ -156,6 +159,16 @@ def run(args) -> int:
         before, errors = site_at(site_dir, args.rev, after.today)
         for line in describe(before, after, pipeline.find_theme(site_dir, after.config.theme), errors):
             print(f"- {line}")
+    elif args.command == "catalogue":
+        from .catalogue import catalogue_pdf
+        from .routes import plan
+        site_dir = _site(args)
+        site, _ = pipeline.check(site_dir, build_date(args.today))
+        if args.lang not in site.config.codes:
+            raise UsageError(f"'{args.lang}' is not a language of the site; use one of {', '.join(site.config.codes)}")
+        pdf = catalogue_pdf(site, plan(site), pipeline.find_theme(site_dir, site.config.theme), site_dir, args.lang)
+        Path(args.output).write_bytes(pdf)
+        print(f"wrote {args.output}: {len(site.products)} products")
     elif args.command == "new":
         from .scaffold import create
         site_dir = _site(args)

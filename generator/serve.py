@@ -1,10 +1,12 @@
 """`ocop serve`: build for localhost, serve the output, rebuild when a file of the site changes.
 
-While the content is invalid the last good build stays up and the problems are printed.
+While the content is invalid the last good build stays up; the problems are printed and shown
+over every page the browser has open, which reloads by itself after each good build.
 """
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import tempfile
 import threading
@@ -20,9 +22,75 @@ from .errors import ContentError
 WATCHED = ("site.yaml", "products", "content", "themes")
 
 
+LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one */
+(function () {
+  var seen = null, box = null;
+  function show(problems) {
+    if (!problems.length) { if (box) { box.remove(); box = null; } return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.setAttribute("role", "alert");
+      box.className = "ocop-problems";
+      box.style.cssText = "position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;z-index:99999;" +
+        "background:#fde4e4;color:#7a1111;border-top:4px solid #9b1c1c;padding:1rem;font:14px/1.5 monospace";
+      document.body.appendChild(box);
+    }
+    box.textContent = "The site has errors; this is the last good build.\n\n" + problems.join("\n");
+    box.style.whiteSpace = "pre-wrap";
+  }
+  function poll() {
+    fetch("/__ocop/state", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
+      if (seen !== null && s.build !== seen) { location.reload(); return; }
+      seen = s.build;
+      show(s.problems);
+    }).catch(function () {}).finally(function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();
+"""
+
+
+class State:
+    """What the browser asks the server: the number of the last good build, and the problems of the
+    build that failed after it (if any)."""
+
+    def __init__(self, live: bool = True):
+        self.build = 0
+        self.problems: list[str] = []
+        self.live = live            # False: serve the files exactly as a static host would
+
+
 class _Handler(SimpleHTTPRequestHandler):
+    def __init__(self, *args, state: State, **kwargs):
+        self.state = state
+        super().__init__(*args, **kwargs)
+
     def log_message(self, *args):          # quiet: the terminal is for build messages
         pass
+
+    def _send(self, body: bytes, kind: str, code: int = 200) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        if path == "/__ocop/state":
+            return self._send(json.dumps({"build": self.state.build, "problems": self.state.problems}).encode(),
+                              "application/json")
+        if path == "/__ocop/live.js":
+            return self._send(LIVE_JS, "text/javascript")
+        target = Path(self.translate_path(path))
+        if target.is_dir():
+            target = target / "index.html"
+        if self.state.live and target.suffix == ".html" and target.is_file():     # pages get the live-reload script
+            body = target.read_bytes().replace(b"</body>", b'<script src="/__ocop/live.js" defer></script></body>')
+            return self._send(body, "text/html; charset=utf-8")
+        return super().do_GET()
 
     def send_error(self, code, message=None, explain=None):
         page = Path(self.directory) / "404.html"
@@ -51,7 +119,7 @@ def snapshot(site: Path) -> dict[str, tuple[int, int]]:
     return files
 
 
-def rebuild(site: Path, output: Path, base_url: str, say: Callable[[str], None]) -> bool:
+def rebuild(site: Path, output: Path, base_url: str, say: Callable[[str], None], state: State) -> bool:
     started = time.monotonic()
     try:
         warnings = build(site, output, date.today(), base_url)
@@ -59,10 +127,12 @@ def rebuild(site: Path, output: Path, base_url: str, say: Callable[[str], None])
         for problem in e.problems:
             say(str(problem))
         say("the site has errors; still serving the last good build")
+        state.problems = [str(p) for p in e.problems]
         return False
     for problem in warnings:
         say(str(problem))
     say(f"built in {time.monotonic() - started:.1f} s")
+    state.build, state.problems = state.build + 1, []
     return True
 
 
@@ -73,8 +143,10 @@ def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
     output, base_url = work / "site", f"http://localhost:{port}/"
     try:
         output.mkdir()
-        rebuild(site, output, base_url, say)
-        server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=str(output)))
+        state = State()
+        rebuild(site, output, base_url, say, state)
+        server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=str(output),
+                                                                            state=state))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         say(f"serving {base_url} (Ctrl-C to stop)")
         seen = snapshot(site)
@@ -83,7 +155,7 @@ def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
                 now = snapshot(site)
                 if now != seen:
                     seen = now
-                    rebuild(site, output, base_url, say)
+                    rebuild(site, output, base_url, say, state)
         finally:
             server.shutdown()
             server.server_close()

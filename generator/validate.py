@@ -239,13 +239,14 @@ def _stem_id(f: _File, source: Source, what: str) -> str:
 
 SITE_KEYS = ("title", "base_url", "languages", "region", "contact", "theme", "validity_months",
              "expiring_days", "authorities", "demo")
+SITE_REQUIRED = ("title", "base_url", "languages", "region")
 
 
 def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
     if source is None or source.data is None:
         return None
     f = _File(source.path, problems, None)
-    data = f.mapping(source.data, (1, 1), "site.yaml", SITE_KEYS, ("title", "base_url", "languages", "region"))
+    data = f.mapping(source.data, (1, 1), "site.yaml", SITE_KEYS, SITE_REQUIRED)
     if data is None:
         return None
     languages, seen = [], set()
@@ -301,7 +302,9 @@ def problems_in(problems: list[Problem], path: str) -> bool:
 # ---------------------------------------------------------------------------- communes and showrooms
 
 COMMUNE_KEYS = ("id", "name", "since", "until", "formerly", "merged_into")
+COMMUNE_REQUIRED = ("id", "name")
 SHOWROOM_KEYS = ("id", "name", "commune", "address", "hours", "phone", "location")
+SHOWROOM_REQUIRED = ("id", "name", "commune", "address")
 
 
 def _list_file(source: Source | None, problems: list[Problem]) -> list[tuple[Any, tuple[int, int]]]:
@@ -328,7 +331,7 @@ def _communes(source: Source | None, langs, problems: list[Problem]) -> dict[str
     communes, seen, refs = {}, {}, []
     f = _File(source.path if source else "content/communes.yaml", problems, langs)
     for item, mark in _list_file(source, problems):
-        entry = f.mapping(item, mark, "a commune", COMMUNE_KEYS, ("id", "name"))
+        entry = f.mapping(item, mark, "a commune", COMMUNE_KEYS, COMMUNE_REQUIRED)
         if entry is None:
             continue
         ident, name = _unique(f, entry, seen, "commune"), f.text(entry, "name", True)
@@ -359,7 +362,7 @@ def _showrooms(source: Source | None, langs, communes: dict[str, m.Commune],
     showrooms, seen = {}, {}
     f = _File(source.path if source else "content/showrooms.yaml", problems, langs)
     for item, mark in _list_file(source, problems):
-        entry = f.mapping(item, mark, "a showroom", SHOWROOM_KEYS, ("id", "name", "commune", "address"))
+        entry = f.mapping(item, mark, "a showroom", SHOWROOM_KEYS, SHOWROOM_REQUIRED)
         if entry is None:
             continue
         ident, name, address = _unique(f, entry, seen, "showroom"), f.text(entry, "name", True), f.text(entry, "address", True)
@@ -396,7 +399,9 @@ def _commune_ref(f: _File, entry: Map, communes: dict[str, m.Commune]) -> str:
 
 PRODUCT_KEYS = ("name", "category", "commune", "producer", "description", "images", "price", "specs", "gtin",
                 "showrooms", "stamps", "tags")
+PRODUCT_REQUIRED = ("name", "category", "commune", "producer", "description")
 PRODUCER_KEYS = ("name", "kind", "address", "phone", "email", "website")
+PRODUCER_REQUIRED = ("name",)
 
 
 def gtin_ok(code: str) -> bool:
@@ -437,8 +442,7 @@ def _media_ref(f: _File, entry: Map, key: str, raw: RawSite, image: bool) -> tup
 def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems: list[Problem]) -> m.Product | None:
     f = _File(source.path, problems, langs)
     ident = _stem_id(f, source, "product")
-    data = f.mapping(source.data, (1, 1), "a product", PRODUCT_KEYS,
-                     ("name", "category", "commune", "producer", "description"))
+    data = f.mapping(source.data, (1, 1), "a product", PRODUCT_KEYS, PRODUCT_REQUIRED)
     if data is None:
         return None
     name, description = f.text(data, "name", True), f.text(data, "description", True)
@@ -446,7 +450,7 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
     commune = _commune_ref(f, data, communes)
     producer = None
     if data.get("producer") is not None:
-        p = f.mapping(data["producer"], f.at(data, "producer"), "producer", PRODUCER_KEYS, ("name",))
+        p = f.mapping(data["producer"], f.at(data, "producer"), "producer", PRODUCER_KEYS, PRODUCER_REQUIRED)
         if p is not None:
             pname = f.text(p, "name", True)
             kind = f.choice(p, "kind", m.PRODUCER_KINDS) or "other"
@@ -518,6 +522,7 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
 # ---------------------------------------------------------------------------- decisions
 
 DECISION_KEYS = ("number", "date", "issuer", "authority", "document", "recognized", "revoked")
+DECISION_REQUIRED = ("number", "date", "issuer")
 
 
 def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], today: date,
@@ -528,7 +533,7 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
     marks: dict[int, tuple[_File, tuple[int, int]]] = {}        # id(event) → where it was written
     for source in raw.decisions:
         f = _File(source.path, problems, langs)
-        data = f.mapping(source.data, (1, 1), "a decision", DECISION_KEYS, ("number", "date", "issuer"))
+        data = f.mapping(source.data, (1, 1), "a decision", DECISION_KEYS, DECISION_REQUIRED)
         if data is None:
             continue
         number, day, issuer = f.string(data, "number", True), f.day(data, "date"), f.choice(data, "issuer", m.ISSUERS)

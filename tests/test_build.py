@@ -360,7 +360,9 @@ def test_ctrl_c_during_a_build_leaves_the_previous_output_alone(site, tmp_path):
               "p.Work.run = lambda self, *a: (time.sleep(0.002), run(self, *a))[1]\n"   # so Ctrl-C lands mid-build
               "from generator.cli import main; raise SystemExit(main())")
     build = subprocess.Popen([sys.executable, "-c", slowly, "build", "--site", str(site), "--output", str(out),
-                              "--today", TODAY], stderr=subprocess.PIPE, text=True)
+                              "--today", TODAY], stderr=subprocess.PIPE, text=True,
+                             # as from a shell: Ctrl-C not ignored, whatever this test process inherited
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(600):                                     # wait until it is writing the new output
         if list(tmp_path.glob(".out.new-*/*")):
             break

@@ -115,6 +115,9 @@ def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
         wait_for(lambda: any("still serving" in line for line in said))
         assert any(line.startswith("products/coffee.yaml:") for line in said)
         assert "Cà phê mới" in fetch("vi/products/coffee/")[1]
+        state = json.loads(fetch("__ocop/state")[1])          # what the page's script shows over the page
+        assert state["problems"] and state["problems"][0].startswith("products/coffee.yaml:2:1: error: invalid YAML")
+        assert '<script src="/__ocop/live.js" defer></script></body>' in fetch("vi/")[1]
     finally:
         stop.set()
         thread.join(10)

@@ -76,3 +76,15 @@ def test_sheets_are_deterministic(site, tmp_path):
         assert ocop("stamps", "coffee", "--from", 1, "--to", 3, "--site", site, "--today", TODAY,
                     "--output", tmp_path / name).code == 0
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+def test_the_catalogue_pdf_has_every_product_and_scannable_links(site, tmp_path):
+    pdf = tmp_path / "catalogue.pdf"
+    result = ocop("catalogue", "--lang", "en", "--site", site, "--today", TODAY, "--output", pdf)
+    assert result.code == 0, result.err
+    pages = rasterize(pdf, tmp_path, dpi=150)
+    assert len(pages) == 3                                  # 5 products, two to a page
+    found = sorted(code.text for page in pages for code in zxingcpp.read_barcodes(page))
+    assert found == sorted(f"https://ocop.example.vn/en/products/{p}/" for p in
+                           ("banana", "chicken", "coffee", "tea", "tour"))
+    assert ocop("catalogue", "--lang", "fr", "--site", site, "--output", pdf).code == 2
