@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 
@@ -40,7 +41,8 @@ def check(site_dir: Path, today: date, base_url: str | None = None) -> tuple[Sit
     return site, problems
 
 
-def build(site_dir: Path, output: Path, today: date, base_url: str | None = None) -> list[Problem]:
+def build(site_dir: Path, output: Path, today: date, base_url: str | None = None,
+          progress: Callable[[int, int], None] | None = None) -> list[Problem]:
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings."""
     site, warnings = check(site_dir, today, base_url)
     routes = plan(site)
@@ -48,7 +50,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     renderer = Renderer(site, routes, theme)
     try:
         with Output(output) as out:
-            write_site(out, site_dir, site, routes, renderer)
+            write_site(out, site_dir, site, routes, renderer, progress)
         if base_url is None and site.unregistered:      # a preview for another address publishes nothing
             append_register(site_dir, site.unregistered)
     except jinja2.TemplateError as e:
@@ -62,7 +64,8 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     return warnings
 
 
-def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer) -> None:
+def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer,
+               progress: Callable[[int, int], None] | None = None) -> None:
     search = start_search_index(out, renderer)
     try:
         records = [exports.product_record(site, routes, p) for p in site.products]
@@ -77,7 +80,7 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         for rel, path in renderer.theme.static_files():
             out.copy(f"static/{rel}", path)
         links = LinkCheck(routes.base_path)
-        produce(Work(out, site_dir, site, routes, renderer, out.dest.parent / CACHE), links)
+        produce(Work(out, site_dir, site, routes, renderer, out.dest.parent / CACHE), links, progress)
     except BaseException:           # stop the indexer before the half-built output is removed
         search[0].kill()
         finish_search_index(search, out, stopped=True)

@@ -99,6 +99,26 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Progress:
+    """A progress line for long builds: redrawn in place on a terminal, a plain line every quarter
+    elsewhere (CI logs). Costs one print per hundred pages."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream, self.tty, self.quarter = stream, stream.isatty(), 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.tty:
+            width = 30
+            filled = width * done // total
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} files", end="", file=self.stream,
+                  flush=True)
+            if done == total:
+                print("\r" + " " * (width + 30) + "\r", end="", file=self.stream, flush=True)
+        elif done * 4 // total > self.quarter:
+            self.quarter = done * 4 // total
+            print(f"built {done} of {total} files", file=self.stream, flush=True)
+
+
 def _report(problems: list[Problem], fmt: str = "text") -> None:
     for problem in problems:
         if fmt == "github":         # annotations that a pull request shows on the changed lines
@@ -125,7 +145,8 @@ def run(args) -> int:
         if site.resolve().is_relative_to(output.resolve()):
             raise UsageError(f"the output folder {output} holds the site itself; choose another")
         started = time.monotonic()
-        warnings = pipeline.build(site, output, build_date(args.today), base_url)
+        warnings = pipeline.build(site, output, build_date(args.today), base_url,
+                                  None if args.quiet else Progress())
         _report(warnings, args.format)
         if not args.quiet:
             print(f"built {output} in {time.monotonic() - started:.1f} s ({_summary(warnings)})")

@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Callable
 
 from . import exports, images, qr
 from .links import LinkCheck
@@ -89,8 +90,9 @@ def _chunk(jobs: list[tuple]) -> tuple[set[str], dict]:
     return _WORK.chunk(jobs)
 
 
-def produce(work: Work, links: LinkCheck) -> None:
-    """Writes every page, record, QR code and photo; merges what was written and linked."""
+def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] | None = None) -> None:
+    """Writes every page, record, QR code and photo; merges what was written and linked.
+    `progress(done, total)` is called as chunks of jobs finish."""
     jobs = work.jobs()
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or len(jobs) < PARALLEL_FROM:
@@ -100,7 +102,11 @@ def produce(work: Work, links: LinkCheck) -> None:
         chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
         pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_start, initargs=(work,))
         try:
-            results = list(pool.map(_chunk, chunks))
+            results = []
+            for result in pool.map(_chunk, chunks):
+                results.append(result)
+                if progress:
+                    progress(min(len(results) * CHUNK, len(jobs)), len(jobs))
         except BaseException:               # Ctrl-C or a failed job: stop every worker before the
             for process in list(pool._processes.values()):      # output folder is cleaned up
                 process.terminate()

@@ -34,7 +34,9 @@ def _suggest(word: str, options) -> str:
 
 def _one_of(options) -> str:
     options = list(options)
-    return ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]
+    if len(options) > 1:
+        return ", ".join(options[:-1]) + " or " + options[-1]
+    return options[0] if options else "nothing"
 
 
 class _File:
@@ -265,7 +267,7 @@ def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
     if "languages" in data and not languages:
         f.error(f.at(data, "languages"), "'languages' must list at least one language, e.g. - {code: vi, name: Tiếng Việt}")
         return None
-    f.langs = tuple(language.code for language in languages)
+    f.langs = tuple(language.code for language in languages) or None      # none valid: check codes no further
     base_url = f.string(data, "base_url")
     if base_url and not BASE_URL_RE.match(base_url):
         f.error(f.at(data, "base_url"), f"'base_url' must be an absolute https:// or http:// address ending in '/'; "

@@ -61,3 +61,11 @@ def test_any_text_in_any_file_is_validated_without_exceptions(tmp_path_factory, 
     shutil.copytree(MINIMAL, site)
     (site / target).write_text(text, encoding="utf-8")
     outcome_is_a_site_or_problems(site)
+
+
+def test_found_by_the_fuzzer_text_in_a_site_without_languages(tmp_path):
+    import shutil
+    site = tmp_path / "site"
+    shutil.copytree(MINIMAL, site)
+    (site / "site.yaml").write_text("title: {name: null}\n", encoding="utf-8")
+    outcome_is_a_site_or_problems(site)
