@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from .coverage import coverage
-from .errors import ContentError, UsageError
+from .errors import UsageError
 from .load import load_site
 from .model import Site
 from .validate import validate

@@ -174,10 +174,12 @@ class Renderer:
             "vnd": lambda n, in_lang=lang: i18n.format_vnd(n, in_lang),
             "qr": lambda product_id: f"qr/{qr_name(self.verify_url(product_id))}",
             "media": lambda file: asset(site.media[file]),
-            "verify_url": self.verify_url, "og_image": self.og_image,
-            "figures": lambda: self.figures, "updated": self.updated, "bars": lambda rows, label: Markup(bars(rows, label)),
-            "summary": lambda text, in_lang=lang: summary(text(in_lang)),
-            "product_jsonld": lambda product, in_lang=lang: self.product_jsonld(product, in_lang), "escaped": lambda html: Markup(html_escape(str(html), quote=False)), "lang_name": {l.code: l.name for l in site.config.languages},
+            "og_image": self.og_image, "product_jsonld": lambda product: self.product_jsonld(product, lang),
+            "summary": lambda text: summary(text(lang)),
+            "figures": lambda: self.figures, "updated": self.updated,
+            "bars": lambda rows, label: Markup(bars(rows, label)),
+            "escaped": lambda html: Markup(html_escape(str(html), quote=False)),
+            "lang_name": {language.code: language.name for language in site.config.languages},
         }
 
     def updated(self, kind: str, key: str, lang: str):

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .errors import OcopError
 from .model import Site
-from .qr import QUIET_ZONE, matrix
+from .qr import matrix
 
 DPI = 600
 A4_MM = (210, 297)

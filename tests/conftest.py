@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["browser"]          # the real-browser fixture, for the tests that use it
+
 from generator.cli import main
 
 HERE = Path(__file__).resolve().parent

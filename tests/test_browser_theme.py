@@ -2,12 +2,11 @@
 accessibility (axe-core), no request to other sites, and screenshots to look at."""
 import json
 import shutil
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from browser import browser, needs_browser, serve_folder  # noqa: F401  (browser is a fixture)
+from browser import needs_browser, serve_folder
 from conftest import ROOT, TODAY, ocop
 
 pytestmark = needs_browser

@@ -2,7 +2,7 @@
 serials, and the not-found page for unknown codes."""
 import pytest
 
-from browser import browser, needs_browser, serve_folder  # noqa: F401  (browser is a fixture)
+from browser import needs_browser, serve_folder
 from conftest import TODAY, copy_site, ocop
 
 pytestmark = needs_browser

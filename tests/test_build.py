@@ -8,11 +8,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
-import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from conftest import TODAY, copy_site, ocop, tree
+from conftest import TODAY, ocop, tree
 
 BASE = "https://ocop.example.vn/"
 LANGS = ["vi", "en"]

@@ -7,7 +7,9 @@ import zlib
 import pytest
 from PIL import Image
 
-from conftest import TODAY, ocop
+from pathlib import Path
+
+from conftest import TODAY, copy_site, ocop
 
 
 def add_image(site, name: str, data: bytes) -> None:
@@ -154,3 +156,32 @@ def test_a_website_that_would_break_out_of_its_attribute_is_refused(site):
                     """producer: {name: X, website: 'https://example.vn/"><script>alert(2)</script>'}"""),
                     encoding="utf-8")
     assert "error: 'website' must be an absolute web address starting with https:// or http://" in check(site)
+
+
+HOSTILE = sorted(p.name for p in (Path(__file__).parent / "hostile").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_sites_build_safely(case, tmp_path):
+    """tests/hostile/<case>/: files laid over the minimal site, and expect.txt: `absent: TEXT` must
+    not appear in any page, feed, sitemap or data file; `present: FILE: TEXT` must appear in FILE;
+    `absent-in: FILE: TEXT` must not appear in FILE."""
+    folder = Path(__file__).parent / "hostile" / case
+    site = copy_site(tmp_path / "site")
+    for path in folder.rglob("*"):
+        if path.is_file() and path.name != "expect.txt":
+            target = site / path.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 0, result.err
+    outputs = [p for p in (tmp_path / "out").rglob("*") if p.suffix in (".html", ".xml", ".json") and p.is_file()]
+    texts = {p: p.read_text(encoding="utf-8") for p in outputs}
+    for line in (folder / "expect.txt").read_text(encoding="utf-8").splitlines():
+        kind, _, rest = line.partition(": ")
+        if kind == "absent":
+            assert not [p for p, text in texts.items() if rest in text], rest
+        elif kind in ("present", "absent-in"):
+            file, _, text = rest.partition(": ")
+            content = (tmp_path / "out" / file).read_text(encoding="utf-8-sig")
+            assert (text in content) == (kind == "present"), (file, text)
