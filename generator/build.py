@@ -86,7 +86,7 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         finish_search_index(search, out, stopped=True)
         raise
     finish_search_index(search, out)
-    broken = links.problems(out.written)
+    broken = links.problems(out.written, f"themes/{renderer.theme.root.name}/templates")
     if broken:
         raise ContentError(broken)
 

@@ -48,7 +48,8 @@ class LinkCheck:
             target = "index.html" if target == ".index.html" else target
             self.needed.setdefault(target, (page, href, source))
 
-    def problems(self, written: set[str]) -> list[Problem]:
-        return [Problem(source or "site.yaml", 0, 0, f"the page /{page} links to '{href}', which is not part of "
+    def problems(self, written: set[str], theme: str) -> list[Problem]:
+        """Each link that leads nowhere, named by the content file it came from (or the theme)."""
+        return [Problem(source or theme, 0, 0, f"the page /{page} links to '{href}', which is not part of "
                         "the site; fix the link or add what it points to")
                 for target, (page, href, source) in sorted(self.needed.items()) if target not in written]
