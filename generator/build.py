@@ -26,7 +26,9 @@ from .routes import Routes, plan
 from .validate import validate
 from .write import Output, append_register
 
-BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
+_HERE = Path(__file__).resolve().parent
+# the default theme ships inside the installed package; in a checkout it is the repository's themes/
+BUNDLED_THEMES = _HERE / "themes" if (_HERE / "themes").is_dir() else _HERE.parent / "themes"
 CACHE = ".ocop-cache"        # beside the output folder: photos, QR codes and the search index, named by their inputs
 PAGEFIND_VERSION = "pagefind-1"
 

@@ -143,3 +143,10 @@ def test_missing_ui_strings_are_reported(site):
     result = ocop("check", "--site", site, "--today", TODAY)
     assert ("themes/default/locales/vi/LC_MESSAGES/messages.po:1:1: warning: 1 UI string(s) not translated into "
             "vi: 'Where to buy'") in result.err       # the default language's UI is checked too
+
+
+def test_a_site_without_themes_uses_the_theme_that_ships_with_the_generator(site, tmp_path):
+    from generator.build import BUNDLED_THEMES
+    assert not (site / "themes").exists() and (BUNDLED_THEMES / "default" / "templates" / "base.html").is_file()
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    assert (tmp_path / "out/static/style.css").read_bytes() == (BUNDLED_THEMES / "default/static/style.css").read_bytes()
