@@ -59,7 +59,6 @@ class Source:
     path: str
     data: Any = None
     body: str = ""            # Markdown files: the text after the front matter
-    body_line: int = 1
 
 
 @dataclass(frozen=True)
@@ -264,7 +263,7 @@ def _load_markdown(root: Path, rel: str, problems: list[Problem]) -> Source:
     problems += found
     if source.data is None and not found:
         problems.append(Problem(rel, 2, 1, "the front matter is empty; it needs at least 'title: …'"))
-    source.body, source.body_line = "\n".join(lines[end + 1:]), end + 2
+    source.body = "\n".join(lines[end + 1:])
     return source
 
 

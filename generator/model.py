@@ -7,7 +7,6 @@ from datetime import date
 CATEGORIES = ("food", "drinks", "herbal", "handicrafts", "ornamentals", "tourism")
 PRODUCER_KINDS = ("cooperative", "company", "household", "cooperative-group", "other")
 ISSUERS = ("district", "province", "national")
-STATUSES = ("valid", "expiring", "expired", "revoked", "unrated")
 
 
 @dataclass(frozen=True)
