@@ -55,7 +55,9 @@ def update(theme: Path) -> None:
         code = po.parent.parent.name
         with po.open("rb") as f:
             catalog = read_po(f, locale=str(locale(code)))
+        created = catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
+        catalog.creation_date = created          # unchanged strings, unchanged file
         catalog.obsolete.clear()
         with po.open("wb") as f:
             write_po(f, catalog, sort_output=True, width=100, ignore_obsolete=True)
