@@ -84,7 +84,6 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         links = LinkCheck(routes.base_path)
         produce(Work(out, site_dir, site, routes, renderer, out.dest.parent / CACHE), links, progress)
     except BaseException:           # stop the indexer before the half-built output is removed
-        search[0].kill()
         finish_search_index(search, out, stopped=True)
         raise
     finish_search_index(search, out)
@@ -93,7 +92,7 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         raise ContentError(broken)
 
 
-def start_search_index(out: Output, renderer: Renderer) -> tuple[subprocess.Popen, Path]:
+def start_search_index(out: Output, renderer: Renderer) -> tuple[subprocess.Popen | None, Path, Path]:
     """Pagefind indexes small search documents (the searchable text of each product, page and
     news post, at its page's path) while the pages are rendered: one index per <html lang>."""
     shm = Path("/dev/shm")          # in memory where the system has it: these files live a few seconds
@@ -112,25 +111,29 @@ def start_search_index(out: Output, renderer: Renderer) -> tuple[subprocess.Pope
         raise
     # the same documents make the same index: a rebuild that changed no searchable text reuses it
     cached = out.dest.parent / CACHE / f"pagefind-{digest.hexdigest()[:16]}"
-    command = [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(cached), "--silent"]
     if cached.is_dir():
-        command = [sys.executable, "-c", ""]
-    else:
-        for old in (out.dest.parent / CACHE).glob("pagefind-*"):
-            shutil.rmtree(old, ignore_errors=True)
+        return None, docs, cached
+    for old in (out.dest.parent / CACHE).glob("pagefind-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    command = [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(cached), "--silent"]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), docs, cached
 
 
-def finish_search_index(search: tuple[subprocess.Popen, Path, Path], out: Output, stopped: bool = False) -> None:
+def finish_search_index(search: tuple[subprocess.Popen | None, Path, Path], out: Output, stopped: bool = False) -> None:
+    """Waits for the indexer (None: the cached index serves) and copies the index into the output."""
     process, docs, cached = search
     try:
-        output, _ = process.communicate()
+        if process is not None and stopped:
+            process.kill()
+        output = process.communicate()[0] if process is not None else ""
     finally:
         shutil.rmtree(docs, ignore_errors=True)
-    if stopped or process.returncode != 0:
+    if stopped:
+        if process is not None:
+            shutil.rmtree(cached, ignore_errors=True)
+        return
+    if process is not None and process.returncode != 0:
         shutil.rmtree(cached, ignore_errors=True)
-        if stopped:
-            return
         raise OcopError(f"the search index could not be built: {output.strip()[-500:]}")
     # Pagefind lists the languages in hash-map order; sorted, two builds of one site are byte-identical
     # (its filter indexes vary the same way, so the theme filters results by page metadata instead)

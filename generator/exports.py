@@ -7,8 +7,8 @@ import io
 import json
 from xml.sax.saxutils import escape, quoteattr
 
-from .model import Product, Site, Standing
-from .qr import qr_name
+from .model import Product, Retired, Site, Standing
+from .qr import qr_path
 from .routes import Routes
 
 
@@ -17,7 +17,7 @@ def product_record(site: Site, routes: Routes, product: Product) -> dict:
     standing: Standing = site.standing[product.id]
     recognition = standing.recognition
     verify_url = routes.url(routes.get("verify", "", product.id))
-    qr = f"qr/{qr_name(verify_url)}"
+    qr = qr_path(verify_url)
     return {
         "id": product.id,
         "name": {code: product.name(code) for code in codes},
@@ -40,12 +40,12 @@ def product_record(site: Site, routes: Routes, product: Product) -> dict:
     }
 
 
-def certification_record(site: Site, routes: Routes, ident: str) -> bytes:
+def certification_record(site: Site, routes: Routes, ident: str, product: Product | None,
+                         retired: Retired | None) -> bytes:
     """/v/<id>/record.json: the certification behind a verification page, for agencies and portals,
-    with a hash of its own content."""
+    with a hash of its own content. `product` is what the id shows now (for a retired id, the
+    product that replaced it, or None)."""
     codes = site.config.codes
-    retired = next((r for r in site.retired if r.id == ident), None)
-    product = next((p for p in site.products if p.id == (retired.replaced_by if retired else ident)), None)
     record: dict = {"id": ident, "as_of": site.today.isoformat(),
                     "verify_url": routes.url(routes.get("verify", "", ident))}
     if retired:
@@ -72,17 +72,18 @@ def certification_record(site: Site, routes: Routes, ident: str) -> bytes:
         })
     canonical = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     record["hash"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-    return _safe_json(record)
+    return (json_for_html(record, indent=1) + "\n").encode()
 
 
-def _safe_json(data: dict) -> bytes:
-    text = json.dumps(data, ensure_ascii=False, indent=1)
-    # < > & escaped, so that no content can close a <script> if a portal embeds the data in a page
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n").encode()
+def json_for_html(data, **dumps) -> str:
+    """JSON with < > & escaped, so that no content can close a <script> when the data is embedded
+    in a page (our JSON-LD, or a portal that embeds our files)."""
+    text = json.dumps(data, ensure_ascii=False, **dumps)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def products_json(site: Site, records: list[dict]) -> bytes:
-    return _safe_json({"generated": site.today.isoformat(), "products": records})
+    return (json_for_html({"generated": site.today.isoformat(), "products": records}, indent=1) + "\n").encode()
 
 
 def _cell(value) -> str:

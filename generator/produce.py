@@ -49,7 +49,8 @@ class Work:
         if job[0] == "page":
             route = job[1]
             if route.kind == "record":
-                data = exports.certification_record(self.site, self.routes, route.key)
+                data = exports.certification_record(self.site, self.routes, route.key,
+                                                    self.renderer.product(route.key), self.renderer.retired.get(route.key))
             else:
                 data = self.renderer.render(route)
                 if route.html:
@@ -57,15 +58,15 @@ class Work:
             self.out.write(route.output, data)
         elif job[0] == "qr":
             url = self.renderer.verify_url(job[1])
-            name = qr.qr_name(url)
-            svg, png = self.cache / "qr" / f"{name}.svg", self.cache / "qr" / f"{name}.png"
+            path = qr.qr_path(url)
+            svg, png = self.cache / f"{path}.svg", self.cache / f"{path}.png"
             if not (svg.is_file() and png.is_file()):       # named by what went in: never stale
                 modules = qr.matrix(url)
                 svg.parent.mkdir(parents=True, exist_ok=True)
                 svg.write_bytes(qr.svg(modules))
                 png.write_bytes(qr.png(modules))
-            self.out.copy(f"qr/{name}.svg", svg)
-            self.out.copy(f"qr/{name}.png", png)
+            self.out.copy(f"{path}.svg", svg)
+            self.out.copy(f"{path}.png", png)
         else:
             _, file, variant = job
             self.out.write(variant.path, images.encode(self.site_dir / "products" / file, variant, self.cache))

@@ -17,6 +17,11 @@ def qr_name(payload: str) -> str:
     return hashlib.sha256(f"{_VERSION}\n{payload}".encode()).hexdigest()[:16]
 
 
+def qr_path(payload: str) -> str:
+    """Where the code of a payload is published, without its .svg or .png."""
+    return f"qr/{qr_name(payload)}"
+
+
 def matrix(payload: str, best_mask: bool = False) -> list[list[bool]]:
     """The modules of the code, quiet zone included (True = dark).
 

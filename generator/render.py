@@ -6,7 +6,6 @@ its routes and the page's language. Markdown from content is converted, then san
 from __future__ import annotations
 
 import functools
-import json
 from html import escape as html_escape, unescape as html_unescape
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,8 +19,9 @@ from markupsafe import Markup, escape
 
 from . import i18n, images
 from .model import CATEGORIES, Site, Text
-from .qr import qr_name
-from .report import bars
+from .exports import json_for_html
+from .qr import qr_path
+from .report import bars, figures
 from .routes import Route, Routes
 
 ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
@@ -172,7 +172,7 @@ class Renderer:
             "day": lambda d, in_lang=lang: i18n.format_day(d, in_lang) if d else "",
             "iso": lambda d: d.isoformat() if isinstance(d, date) else "",
             "vnd": lambda n, in_lang=lang: i18n.format_vnd(n, in_lang),
-            "qr": lambda product_id: f"qr/{qr_name(self.verify_url(product_id))}",
+            "qr": lambda product_id: qr_path(self.verify_url(product_id)),
             "media": lambda file: asset(site.media[file]),
             "og_image": self.og_image, "product_jsonld": lambda product: self.product_jsonld(product, lang),
             "summary": lambda text: summary(text(lang)),
@@ -196,7 +196,6 @@ class Renderer:
     @functools.cached_property
     def figures(self):
         """The programme's figures on the build date, for the "at a glance" page."""
-        from .report import figures
         return figures(self.site, f"{self.site.today.year:04d}-{self.site.today.month:02d}")
 
     def og_image(self, product) -> dict | None:
@@ -233,8 +232,7 @@ class Renderer:
                 "validFrom": decision.date.isoformat(), "expires": standing.valid_until.isoformat(),
                 "certificationRating": {"@type": "Rating", "ratingValue": standing.stars, "bestRating": 5},
                 "url": self.verify_url(product.id)}
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+        return Markup(json_for_html(data, separators=(",", ":")))
 
     def verify_url(self, product_id: str) -> str:
         return self.routes.url(self.routes.get("verify", "", product_id))
