@@ -1,7 +1,6 @@
 """The pipeline: load → validate → plan → render → produce → write."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -16,6 +15,7 @@ from typing import Callable
 import jinja2
 
 from . import exports
+from .depends import Keys
 from .errors import ContentError, OcopError, Problem
 from .links import LinkCheck
 from .load import load_site
@@ -30,7 +30,6 @@ _HERE = Path(__file__).resolve().parent
 # the default theme ships inside the installed package; in a checkout it is the repository's themes/
 BUNDLED_THEMES = _HERE / "themes" if (_HERE / "themes").is_dir() else _HERE.parent / "themes"
 CACHE = ".ocop-cache"        # beside the output folder: photos, QR codes and the search index, named by their inputs
-PAGEFIND_VERSION = "pagefind-1"
 
 
 def check(site_dir: Path, today: date, base_url: str | None = None) -> tuple[Site, list[Problem]]:
@@ -51,7 +50,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     theme = Theme(find_theme(site_dir, site.config.theme))
     renderer = Renderer(site, routes, theme)
     try:
-        with Output(output) as out:
+        with Output(output, output.absolute().parent / CACHE) as out:
             write_site(out, site_dir, site, routes, renderer, progress)
         if base_url is None and site.unregistered:      # a preview for another address publishes nothing
             append_register(site_dir, site.unregistered)
@@ -68,7 +67,8 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
 
 def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer,
                progress: Callable[[int, int], None] | None = None) -> None:
-    search = start_search_index(out, renderer)
+    keys = Keys(site, routes, renderer.theme.root)
+    search = start_search_index(out, renderer, keys)
     try:
         records = [exports.product_record(site, routes, p) for p in site.products]
         whole_site = {"data": lambda r: (exports.products_csv if r.key == "csv" else exports.products_json)(site, records),
@@ -82,7 +82,7 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         for rel, path in renderer.theme.static_files():
             out.copy(f"static/{rel}", path)
         links = LinkCheck(routes.base_path)
-        produce(Work(out, site_dir, site, routes, renderer, out.dest.parent / CACHE), links, progress)
+        produce(Work(out, site_dir, site, routes, renderer, out.cache, keys), links, progress)
     except BaseException:           # stop the indexer before the half-built output is removed
         finish_search_index(search, out, stopped=True)
         raise
@@ -92,29 +92,27 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         raise ContentError(broken)
 
 
-def start_search_index(out: Output, renderer: Renderer) -> tuple[subprocess.Popen | None, Path, Path]:
+def start_search_index(out: Output, renderer: Renderer, keys: Keys) -> tuple[subprocess.Popen | None, Path | None, Path]:
     """Pagefind indexes small search documents (the searchable text of each product, page and
-    news post, at its page's path) while the pages are rendered: one index per <html lang>."""
+    news post, at its page's path) while the pages are rendered: one index per <html lang>.
+    The index is kept in the cache under the key of what went into it: a rebuild that changed
+    no searchable text reuses it without making the documents."""
+    routes = [route for route in renderer.routes.all if route.kind in ("product", "page", "news")]
+    cached = out.cache / f"pagefind-{keys.search(routes)}"
+    if (cached / "pagefind-entry.json").is_file():
+        return None, None, cached
+    for old in out.cache.glob("pagefind-*"):
+        shutil.rmtree(old, ignore_errors=True)
     shm = Path("/dev/shm")          # in memory where the system has it: these files live a few seconds
     docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
-    digest = hashlib.sha256(PAGEFIND_VERSION.encode())
     try:
-        for route in renderer.routes.all:
-            if route.kind in ("product", "page", "news"):
-                target = docs / route.output
-                target.parent.mkdir(parents=True, exist_ok=True)
-                data = renderer.render(route, "search-doc.html")
-                digest.update(route.output.encode() + b"\0" + data + b"\0")
-                target.write_bytes(data)
+        for route in routes:
+            target = docs / route.output
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(renderer.render(route, "search-doc.html"))
     except BaseException:
         shutil.rmtree(docs, ignore_errors=True)
         raise
-    # the same documents make the same index: a rebuild that changed no searchable text reuses it
-    cached = out.dest.parent / CACHE / f"pagefind-{digest.hexdigest()[:16]}"
-    if cached.is_dir():
-        return None, docs, cached
-    for old in (out.dest.parent / CACHE).glob("pagefind-*"):
-        shutil.rmtree(old, ignore_errors=True)
     command = [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(cached), "--silent"]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), docs, cached
 
@@ -127,7 +125,8 @@ def finish_search_index(search: tuple[subprocess.Popen | None, Path, Path], out:
             process.kill()
         output = process.communicate()[0] if process is not None else ""
     finally:
-        shutil.rmtree(docs, ignore_errors=True)
+        if docs is not None:
+            shutil.rmtree(docs, ignore_errors=True)
     if stopped:
         if process is not None:
             shutil.rmtree(cached, ignore_errors=True)
@@ -143,7 +142,11 @@ def finish_search_index(search: tuple[subprocess.Popen | None, Path, Path], out:
     entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     for path in sorted(cached.rglob("*")):
         if path.is_file():
-            out.copy("pagefind/" + path.relative_to(cached).as_posix(), path)
+            rel = "pagefind/" + path.relative_to(cached).as_posix()
+            # fragments and index chunks are named by the hash of their content
+            key = f"{rel}:{path.stat().st_size}" if path.parent.name in ("fragment", "index", "filter") else ""
+            if out.keep(rel, key) is None:
+                out.copy(rel, path, key)
 
 
 def find_theme(site_dir: Path, name: str) -> Path:

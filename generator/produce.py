@@ -3,7 +3,8 @@
 The jobs (a page, a QR code, a photo size) are pure functions of the site: a worker process,
 forked with the site, the routes and the renderer already in memory, turns a chunk of jobs into
 files in the new output folder and reports what it wrote and which internal links those pages
-need. Small sites are produced in this process: the bytes are the same either way.
+need. Small sites are produced in this process: the bytes are the same either way. A file whose
+key (depends.py) is the one its previous version was made from is kept, not made again.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import exports, images, qr
+from .depends import Keys
 from .links import LinkCheck
 from .model import Site
 from .render import Renderer
@@ -35,48 +37,64 @@ class Work:
     routes: Routes
     renderer: Renderer
     cache: Path
+    keys: Keys
 
     def jobs(self) -> list[tuple]:
-        jobs: list[tuple] = [("page", route) for route in self.routes.all if route.html or route.kind in ("feed", "record")]
-        jobs += [("qr", product.id) for product in self.site.products]
+        """The files still to make: (kind, what, output file, key); the rest are kept as they are."""
+        jobs: list[tuple] = []
+        for route in self.routes.all:
+            if route.html or route.kind in ("feed", "record"):
+                jobs.append(("page", route, route.output, self.keys.page(route)))
         for product in self.site.products:
+            path = qr.qr_path(self.renderer.verify_url(product.id))
+            jobs += [("qr", product.id, f"{path}.{ext}", f"{path}.{ext}") for ext in ("svg", "png")]
             for image in product.images:
                 webp, jpeg = images.variants(image.file, image.digest, image.width, image.height)
-                jobs += [("photo", image.file, variant) for variant in (*webp, jpeg)]
+                jobs += [("photo", (image.file, variant), variant.path, variant.path) for variant in (*webp, jpeg)]
         return jobs
 
     def run(self, job: tuple, links: LinkCheck) -> None:
-        if job[0] == "page":
-            route = job[1]
+        kind, what, output, key = job
+        kept = self.out.keep(output, key) if key else None
+        if kept is not None:
+            if kind == "page":
+                links.known(what.path, what.source, kept)
+        elif kind == "page":
+            route = what
+            found: tuple = ()
             if route.kind == "record":
                 data = exports.certification_record(self.site, self.routes, route.key,
                                                     self.renderer.product(route.key), self.renderer.retired.get(route.key))
             else:
                 data = self.renderer.render(route)
                 if route.html:
-                    links.add(data, route.path, route.source)
-            self.out.write(route.output, data)
-        elif job[0] == "qr":
-            url = self.renderer.verify_url(job[1])
-            path = qr.qr_path(url)
-            svg, png = self.cache / f"{path}.svg", self.cache / f"{path}.png"
-            if not (svg.is_file() and png.is_file()):       # named by what went in: never stale
-                modules = qr.matrix(url)
-                svg.parent.mkdir(parents=True, exist_ok=True)
-                svg.write_bytes(qr.svg(modules))
-                png.write_bytes(qr.png(modules))
-            self.out.copy(f"{path}.svg", svg)
-            self.out.copy(f"{path}.png", png)
+                    found = links.add(data, route.path, route.source)
+            self.out.write(output, data, key, found)
+        elif kind == "qr":
+            cached = self.cache / output
+            if not cached.is_file():        # named by what went in: never stale
+                modules = qr.matrix(self.renderer.verify_url(what))
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                stem = str(cached)[:-len(cached.suffix)]
+                Path(stem + ".svg").write_bytes(qr.svg(modules))
+                Path(stem + ".png").write_bytes(qr.png(modules))
+            self.out.copy(output, cached, key)
         else:
-            _, file, variant = job
-            self.out.write(variant.path, images.encode(self.site_dir / "products" / file, variant, self.cache))
+            file, variant = what
+            self.out.write(output, images.encode(self.site_dir / "products" / file, variant, self.cache), key)
 
-    def chunk(self, jobs: list[tuple]) -> tuple[set[str], dict]:
+    def chunk(self, jobs: list[tuple]) -> tuple[set[str], set[str], dict, dict]:
+        """Runs jobs; returns what they wrote (files, staged files, manifest entries) and the links they need."""
         links = LinkCheck(self.routes.base_path)
-        before = set(self.out.written)
-        for job in jobs:
-            self.run(job, links)
-        return self.out.written - before, links.needed
+        out = self.out
+        before = out.written, out.staged, out.manifest
+        out.written, out.staged, out.manifest = set(), set(), {}
+        try:
+            for job in jobs:
+                self.run(job, links)
+            return out.written, out.staged, out.manifest, links.needed
+        finally:
+            out.written, out.staged, out.manifest = before
 
 
 _WORK: Work | None = None          # set in each worker process by _start
@@ -97,24 +115,24 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
     jobs = work.jobs()
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or len(jobs) < PARALLEL_FROM:
-        results = [work.chunk(jobs)]
-    else:
-        work.renderer.warm()                      # compile templates once, before forking
-        chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-        pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_start, initargs=(work,))
-        try:
-            results = []
-            for result in pool.map(_chunk, chunks):
-                results.append(result)
-                if progress:
-                    progress(min(len(results) * CHUNK, len(jobs)), len(jobs))
-        except BaseException:               # Ctrl-C or a failed job: stop every worker before the
-            for process in list(pool._processes.values()):      # output folder is cleaned up
-                process.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown()
-    for written, needed in results:
-        work.out.written |= written
-        for target, origin in needed.items():
-            links.needed.setdefault(target, origin)
+        written, staged, manifest, links.needed = work.chunk(jobs)
+        work.out.merge(written, staged, manifest)
+        return
+    work.renderer.warm()                      # compile templates once, before forking
+    chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_start, initargs=(work,))
+    try:
+        done = 0
+        for written, staged, manifest, needed in pool.map(_chunk, chunks):
+            work.out.merge(written, staged, manifest)
+            for target, origin in needed.items():
+                links.needed.setdefault(target, origin)
+            done += 1
+            if progress:
+                progress(min(done * CHUNK, len(jobs)), len(jobs))
+    except BaseException:               # Ctrl-C or a failed job: stop every worker before the
+        for process in list(pool._processes.values()):      # output folder is cleaned up
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()

@@ -1,85 +1,211 @@
-"""The only code that writes the built site: a complete new folder, swapped in when all succeeded.
+"""The only code that writes the built site: nothing in the output folder changes until the whole
+build has succeeded, and then only the files whose bytes changed.
 
-The new site is written to a hidden folder beside the output folder. Only when every file is
-written is the old output renamed away and the new one renamed into place; a build that fails,
-is interrupted or fills the disk leaves the previous output exactly as it was. Leftovers of an
-interrupted run are cleaned up (or, mid-swap, restored) by the next one.
+A first build writes a complete new folder beside the output folder and renames it into place.
+A rebuild writes only new and changed files, to a staging folder beside the output folder; when
+every file is written, a journal of what to move in and what to delete is written, then carried
+out. A build that fails, is interrupted or fills the disk before that leaves the previous output
+exactly as it was; a run that dies while carrying out a journal is completed by the next one.
+
+Beside the files, the output keeps a manifest (in the cache folder): for each page, the key of
+what it was made from and the internal links it has, so that a rebuild can keep a page whose
+inputs did not change without rendering it again (see depends.py).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-import stat
+import pickle
 import shutil
+import signal
 import tempfile
 from pathlib import Path, PurePosixPath
 
 from .load import REGISTER
 
+JOURNAL = "journal.json"
+MANIFEST_VERSION = 1
+
 
 class Output:
-    def __init__(self, dest: Path):
+    def __init__(self, dest: Path, cache: Path):
         self.dest = dest.absolute()
-        self.tmp: Path | None = None
+        self.cache = cache
+        self.manifest_path = cache / f"built-{self.dest.name}.pickle"
+        self.stage: Path | None = None
+        self.fresh = True               # no previous output: the staging folder is the new output
+        self.previous: dict[str, tuple[str, tuple]] = {}    # page → (key, links) of the previous output
+        self.manifest: dict[str, tuple[str, tuple]] = {}    # the same, of this build
+        self.existing: set[str] = set()   # the files of the previous output
         self.written: set[str] = set()
+        self.staged: set[str] = set()   # written into the staging folder (every file, when fresh)
         self.folders: set[Path] = set()
 
     def __enter__(self) -> "Output":
         self.dest.parent.mkdir(parents=True, exist_ok=True)
-        recover(self.dest)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.new-", dir=self.dest.parent))
-        self.tmp.chmod(0o755)           # readable by a web server, like the folders inside it
+        recover(self.dest, self.manifest_path)
+        self.fresh = not self.dest.is_dir()
+        if not self.fresh:
+            self.previous = read_manifest(self.manifest_path)
+            self.existing = set(files_under(self.dest))
+        self.stage = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.new-", dir=self.dest.parent))
+        self.stage.chmod(0o755)          # readable by a web server, like the folders inside it
         return self
 
-    def _target(self, rel: str) -> Path:
+    # -- writing ------------------------------------------------------------------------------
+
+    def write(self, rel: str, data: bytes, key: str = "", links: tuple = ()) -> None:
+        self._claim(rel, key, links)
+        if self.fresh or not self._same(rel, lambda: data):
+            self._staged(rel).write_bytes(data)
+
+    def copy(self, rel: str, source: Path, key: str = "") -> None:
+        self._claim(rel, key, ())
+        if self.fresh or not self._same(rel, source.read_bytes):
+            shutil.copyfile(source, self._staged(rel))
+
+    def keep(self, rel: str, key: str) -> tuple | None:
+        """When the previous output has `rel` made from the same inputs (`key`): keeps it and
+        returns its internal links; else None, and the caller makes the file."""
+        entry = self.previous.get(rel)
+        if entry is None or entry[0] != key or not key or rel not in self.existing:
+            return None
+        self._claim(rel, key, entry[1])
+        return entry[1]
+
+    def _claim(self, rel: str, key: str, links: tuple) -> None:
         parts = PurePosixPath(rel).parts
-        if not parts or rel.startswith("/") or ".." in parts or "\\" in rel:
-            raise ValueError(f"refusing to write outside the output folder: {rel!r}")
-        target = self.tmp.joinpath(*parts)
+        if not parts or rel.startswith("/") or ".." in parts or "\\" in rel or rel in self.written:
+            raise ValueError(f"refusing to write outside the output folder, or twice: {rel!r}")
+        self.written.add(rel)
+        if key:
+            self.manifest[rel] = (key, links)
+
+    def _staged(self, rel: str) -> Path:
+        self.staged.add(rel)
+        if not self.fresh:               # flat: a rebuild's few changed files need no folders here
+            return self.stage / staged_name(rel)
+        target = self.stage.joinpath(*PurePosixPath(rel).parts)
         if target.parent not in self.folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             self.folders.add(target.parent)
-        self.written.add(rel)
         return target
 
-    def write(self, rel: str, data: bytes) -> None:
-        target = self._target(rel)
-        if not self._unchanged(rel, target, lambda: data):
-            target.write_bytes(data)
-
-    def copy(self, rel: str, source: Path) -> None:
-        target = self._target(rel)
-        if not self._unchanged(rel, target, source.read_bytes):
-            shutil.copyfile(source, target)
-
-    def _unchanged(self, rel: str, target: Path, data) -> bool:
-        """Links the previous output's file when its bytes are the same: on many disks creating and
-        filling a file costs fifty times more than a link, and most files of a rebuild are unchanged."""
+    def _same(self, rel: str, data) -> bool:
+        """Whether the previous output's file already has these bytes."""
         previous = self.dest / rel
         try:
-            info = previous.lstat()
-            if not stat.S_ISREG(info.st_mode) or info.st_size != len(new := data()) or previous.read_bytes() != new:
+            if rel not in self.existing or not previous.is_file() or previous.is_symlink():
                 return False
-            os.link(previous, target)
-            return True
+            new = data()
+            return previous.stat().st_size == len(new) and previous.read_bytes() == new
         except OSError:
             return False
 
+    def merge(self, written: set[str], staged: set[str], manifest: dict) -> None:
+        """Takes in what a worker process wrote through its copy of this object."""
+        twice = self.written & written
+        if twice:
+            raise ValueError(f"written twice: {sorted(twice)[0]!r}")
+        self.written |= written
+        self.staged |= staged
+        self.manifest.update(manifest)
+
+    # -- committing ---------------------------------------------------------------------------
+
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            shutil.rmtree(self.stage, ignore_errors=True)
             return False
-        old = None
-        if self.dest.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.old-", dir=self.dest.parent))
-            os.replace(self.dest, old / "site")
-        os.replace(self.tmp, self.dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        new_manifest = self.stage.parent / f"{self.stage.name}.manifest"
+        write_manifest(new_manifest, self.manifest)
+        if self.fresh:
+            self.manifest_path.unlink(missing_ok=True)
+            os.replace(self.stage, self.dest)
+            self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(new_manifest, self.manifest_path)
+            return False
+        journal = {"moves": sorted((staged_name(rel), rel) for rel in self.staged),
+                   "deletes": sorted(self.existing - self.written),
+                   "manifest": [str(new_manifest), str(self.manifest_path)]}
+        (self.stage / f"{JOURNAL}.tmp").write_text(json.dumps(journal), encoding="utf-8")
+        os.replace(self.stage / f"{JOURNAL}.tmp", self.stage / JOURNAL)        # from here on, the build is done
+        apply(self.stage, self.dest)
         return False
 
 
-def recover(dest: Path) -> None:
-    """Undo what an interrupted build left beside `dest`: restore a half-swapped output, drop the rest."""
+def staged_name(rel: str) -> str:
+    return hashlib.sha256(rel.encode()).hexdigest()[:32]
+
+
+def apply(stage: Path, dest: Path) -> None:
+    """Carries out a journal: safe to repeat, so that a run that died halfway is finished by the next.
+    Ctrl-C waits until it is done."""
+    journal = json.loads((stage / JOURNAL).read_text(encoding="utf-8"))
+    blocked = _block_interrupts()
+    try:
+        new_manifest, manifest = (Path(p) for p in journal["manifest"])
+        manifest.unlink(missing_ok=True)            # until the files agree with the new one
+        folders = set()
+        for rel in journal["deletes"]:
+            target = dest / rel
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+            folders.update(target.parents)
+        for folder in sorted((f for f in folders if dest in f.parents), key=lambda f: -len(f.parts)):
+            try:
+                folder.rmdir()                      # only when nothing is left in it
+            except OSError:
+                pass
+        made = set()
+        for name, rel in journal["moves"]:
+            source, target = stage / name, dest / rel
+            if not source.exists():
+                continue                            # moved by the run that died
+            if target.parent not in made:
+                for folder in reversed([target.parent, *target.parent.parents]):
+                    if dest in folder.parents and folder.exists() and not folder.is_dir():
+                        folder.unlink()             # a file where a folder is now needed
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(source, target)
+        if new_manifest.exists():
+            manifest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(new_manifest, manifest)
+        shutil.rmtree(stage, ignore_errors=True)
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def _block_interrupts() -> bool:
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def files_under(root: Path, prefix: str = "") -> list[str]:
+    """Every file below `root`, as paths relative to it (symbolic links count as files)."""
+    found = []
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                found += files_under(Path(entry.path), f"{prefix}{entry.name}/")
+            else:
+                found.append(prefix + entry.name)
+    return found
+
+
+def recover(dest: Path, manifest: Path) -> None:
+    """Finish what an interrupted run left beside `dest`: a journal is carried out, anything else
+    dropped. (Folders named .old-* are from versions that swapped whole folders: restored.)"""
     parent = dest.parent
     olds = sorted(parent.glob(f".{dest.name}.old-*"))
     if not dest.exists():
@@ -87,8 +213,28 @@ def recover(dest: Path) -> None:
             if (old / "site").is_dir():
                 os.replace(old / "site", dest)
                 break
+    for stage in sorted(parent.glob(f".{dest.name}.new-*")):
+        if stage.is_dir() and (stage / JOURNAL).is_file() and dest.is_dir():
+            apply(stage, dest)
     for leftover in olds + sorted(parent.glob(f".{dest.name}.new-*")):
-        shutil.rmtree(leftover, ignore_errors=True)
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+def read_manifest(path: Path) -> dict:
+    try:
+        with path.open("rb") as f:
+            version, manifest = pickle.load(f)
+        return manifest if version == MANIFEST_VERSION else {}
+    except (OSError, ValueError, EOFError, pickle.UnpicklingError, TypeError):
+        return {}
+
+
+def write_manifest(path: Path, manifest: dict) -> None:
+    with path.open("wb") as f:
+        pickle.dump((MANIFEST_VERSION, manifest), f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def append_register(site_dir: Path, ids: tuple[str, ...]) -> None:

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
@@ -287,15 +288,17 @@ def test_a_crash_while_writing_leaves_the_previous_output_alone(site, tmp_path, 
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     before = tree(out)
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8").replace(   # every page changes
+        "Sản phẩm OCOP thử", "Sản phẩm OCOP mới"), encoding="utf-8")
     from generator import write
     calls = {"n": 0}
     real = write.Output.write
 
-    def fail_midway(self, rel, data):
+    def fail_midway(self, rel, data, *rest):
         calls["n"] += 1
         if calls["n"] == 20:
             raise OSError(28, "No space left on device", rel)
-        return real(self, rel, data)
+        return real(self, rel, data, *rest)
 
     monkeypatch.setattr(write.Output, "write", fail_midway)
     result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
@@ -304,7 +307,42 @@ def test_a_crash_while_writing_leaves_the_previous_output_alone(site, tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["out", "site"]
 
 
-def test_an_interrupted_swap_is_restored_by_the_next_build(site, tmp_path):
+def test_a_build_that_dies_while_moving_files_in_is_finished_by_the_next_run(site, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8").replace(
+        "Sản phẩm OCOP thử", "Sản phẩm OCOP mới"), encoding="utf-8")
+    for lang in ("en", "vi"):
+        (site / f"content/pages/about.{lang}.md").unlink()  # a page fewer: files to delete
+    cold = tmp_path / "cold" / "out"
+    assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
+    from generator import write
+    moves = {"n": 0}
+    real = write.os.replace
+
+    def die_midway(source, target):
+        if ".out.new-" in str(source) and "journal" not in str(source):
+            moves["n"] += 1
+            if moves["n"] == 5:
+                raise SystemExit("killed")      # as if the process died with the journal half done
+        return real(source, target)
+
+    monkeypatch.setattr(write.os, "replace", die_midway)
+    with pytest.raises(SystemExit):
+        from generator.build import build
+        from datetime import date
+        build(site, out, date.fromisoformat(TODAY))
+    monkeypatch.setattr(write.os, "replace", real)
+    assert moves["n"] == 5 and list(tmp_path.glob(".out.new-*"))
+    from generator.write import recover
+    recover(out, tmp_path / ".ocop-cache" / "built-out.pickle")
+    assert tree(out) == tree(cold)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["cold", "out", "site"]
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0     # and builds on from there
+    assert tree(out) == tree(cold)
+
+
+def test_output_left_by_a_version_that_swapped_whole_folders_is_restored(site, tmp_path):
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     before = tree(out)
@@ -314,7 +352,7 @@ def test_an_interrupted_swap_is_restored_by_the_next_build(site, tmp_path):
     os.replace(out, old / "site")
     (tmp_path / ".out.new-y").mkdir()
     from generator.write import recover
-    recover(out)
+    recover(out, tmp_path / ".ocop-cache" / "built-out.pickle")
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["out", "site"]
 
@@ -402,9 +440,13 @@ def test_sharing_tags_and_structured_data(built):
 
 
 def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path):
-    """Caches (photos, QR codes, search index) and links to the previous output never leave a stale
-    byte: after random edits, building over the old output gives what a cold build gives."""
+    """Kept pages, caches (photos, QR codes, search index) and the previous output never leave a
+    stale byte: after random edits of every kind of input, building over the old output gives
+    what a cold build gives."""
     import random
+    import shutil
+    from generator.build import BUNDLED_THEMES
+    shutil.copytree(BUNDLED_THEMES / "default", site / "themes/default")      # a theme of the site's own, to edit
     rng = random.Random(7)
     out = tmp_path / "incremental"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
@@ -412,19 +454,37 @@ def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path):
         ("products/coffee.yaml", "Plain-roasted **coffee**.", "Plain-roasted **coffee**, now darker."),
         ("products/tea.yaml", "name: Trà dây", "name: Trà dây rừng"),
         ("products/chicken.yaml", "commune: dak-koi", "commune: dak-rve"),
+        ("products/banana.yaml", "category: food", "category: herbal"),          # a list appears, one shrinks
+        ("products/coffee.yaml", "showrooms: [corner]", "showrooms: []"),
         ("content/pages/about.en.md", "The **about** page.", "The **about** page, edited."),
+        ("content/news/2025-09-20-new-products.vi.md", "title: Sản phẩm mới", "title: Sản phẩm mới nhất"),
+        ("content/showrooms.yaml", "name: {vi: Góc OCOP, en: OCOP corner}", "name: {vi: Góc OCOP, en: The OCOP corner}"),
+        ("content/communes.yaml", "en: Đăk Kôi Commune", "en: Dak Koi Commune"),
         ("site.yaml", "region: Tỉnh thử", "region: Tỉnh thử nghiệm"),
         ("products/decisions/district-2023.yaml", "score: 58", "score: 59"),
+        ("products/decisions/district-2023.yaml", "date: 2023-12-20", "date: 2023-06-20"),
+        ("themes/default/templates/product.html", "<h2>{{ _(\"Producer\") }}</h2>", "<h2>{{ _(\"Maker\") }}</h2>"),
+        ("themes/default/templates/_macros.html", '<li class="card"', '<li class="card product"'),
+        ("themes/default/locales/vi/LC_MESSAGES/messages.po", 'msgstr "Giá"', 'msgstr "Giá bán"'),
+        ("themes/default/static/style.css", "body {", "body {\n  margin: 0;"),
     ]
-    for round_ in range(3):
-        for path, old, new in rng.sample(edits, 3):
+    made, undone = rng.sample(edits, len(edits)), rng.sample(edits, len(edits))
+    groups = [[edit] for edit in made] + [undone[i:i + 3] for i in range(0, len(undone), 3)]   # alone, then together
+    for round_, group in enumerate(groups):
+        for path, old, new in group:
             file = site / path
             text = file.read_text(encoding="utf-8")
+            assert old in text or new in text, (path, old)
             file.write_text(text.replace(old, new) if old in text else text.replace(new, old), encoding="utf-8")
         if round_ == 1:
             from PIL import Image
             Image.new("RGB", (64, 48), (10, 120, 40)).save(site / "products/media/coffee.png")
-        assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+        if round_ == 3:
+            (site / "products/melon.yaml").write_text(
+                (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+        built = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+        assert built.code == 0, built.err
         cold = tmp_path / f"cold-{round_}" / "out"                 # its own folder: no cache, no previous output
         assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
-        assert tree(out) == tree(cold), round_
+        assert tree(out) == tree(cold), (round_, group)
+        shutil.rmtree(cold.parent)

@@ -1,0 +1,94 @@
+"""What each file of the site is made from, as a key: when a file's key is the one its previous
+version was made from, a rebuild keeps that file without making it again.
+
+The keys are deliberately coarse. Everything that is not a product (site.yaml, communes,
+showrooms, pages, retired ids, the theme, the generator itself, the build date, which lists
+exist and how many pages each has) goes into one site key that every file's key contains: edit
+any of it and every page is made again. On top of that:
+- a product's own pages (its page in each language, its verification page, record and GS1
+  redirect) add the product: its record, its history, its status and the dates of its files;
+- a page of a product list adds the products it shows;
+- QR codes and photos are named by their inputs already: the name is the key;
+- every other page (home, programme, search, news, free pages, showrooms, data files) is made
+  on every build and written only when its bytes changed.
+A theme's product, verification and list templates may therefore use the site-wide settings,
+the product or the listed products, but not other products: the default theme keeps to that,
+and `tests/test_build.py` checks that a rebuild after random edits equals a cold build.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from .model import Site
+from .routes import Route, Routes
+
+# the libraries whose output ends up in the site's bytes
+LIBRARIES = ("jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind")
+PER_PRODUCT = ("product", "verify", "record", "gs1")
+LISTS = ("catalogue", "category", "commune", "stars")
+NAMED = ("qr/", "media/")       # files named by the hash of their inputs
+
+
+def _digest(*parts: object) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else repr(part).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _files(root: Path) -> list[tuple[str, bytes]]:
+    return [(p.relative_to(root).as_posix(), p.read_bytes()) for p in sorted(root.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts]
+
+
+def code_key(theme_root: Path) -> str:
+    """The generator, the libraries it renders with, and the theme."""
+    package = Path(__file__).resolve().parent
+    versions = []
+    for name in LIBRARIES:
+        try:
+            versions.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            versions.append((name, ""))
+    return _digest(sys.version, versions, [f for f in _files(package) if f[0].endswith(".py")], _files(theme_root))
+
+
+def site_key(site: Site, routes: Routes, code: str) -> str:
+    return _digest(code, site.config, site.today, site.communes, site.showrooms, site.pages, bool(site.news),
+                   site.retired, site.media, [(r.kind, r.lang, r.key, r.page) for r in routes.all if r.kind in LISTS])
+
+
+def product_key(site: Site, product) -> str:
+    files = [product.path] + [f"products/{image.file}" for image in product.images]
+    return _digest(product, site.history.get(product.id), site.standing.get(product.id),
+                   [site.updated.get(f) for f in files])
+
+
+class Keys:
+    """The key of each file of the site that a rebuild may keep (None: always made)."""
+
+    def __init__(self, site: Site, routes: Routes, theme_root: Path):
+        self.site, self.routes = site, routes
+        self.site_key = site_key(site, routes, code_key(theme_root))
+        self.products = {p.id: product_key(site, p) for p in site.products}
+
+    def page(self, route: Route) -> str | None:
+        if route.kind in PER_PRODUCT and route.key in self.products:
+            return _digest(self.site_key, route, self.products[route.key])
+        if route.kind in LISTS:
+            listing, pages = self.routes.listing(route)
+            return _digest(self.site_key, route, pages, [self.products[p.id] for p in listing])
+        return None
+
+    def search(self, routes: list[Route]) -> str:
+        """The searchable documents of these pages (products, free pages, news)."""
+        return _digest(self.site_key, self.site.news, [(r, self.products.get(r.key)) for r in routes])
+
+
+def named(rel: str) -> str | None:
+    """A file named by the hash of its inputs is its own key."""
+    return rel if rel.startswith(NAMED) else None
