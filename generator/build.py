@@ -32,9 +32,10 @@ BUNDLED_THEMES = _HERE / "themes" if (_HERE / "themes").is_dir() else _HERE.pare
 CACHE = ".ocop-cache"        # beside the output folder: photos, QR codes and the search index, named by their inputs
 
 
-def check(site_dir: Path, today: date, base_url: str | None = None) -> tuple[Site, list[Problem]]:
+def check(site_dir: Path, today: date, base_url: str | None = None,
+          cache: Path | None = None) -> tuple[Site, list[Problem]]:
     """The valid Site and its warnings; raises ContentError with every problem otherwise."""
-    site, problems = validate(load_site(site_dir), today)
+    site, problems = validate(load_site(site_dir, cache), today)
     if site is None:
         raise ContentError(problems)
     if base_url:
@@ -45,9 +46,9 @@ def check(site_dir: Path, today: date, base_url: str | None = None) -> tuple[Sit
 def build(site_dir: Path, output: Path, today: date, base_url: str | None = None,
           progress: Callable[[int, int], None] | None = None) -> list[Problem]:
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings."""
-    site, warnings = check(site_dir, today, base_url)
+    site, warnings = check(site_dir, today, base_url, output.absolute().parent / CACHE)
     routes = plan(site)
-    theme = Theme(find_theme(site_dir, site.config.theme))
+    theme = Theme(find_theme(site_dir, site.config.theme), output.absolute().parent / CACHE / "templates")
     renderer = Renderer(site, routes, theme)
     try:
         with Output(output, output.absolute().parent / CACHE) as out:

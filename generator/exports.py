@@ -83,7 +83,9 @@ def json_for_html(data, **dumps) -> str:
 
 
 def products_json(site: Site, records: list[dict]) -> bytes:
-    return (json_for_html({"generated": site.today.isoformat(), "products": records}, indent=1) + "\n").encode()
+    """One product a line: compact, and a change shows as one changed line."""
+    lines = ",\n".join(json_for_html(r, separators=(",", ":")) for r in records)
+    return f'{{"generated":"{site.today.isoformat()}","products":[\n{lines}\n]}}\n'.encode()
 
 
 def _cell(value) -> str:

@@ -7,6 +7,7 @@ to validate.py. All limits on untrusted input live at the top of this file.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import subprocess
 import warnings
 from dataclasses import dataclass, field
@@ -210,6 +211,42 @@ def parse_yaml(text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem
         return None, problems + [Problem(path, 1 + offset, 1, f"invalid YAML: {e}")]
 
 
+class Parsed:
+    """YAML already parsed, by the hash of its path and text: kept in a file between builds, so
+    that a rebuild parses only the files that changed (a file is still read to be hashed)."""
+
+    VERSION = 1
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self.old: dict[bytes, tuple] = {}
+        self.new: dict[bytes, tuple] = {}
+        try:
+            with path.open("rb") as f:
+                version, self.old = pickle.load(f)
+            if version != (self.VERSION, yaml.__version__):
+                self.old = {}
+        except Exception:           # none yet, or unreadable: everything is parsed
+            self.old = {}
+
+    def __call__(self, text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem]]:
+        key = hashlib.blake2b(f"{path}\0{offset}\0{text}".encode(), digest_size=16).digest()
+        found = self.old.get(key) or self.new.get(key)
+        if found is None:
+            found = parse_yaml(text, path, offset)
+        self.new[key] = found
+        return found
+
+    def save(self) -> None:
+        if self.path is None or self.new.keys() == self.old.keys():
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(((self.VERSION, yaml.__version__), self.new), f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(self.path)
+
+
 def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:
     """A UTF-8 text file of the site, or a problem saying why it cannot be read."""
     path = root / rel
@@ -232,19 +269,19 @@ def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem(rel, line, col, "the file is not UTF-8 text; save it with UTF-8 encoding")]
 
 
-def _load_yaml_file(root: Path, rel: str, problems: list[Problem]) -> Source:
+def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse=parse_yaml) -> Source:
     text, found = read_text(root, rel)
     problems += found
     source = Source(rel)
     if text is not None:
-        source.data, found = parse_yaml(text, rel)
+        source.data, found = parse(text, rel)
         problems += found
         if source.data is None and not found:
             problems.append(Problem(rel, 1, 1, "the file is empty; it must hold the record's fields"))
     return source
 
 
-def _load_markdown(root: Path, rel: str, problems: list[Problem]) -> Source:
+def _load_markdown(root: Path, rel: str, problems: list[Problem], parse=parse_yaml) -> Source:
     text, found = read_text(root, rel)
     problems += found
     source = Source(rel)
@@ -259,7 +296,7 @@ def _load_markdown(root: Path, rel: str, problems: list[Problem]) -> Source:
     if end is None:
         problems.append(Problem(rel, 1, 1, "the front matter is not closed; add a line '---' after it"))
         return source
-    source.data, found = parse_yaml("\n".join(lines[1:end]), rel, offset=1)
+    source.data, found = parse("\n".join(lines[1:end]), rel, offset=1)
     problems += found
     if source.data is None and not found:
         problems.append(Problem(rel, 2, 1, "the front matter is empty; it needs at least 'title: …'"))
@@ -319,8 +356,10 @@ def git_dates(root: Path) -> dict[str, date]:
     return dates
 
 
-def load_site(root: Path) -> RawSite:
-    """Every file of the site that the build reads, parsed but not yet checked."""
+def load_site(root: Path, cache: Path | None = None) -> RawSite:
+    """Every file of the site that the build reads, parsed but not yet checked. With a cache
+    folder, unchanged YAML is not parsed again."""
+    parse = Parsed(cache / "parsed.pickle" if cache else None)
     raw = RawSite(root)
     raw.updated = git_dates(root)
     problems = raw.problems
@@ -329,23 +368,24 @@ def load_site(root: Path) -> RawSite:
         problems.append(Problem(rel, 1, 1, "only .yaml files are read; rename it to "
                                 f"{rel[:-4]}.yaml"))
     if (root / "site.yaml").is_file():
-        raw.site = _load_yaml_file(root, "site.yaml", problems)
+        raw.site = _load_yaml_file(root, "site.yaml", problems, parse)
     else:
         problems.append(Problem("site.yaml", 0, 0, "is missing; every site needs site.yaml with "
                                 "title, base_url, languages and region"))
-    raw.products = [_load_yaml_file(root, rel, problems) for rel in _files(root / "products", root, "*.yaml")]
-    raw.decisions = [_load_yaml_file(root, rel, problems)
+    raw.products = [_load_yaml_file(root, rel, problems, parse) for rel in _files(root / "products", root, "*.yaml")]
+    raw.decisions = [_load_yaml_file(root, rel, problems, parse)
                      for rel in _files(root / "products" / "decisions", root, "**/*.yaml")]
     for name in ("communes", "showrooms", "retired"):
         if (root / "content" / f"{name}.yaml").is_file():
-            setattr(raw, name, _load_yaml_file(root, f"content/{name}.yaml", problems))
+            setattr(raw, name, _load_yaml_file(root, f"content/{name}.yaml", problems, parse))
     if (root / REGISTER).is_file():
         text, found = read_text(root, REGISTER)
         problems += found
         raw.register = [(n, line.strip()) for n, line in enumerate((text or "").split("\n"), 1)
                         if line.strip() and not line.lstrip().startswith("#")]
-    raw.pages = [_load_markdown(root, rel, problems) for rel in _files(root / "content" / "pages", root, "*.md")]
-    raw.news = [_load_markdown(root, rel, problems) for rel in _files(root / "content" / "news", root, "*.md")]
+    raw.pages = [_load_markdown(root, rel, problems, parse) for rel in _files(root / "content" / "pages", root, "*.md")]
+    raw.news = [_load_markdown(root, rel, problems, parse) for rel in _files(root / "content" / "news", root, "*.md")]
+    parse.save()
     media_root = root / "products" / "media"
     for rel in _files(media_root, root, "**/*"):
         path = root / rel

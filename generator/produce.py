@@ -53,13 +53,17 @@ class Work:
                 jobs += [("photo", (image.file, variant), variant.path, variant.path) for variant in (*webp, jpeg)]
         return jobs
 
-    def run(self, job: tuple, links: LinkCheck) -> None:
+    def keep(self, job: tuple, links: LinkCheck) -> bool:
+        """Keeps the previous output's file when it was made from the same inputs."""
         kind, what, output, key = job
         kept = self.out.keep(output, key) if key else None
-        if kept is not None:
-            if kind == "page":
-                links.known(what.path, what.source, kept)
-        elif kind == "page":
+        if kept is not None and kind == "page":
+            links.known(what.path, what.source, kept)
+        return kept is not None
+
+    def run(self, job: tuple, links: LinkCheck) -> None:
+        kind, what, output, key = job
+        if kind == "page":
             route = what
             found: tuple = ()
             if route.kind == "record":
@@ -112,11 +116,13 @@ def _chunk(jobs: list[tuple]) -> tuple[set[str], dict]:
 def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] | None = None) -> None:
     """Writes every page, record, QR code and photo; merges what was written and linked.
     `progress(done, total)` is called as chunks of jobs finish."""
-    jobs = work.jobs()
+    jobs = [job for job in work.jobs() if not work.keep(job, links)]
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or len(jobs) < PARALLEL_FROM:
-        written, staged, manifest, links.needed = work.chunk(jobs)
+        written, staged, manifest, needed = work.chunk(jobs)
         work.out.merge(written, staged, manifest)
+        for target, origin in needed.items():
+            links.needed.setdefault(target, origin)
         return
     work.renderer.warm()                      # compile templates once, before forking
     chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]

@@ -64,11 +64,15 @@ class Theme:
     """A theme folder: templates/, static/ and locales/."""
 
     root: Path
+    compiled: Path | None = None     # a folder to keep compiled templates in, between builds
     env: jinja2.Environment = field(init=False)
 
     def __post_init__(self):
+        if self.compiled:
+            self.compiled.mkdir(parents=True, exist_ok=True)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(self.root / "templates"), autoescape=True,
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(self.compiled)) if self.compiled else None,
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.do"])
         self.env.tests["contains"] = lambda sequence, item: item in sequence
         # đ is a letter of its own, not d with a mark: search folds it so that "dak" finds "Đăk"

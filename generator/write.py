@@ -75,8 +75,8 @@ class Output:
         return entry[1]
 
     def _claim(self, rel: str, key: str, links: tuple) -> None:
-        parts = PurePosixPath(rel).parts
-        if not parts or rel.startswith("/") or ".." in parts or "\\" in rel or rel in self.written:
+        parts = rel.split("/")
+        if not rel or rel.startswith("/") or ".." in parts or "\\" in rel or rel in self.written:
             raise ValueError(f"refusing to write outside the output folder, or twice: {rel!r}")
         self.written.add(rel)
         if key:
