@@ -17,7 +17,7 @@ from cmarkgfm.cmark import Options
 import nh3
 from markupsafe import Markup, escape
 
-from . import i18n, images
+from . import i18n, images, search
 from .model import CATEGORIES, Site, Text
 from .exports import json_for_html
 from .qr import qr_path
@@ -96,6 +96,7 @@ class Renderer:
         standing = site.standing
         self.certified = sorted((p for p in site.products if standing[p.id].status in ("valid", "expiring")),
                                 key=lambda p: (-standing[p.id].stars, p.id))
+        self.search_shards = search.shards(routes.all, len(site.products))
         self.certified_by_stars = {n: sum(standing[p.id].stars == n for p in self.certified) for n in (3, 4, 5)}
 
     def product(self, key: str):
@@ -183,6 +184,7 @@ class Renderer:
             "figures": lambda: self.figures, "updated": self.updated,
             "bars": lambda rows, label: Markup(bars(rows, label)),
             "escaped": lambda html: Markup(html_escape(str(html), quote=False)),
+            "search_bundles": [asset(search.bundle(i)) for i in range(len(self.search_shards))],
             "lang_name": {language.code: language.name for language in site.config.languages},
         }
 

@@ -17,7 +17,9 @@ LANGS = ["vi", "en", "ko", "zh-Hans"]
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    """The Kon Rẫy sample site, built for the address it is served at."""
+    """The Kon Rẫy sample site, built for the address it is served at; its search index in shards
+    of 2 products, as a large catalogue's would be."""
+    from generator import search
     root = tmp_path_factory.mktemp("sample")
     site = root / "site"
     site.mkdir()
@@ -25,8 +27,13 @@ def sample(tmp_path_factory):
     for part in ("products", "content", "themes"):
         shutil.copytree(ROOT / part, site / part)
     server, url = serve_folder(root / "out")
-    result = ocop("build", "--site", site, "--output", root / "out", "--today", TODAY, "--base-url", url)
+    shard, search.PRODUCTS_A_SHARD = search.PRODUCTS_A_SHARD, 2
+    try:
+        result = ocop("build", "--site", site, "--output", root / "out", "--today", TODAY, "--base-url", url)
+    finally:
+        search.PRODUCTS_A_SHARD = shard
     assert result.code == 0, result.err
+    assert (root / "out/pagefind-3/pagefind-entry.json").is_file()
     yield url
     server.shutdown()
 

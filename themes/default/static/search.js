@@ -1,12 +1,14 @@
 /* Search with Pagefind: an index per language, built with the site; accents are optional
-   ("ca phe" finds "cà phê"). Results are narrowed by category, commune and stars from each
-   page's metadata. Loaded as a module: nothing here runs without JavaScript. */
+   ("ca phe" finds "cà phê"). A large catalogue's index comes in shards (data-more), merged
+   into the first. Results are narrowed by category, commune and stars from each page's
+   metadata. Loaded as a module: nothing here runs without JavaScript. */
 const form = document.getElementById("search-form");
 const status = document.getElementById("search-status");
 const list = document.getElementById("search-results");
 const input = form.elements.q;
 const filters = ["category", "commune", "stars"];
 const bundle = form.getAttribute("data-bundle");
+const more = (form.getAttribute("data-more") || "").split(" ").filter(Boolean);
 let pagefind = null;
 
 function excerpt(html) {
@@ -27,7 +29,9 @@ async function run() {
   if (!term) { status.textContent = ""; return; }
   if (!pagefind) {
     pagefind = await import(bundle + "pagefind.js");
-    await pagefind.options({ baseUrl: bundle.replace(/pagefind\/$/, "") });
+    const baseUrl = bundle.replace(/pagefind\/$/, "");
+    await pagefind.options({ baseUrl });
+    for (const shard of more) await pagefind.mergeIndex(shard, { baseUrl });
   }
   const search = await pagefind.search(term);
   const found = await Promise.all(search.results.slice(0, 100).map((r) => r.data()));

@@ -1,0 +1,147 @@
+"""The search index: Pagefind, run on small search documents while the pages are rendered.
+
+The products are split into shards of about PRODUCTS_A_SHARD (by a hash of their id, so a
+product stays in its shard); free pages and news go to the first. Each shard is a Pagefind
+index of its own, with one index per language inside, kept in the cache under the key of what
+went into it: a rebuild indexes again only the shards whose searchable text changed. The
+browser loads the first index and merges the others into it (search.js, `data-shards`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import OcopError
+
+if TYPE_CHECKING:
+    from .depends import Keys
+    from .render import Renderer
+    from .routes import Route
+    from .write import Output
+
+PRODUCTS_A_SHARD = 4000      # an edit indexes this many products again; a search loads one index a shard
+SEARCHABLE = ("product", "page", "news")
+MERGED_FILES = ("pagefind-entry.json", ".pf_meta")      # what a merged shard needs besides its chunks
+
+
+def shard_of(route: Route, count: int) -> int:
+    if route.kind != "product":
+        return 0
+    return int.from_bytes(hashlib.blake2b(route.key.encode(), digest_size=4).digest(), "big") % count
+
+
+def shards(routes: list[Route], products: int) -> list[list[Route]]:
+    """The searchable pages in shards, leaving out shards that would be empty."""
+    count = max(1, -(-products // PRODUCTS_A_SHARD))
+    found: list[list[Route]] = [[] for _ in range(count)]
+    for route in routes:
+        if route.kind in SEARCHABLE:
+            found[shard_of(route, count)].append(route)
+    return [shard for shard in found if shard]
+
+
+def bundle(position: int) -> str:
+    """Where a shard's index is published: the first, that the page loads, and the ones merged into it."""
+    return "pagefind/" if position == 0 else f"pagefind-{position + 1}/"
+
+
+class SearchIndex:
+    """Starts indexing what changed (in a thread that runs Pagefind one shard at a time, beside
+    the page rendering); `finish()` waits and copies every shard into the output."""
+
+    def __init__(self, out: Output, renderer: Renderer, keys: Keys):
+        self.out = out
+        groups = shards(renderer.routes.all, len(renderer.site.products))
+        self.shards = [out.cache / f"pagefind-{keys.search(routes)}" for routes in groups]
+        for old in out.cache.glob("pagefind-*"):          # of earlier versions of the site, or half made
+            if old not in self.shards:
+                shutil.rmtree(old, ignore_errors=True)
+        self.todo: list[tuple[Path, Path]] = []           # (documents, index) still to make
+        self.errors: list[str] = []
+        self.process: subprocess.Popen | None = None
+        self.stopped = False
+        try:
+            for routes, index in zip(groups, self.shards):
+                if not index.is_dir():
+                    self.todo.append((_documents(renderer, routes), index))
+        except BaseException:
+            self._clean()
+            raise
+        self.thread = threading.Thread(target=self._index, daemon=True)
+        self.thread.start()
+
+    def _index(self) -> None:
+        for docs, index in self.todo:
+            if self.stopped:
+                return
+            part = index.with_name(index.name + ".part")     # renamed when complete: never used half made
+            shutil.rmtree(part, ignore_errors=True)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(part), "--silent"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            output = self.process.communicate()[0]
+            if self.process.returncode != 0:
+                shutil.rmtree(part, ignore_errors=True)
+                if not self.stopped:
+                    self.errors.append(output.strip()[-500:])
+                return
+            # Pagefind lists the languages in hash-map order; sorted, two builds are byte-identical
+            # (its filter indexes vary the same way, so the theme filters by page metadata instead)
+            entry = part / "pagefind-entry.json"
+            data = json.loads(entry.read_text(encoding="utf-8"))
+            data["languages"] = dict(sorted(data["languages"].items()))
+            entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            os.replace(part, index)
+
+    def stop(self) -> None:
+        """Stops indexing (the build failed): nothing half-made is left in the cache."""
+        self.stopped = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+        self.thread.join()
+        for _, index in self.todo:
+            shutil.rmtree(index.with_name(index.name + ".part"), ignore_errors=True)
+        self._clean()
+
+    def finish(self) -> None:
+        self.thread.join()
+        self._clean()
+        if self.errors:
+            raise OcopError(f"the search index could not be built: {self.errors[0]}")
+        for shard, index in enumerate(self.shards):
+            for path in sorted(index.rglob("*")):
+                rel = path.relative_to(index).as_posix()
+                if not path.is_file() or shard and "/" not in rel and not rel.endswith(MERGED_FILES):
+                    continue                # merged shards need no script or styles of their own
+                target = bundle(shard) + rel
+                # fragments and index chunks are named by the hash of their content
+                key = f"{rel}:{path.stat().st_size}" if "/" in rel else ""
+                if self.out.keep(target, key) is None:
+                    self.out.copy(target, path, key)
+
+    def _clean(self) -> None:
+        for docs, _ in self.todo:
+            shutil.rmtree(docs, ignore_errors=True)
+
+
+def _documents(renderer: Renderer, routes: list[Route]) -> Path:
+    """The search documents of some pages, in a temporary folder (in memory where the system has it)."""
+    shm = Path("/dev/shm")
+    docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+    try:
+        for route in routes:
+            target = docs / route.output
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(renderer.render(route, "search-doc.html"))
+    except BaseException:
+        shutil.rmtree(docs, ignore_errors=True)
+        raise
+    return docs
