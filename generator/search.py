@@ -79,6 +79,12 @@ class SearchIndex:
         self.thread.start()
 
     def _index(self) -> None:
+        try:
+            self._run_pagefind()
+        except Exception as e:          # reported by finish(), in the build's own words
+            self.errors.append(str(e))
+
+    def _run_pagefind(self) -> None:
         for docs, index in self.todo:
             if self.stopped:
                 return
@@ -99,7 +105,10 @@ class SearchIndex:
             data = json.loads(entry.read_text(encoding="utf-8"))
             data["languages"] = dict(sorted(data["languages"].items()))
             entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-            os.replace(part, index)
+            if index.is_dir():          # made meanwhile by another build of the same site
+                shutil.rmtree(part, ignore_errors=True)
+            else:
+                os.replace(part, index)
 
     def stop(self) -> None:
         """Stops indexing (the build failed): nothing half-made is left in the cache."""
