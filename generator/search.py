@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import OcopError
+from .write import Output, files_under
 
 if TYPE_CHECKING:
     from .depends import Keys
     from .render import Renderer
     from .routes import Route
-    from .write import Output
 
 PRODUCTS_A_SHARD = 4000      # an edit indexes this many products again; a search loads one index a shard
 SEARCHABLE = ("product", "page", "news")
@@ -126,15 +126,13 @@ class SearchIndex:
         if self.errors:
             raise OcopError(f"the search index could not be built: {self.errors[0]}")
         for shard, index in enumerate(self.shards):
-            for path in sorted(index.rglob("*")):
-                rel = path.relative_to(index).as_posix()
-                if not path.is_file() or shard and "/" not in rel and not rel.endswith(MERGED_FILES):
+            for rel in sorted(files_under(index)):
+                if shard and "/" not in rel and not rel.endswith(MERGED_FILES):
                     continue                # merged shards need no script or styles of their own
                 target = bundle(shard) + rel
-                # fragments and index chunks are named by the hash of their content
-                key = f"{rel}:{path.stat().st_size}" if "/" in rel else ""
+                key = rel if "/" in rel else ""     # fragments and index chunks: named by the hash of their content
                 if self.out.keep(target, key) is None:
-                    self.out.copy(target, path, key)
+                    self.out.copy(target, index / rel, key)
 
     def _clean(self) -> None:
         for docs, _ in self.todo:

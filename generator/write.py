@@ -119,7 +119,8 @@ class Output:
             shutil.rmtree(self.stage, ignore_errors=True)
             return False
         new_manifest = self.stage.parent / f"{self.stage.name}.manifest"
-        write_manifest(new_manifest, self.manifest)
+        if self.fresh or self.manifest != self.previous or not self.manifest_path.is_file():
+            write_manifest(new_manifest, self.manifest)
         if self.fresh:
             self.manifest_path.unlink(missing_ok=True)
             os.replace(self.stage, self.dest)
@@ -146,7 +147,8 @@ def apply(stage: Path, dest: Path) -> None:
     blocked = _block_interrupts()
     try:
         new_manifest, manifest = (Path(p) for p in journal["manifest"])
-        manifest.unlink(missing_ok=True)            # until the files agree with the new one
+        if new_manifest.exists():                   # none when it did not change
+            manifest.unlink(missing_ok=True)        # until the files agree with the new one
         folders = set()
         for rel in journal["deletes"]:
             target = dest / rel
@@ -191,15 +193,18 @@ def _block_interrupts() -> bool:
         return False
 
 
-def files_under(root: Path, prefix: str = "") -> list[str]:
+def files_under(root: Path) -> list[str]:
     """Every file below `root`, as paths relative to it (symbolic links count as files)."""
-    found = []
-    with os.scandir(root) as entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                found += files_under(Path(entry.path), f"{prefix}{entry.name}/")
-            else:
-                found.append(prefix + entry.name)
+    found: list[str] = []
+    folders = [(str(root), "")]
+    while folders:
+        path, prefix = folders.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+                else:
+                    found.append(prefix + entry.name)
     return found
 
 
