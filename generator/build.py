@@ -64,7 +64,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
 def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer,
                progress: Callable[[int, int], None] | None = None) -> None:
     keys = Keys(site, routes, renderer.theme.root)
-    search = SearchIndex(out, renderer, keys)
+    search = SearchIndex(out, routes.all, len(site.products), keys)
     try:
         records = [exports.product_record(site, routes, p) for p in site.products]
         whole_site = {"data": lambda r: (exports.products_csv if r.key == "csv" else exports.products_json)(site, records),
@@ -78,7 +78,8 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         for rel, path in renderer.theme.static_files():
             out.copy(f"static/{rel}", path)
         links = LinkCheck(routes.base_path)
-        produce(Work(out, site_dir, site, routes, renderer, out.cache, keys), links, progress)
+        produce(Work(out, site_dir, site, routes, renderer, out.cache, keys), links, progress,
+                first=search.jobs, then=search.start)
     except BaseException:           # stop the indexer before the half-built output is removed
         search.stop()
         raise

@@ -47,23 +47,31 @@ class Work:
                 jobs.append(("page", route, route.output, self.keys.page(route)))
         for product in self.site.products:
             path = qr.qr_path(self.renderer.verify_url(product.id))
-            jobs += [("qr", product.id, f"{path}.{ext}", f"{path}.{ext}") for ext in ("svg", "png")]
+            jobs.append(("qr", product.id, (f"{path}.svg", f"{path}.png"), None))     # both from one encoding
             for image in product.images:
                 webp, jpeg = images.variants(image.file, image.digest, image.width, image.height)
                 jobs += [("photo", (image.file, variant), variant.path, variant.path) for variant in (*webp, jpeg)]
         return jobs
 
-    def keep(self, job: tuple, links: LinkCheck) -> bool:
-        """Keeps the previous output's file when it was made from the same inputs."""
+    def pending(self, job: tuple, links: LinkCheck) -> tuple | None:
+        """The job, or what is left of it, or None: the previous output's files made from the
+        same inputs are kept."""
         kind, what, output, key = job
+        if kind == "qr":            # named by what went in: the name is the key
+            left = tuple(rel for rel in output if self.out.keep(rel, rel) is None)
+            return (kind, what, left, key) if left else None
         kept = self.out.keep(output, key) if key else None
         if kept is not None and kind == "page":
             links.known(what.path, what.source, kept)
-        return kept is not None
+        return job if kept is None else None
 
     def run(self, job: tuple, links: LinkCheck) -> None:
         kind, what, output, key = job
-        if kind == "page":
+        if kind == "search":            # a search document, for the indexer (search.py), not the site
+            target = Path(output)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self.renderer.render(what, "search-doc.html"))
+        elif kind == "page":
             route = what
             found: tuple = ()
             if route.kind == "record":
@@ -75,14 +83,15 @@ class Work:
                     found = links.add(data, route.path, route.source)
             self.out.write(output, data, key, found)
         elif kind == "qr":
-            cached = self.cache / output
-            if not cached.is_file():        # named by what went in: never stale
-                modules = qr.matrix(self.renderer.verify_url(what))
+            modules = None
+            for rel in output:
+                cached = self.cache / rel           # named by what went in: never stale
+                if cached.is_file():
+                    self.out.copy(rel, cached, rel)
+                    continue
+                modules = modules or qr.matrix(self.renderer.verify_url(what))
                 cached.parent.mkdir(parents=True, exist_ok=True)
-                stem = str(cached)[:-len(cached.suffix)]
-                Path(stem + ".svg").write_bytes(qr.svg(modules))
-                Path(stem + ".png").write_bytes(qr.png(modules))
-            self.out.copy(output, cached, key)
+                self.out.write(rel, qr.svg(modules) if rel.endswith(".svg") else qr.png(modules), rel, cache=cached)
         else:
             file, variant = what
             self.out.write(output, images.encode(self.site_dir / "products" / file, variant, self.cache), key)
@@ -113,19 +122,27 @@ def _chunk(jobs: list[tuple]) -> tuple[set[str], dict]:
     return _WORK.chunk(jobs)
 
 
-def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] | None = None) -> None:
+def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] | None = None,
+            first: list[tuple] = (), then: Callable[[], None] = lambda: None) -> None:
     """Writes every page, record, QR code and photo; merges what was written and linked.
-    `progress(done, total)` is called as chunks of jobs finish."""
-    jobs = [job for job in work.jobs() if not work.keep(job, links)]
+    The jobs `first` are done first, then `then()` is called (the search documents, then the
+    indexer starts; never before the workers are forked). `progress(done, total)` is called as chunks of jobs finish."""
+    jobs = [left for job in work.jobs() if (left := work.pending(job, links))]
     workers = min(os.cpu_count() or 1, 8)
-    if workers == 1 or len(jobs) < PARALLEL_FROM:
-        written, staged, manifest, needed = work.chunk(jobs)
-        work.out.merge(written, staged, manifest)
-        for target, origin in needed.items():
-            links.needed.setdefault(target, origin)
+    if workers == 1 or len(first) + len(jobs) < PARALLEL_FROM:
+        for part in (first, jobs):
+            written, staged, manifest, needed = work.chunk(part)
+            work.out.merge(written, staged, manifest)
+            for target, origin in needed.items():
+                links.needed.setdefault(target, origin)
+            if part is first:
+                then()
         return
     work.renderer.warm()                      # compile templates once, before forking
-    chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
+    chunks = [first[i:i + CHUNK] for i in range(0, len(first), CHUNK)]
+    started = len(chunks)
+    chunks += [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
+    total = len(first) + len(jobs)
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_start, initargs=(work,))
     try:
         done = 0
@@ -134,8 +151,10 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
             for target, origin in needed.items():
                 links.needed.setdefault(target, origin)
             done += 1
+            if done == started:
+                then()
             if progress:
-                progress(min(done * CHUNK, len(jobs)), len(jobs))
+                progress(min(done * CHUNK, total), total)
     except BaseException:               # Ctrl-C or a failed job: stop every worker before the
         for process in list(pool._processes.values()):      # output folder is cleaned up
             process.terminate()

@@ -97,6 +97,7 @@ class Renderer:
         self.certified = sorted((p for p in site.products if standing[p.id].status in ("valid", "expiring")),
                                 key=lambda p: (-standing[p.id].stars, p.id))
         self.search_shards = search.shards(routes.all, len(site.products))
+        self._shared: dict[tuple[str, str], tuple[Markup, set[str]]] = {}
         self.certified_by_stars = {n: sum(standing[p.id].stars == n for p in self.certified) for n in (3, 4, 5)}
 
     def product(self, key: str):
@@ -120,6 +121,17 @@ class Renderer:
                                    for code in self.site.config.codes]
         template = env.get_template(f"{route.kind}.{'xml' if route.kind == 'feed' else 'html'}")
         return template.render(context).encode()
+
+    def shared(self, name: str, lang: str, fallbacks: set[str]) -> Markup:
+        """A part of every page that depends only on the language (menu, footer): rendered once
+        per language, then reused; the languages its text falls back to count for each page."""
+        if (name, lang) not in self._shared:
+            context = self.context(self.routes.get("home", lang) or self.routes.all[0], lang)
+            html = Markup(self.theme.env.get_template(name).render(context))
+            self._shared[name, lang] = html, set(context["fallbacks"])
+        html, used = self._shared[name, lang]
+        fallbacks |= used
+        return html
 
     def context(self, route: Route, lang: str = "") -> dict:
         site, routes = self.site, self.routes
@@ -184,6 +196,7 @@ class Renderer:
             "figures": lambda: self.figures, "updated": self.updated,
             "bars": lambda rows, label: Markup(bars(rows, label)),
             "escaped": lambda html: Markup(html_escape(str(html), quote=False)),
+            "shared": lambda name: self.shared(name, lang, fallbacks),
             "search_bundles": [asset(search.bundle(i)) for i in range(len(self.search_shards))],
             "lang_name": {language.code: language.name for language in site.config.languages},
         }

@@ -24,7 +24,6 @@ from .write import Output, files_under
 
 if TYPE_CHECKING:
     from .depends import Keys
-    from .render import Renderer
     from .routes import Route
 
 PRODUCTS_A_SHARD = 4000      # an edit indexes this many products again; a search loads one index a shard
@@ -54,27 +53,32 @@ def bundle(position: int) -> str:
 
 
 class SearchIndex:
-    """Starts indexing what changed (in a thread that runs Pagefind one shard at a time, beside
-    the page rendering); `finish()` waits and copies every shard into the output."""
+    """The shards still to index: their documents are written by the page workers (`jobs`),
+    then `start()` runs Pagefind on them, one shard at a time in a thread, while the pages are
+    rendered; `finish()` waits and copies every shard into the output."""
 
-    def __init__(self, out: Output, renderer: Renderer, keys: Keys):
+    def __init__(self, out: Output, routes: list[Route], products: int, keys: Keys):
         self.out = out
-        groups = shards(renderer.routes.all, len(renderer.site.products))
-        self.shards = [out.cache / f"pagefind-{keys.search(routes)}" for routes in groups]
+        groups = shards(routes, products)
+        self.shards = [out.cache / f"pagefind-{keys.search(group)}" for group in groups]
         for old in out.cache.glob("pagefind-*"):          # of earlier versions of the site, or half made
             if old not in self.shards:
                 shutil.rmtree(old, ignore_errors=True)
         self.todo: list[tuple[Path, Path]] = []           # (documents, index) still to make
+        self.jobs: list[tuple] = []                       # ("search", route, document, None)
         self.errors: list[str] = []
         self.process: subprocess.Popen | None = None
         self.stopped = False
-        try:
-            for routes, index in zip(groups, self.shards):
-                if not index.is_dir():
-                    self.todo.append((_documents(renderer, routes), index))
-        except BaseException:
-            self._clean()
-            raise
+        self.thread: threading.Thread | None = None
+        shm = Path("/dev/shm")          # in memory where the system has it: these files live a few seconds
+        temp = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+        for group, index in zip(groups, self.shards):
+            if not index.is_dir():
+                docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
+                self.todo.append((docs, index))
+                self.jobs += [("search", route, str(docs / route.output), None) for route in group]
+
+    def start(self) -> None:
         self.thread = threading.Thread(target=self._index, daemon=True)
         self.thread.start()
 
@@ -115,12 +119,15 @@ class SearchIndex:
         self.stopped = True
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
-        self.thread.join()
+        if self.thread is not None:
+            self.thread.join()
         for _, index in self.todo:
             shutil.rmtree(index.with_name(index.name + ".part"), ignore_errors=True)
         self._clean()
 
     def finish(self) -> None:
+        if self.thread is None:
+            self.start()
         self.thread.join()
         self._clean()
         if self.errors:
@@ -137,18 +144,3 @@ class SearchIndex:
     def _clean(self) -> None:
         for docs, _ in self.todo:
             shutil.rmtree(docs, ignore_errors=True)
-
-
-def _documents(renderer: Renderer, routes: list[Route]) -> Path:
-    """The search documents of some pages, in a temporary folder (in memory where the system has it)."""
-    shm = Path("/dev/shm")
-    docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
-    try:
-        for route in routes:
-            target = docs / route.output
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(renderer.render(route, "search-doc.html"))
-    except BaseException:
-        shutil.rmtree(docs, ignore_errors=True)
-        raise
-    return docs

@@ -55,10 +55,18 @@ class Output:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write(self, rel: str, data: bytes, key: str = "", links: tuple = ()) -> None:
+    def write(self, rel: str, data: bytes, key: str = "", links: tuple = (), cache: Path | None = None) -> None:
+        """Writes a file of the site; with `cache`, the same bytes are also linked there (a link
+        costs a fraction of writing the file again)."""
         self._claim(rel, key, links)
         if self.fresh or not self._same(rel, lambda: data):
-            self._staged(rel).write_bytes(data)
+            target = self._staged(rel)
+            target.write_bytes(data)
+            if cache is not None:
+                try:
+                    os.link(target, cache)
+                except OSError:
+                    cache.write_bytes(data)
 
     def copy(self, rel: str, source: Path, key: str = "") -> None:
         self._claim(rel, key, ())
