@@ -35,6 +35,7 @@ def translations(theme: Path, code: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+@functools.lru_cache(maxsize=4096)
 def format_day(day: date, code: str) -> str:
     return format_date(day, "long", locale=locale(code))
 

@@ -9,6 +9,7 @@ from .errors import Problem
 
 _ATTR = re.compile(r"""\s(?:href|src)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
 _SRCSET = re.compile(r"""\ssrcset\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+_PLAIN = re.compile(r"/[A-Za-z0-9_./-]*\Z")
 _ELSEWHERE = ("http:", "https:", "mailto:", "tel:", "geo:", "data:", "#")
 
 
@@ -25,6 +26,10 @@ def internal_targets(html: str, page: str, base_path: str) -> list[tuple[str, st
     result = []
     for href in _targets(html):
         if not href or href.lower().startswith(_ELSEWHERE):
+            continue
+        if href.startswith(base_path) and _PLAIN.match(href) and "/." not in href and "//" not in href:
+            rel = href[len(base_path):]             # most links: an absolute path, nothing to resolve
+            result.append((href, rel + "index.html" if rel.endswith("/") or not rel else rel))
             continue
         path = unquote(urlsplit(urljoin(page_url, href)).path)
         if not path.startswith(base_path):

@@ -97,7 +97,7 @@ class Renderer:
         self.certified = sorted((p for p in site.products if standing[p.id].status in ("valid", "expiring")),
                                 key=lambda p: (-standing[p.id].stars, p.id))
         self.search_shards = search.shards(routes.all, len(site.products))
-        self._shared: dict[tuple[str, str], tuple[Markup, set[str]]] = {}
+        self._fragments: dict[tuple, tuple[Markup, set[str]]] = {}
         self.certified_by_stars = {n: sum(standing[p.id].stars == n for p in self.certified) for n in (3, 4, 5)}
 
     def product(self, key: str):
@@ -122,14 +122,16 @@ class Renderer:
         template = env.get_template(f"{route.kind}.{'xml' if route.kind == 'feed' else 'html'}")
         return template.render(context).encode()
 
-    def shared(self, name: str, lang: str, fallbacks: set[str]) -> Markup:
-        """A part of every page that depends only on the language (menu, footer): rendered once
-        per language, then reused; the languages its text falls back to count for each page."""
-        if (name, lang) not in self._shared:
+    def fragment(self, name: str, lang: str, fallbacks: set[str], key: tuple = (), **values) -> Markup:
+        """A part of pages rendered once per language (and key), then reused: the menu and the
+        footer of every page, a product's card in every list. The template sees the site, the
+        language and `values`, never the page; the languages its text falls back to count for
+        each page that shows it."""
+        if (name, lang, key) not in self._fragments:
             context = self.context(self.routes.get("home", lang) or self.routes.all[0], lang)
-            html = Markup(self.theme.env.get_template(name).render(context))
-            self._shared[name, lang] = html, set(context["fallbacks"])
-        html, used = self._shared[name, lang]
+            html = Markup(self.theme.env.get_template(name).render(context | values))
+            self._fragments[name, lang, key] = html, set(context["fallbacks"])
+        html, used = self._fragments[name, lang, key]
         fallbacks |= used
         return html
 
@@ -196,7 +198,8 @@ class Renderer:
             "figures": lambda: self.figures, "updated": self.updated,
             "bars": lambda rows, label: Markup(bars(rows, label)),
             "escaped": lambda html: Markup(html_escape(str(html), quote=False)),
-            "shared": lambda name: self.shared(name, lang, fallbacks),
+            "shared": lambda name: self.fragment(name, lang, fallbacks),
+            "card": lambda name, p, heading: self.fragment(name, lang, fallbacks, (p.id, heading), p=p, heading=heading),
             "search_bundles": [asset(search.bundle(i)) for i in range(len(self.search_shards))],
             "lang_name": {language.code: language.name for language in site.config.languages},
         }
