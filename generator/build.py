@@ -1,6 +1,7 @@
 """The pipeline: load → validate → plan → render → produce → write."""
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -66,13 +67,15 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
     keys = Keys(site, routes, renderer.theme.root)
     search = SearchIndex(out, routes.all, len(site.products), keys)
     try:
-        records = [exports.product_record(site, routes, p) for p in site.products]
-        whole_site = {"data": lambda r: (exports.products_csv if r.key == "csv" else exports.products_json)(site, records),
+        records = functools.cache(lambda: [exports.product_record(site, routes, p) for p in site.products])
+        whole_site = {"data": lambda r: (exports.products_csv if r.key == "csv" else exports.products_json)(site, records()),
                       "sitemap": lambda r: exports.sitemap(routes), "robots": lambda r: exports.robots(routes),
                       "headers": lambda r: exports.host_headers(CONTENT_SECURITY_POLICY)}
         for route in routes.all:
             if route.kind in whole_site:
-                out.write(route.output, whole_site[route.kind](route))
+                key = keys.whole_site(route)
+                if out.keep(route.output, key) is None:
+                    out.write(route.output, whole_site[route.kind](route), key)
         for file, published in site.media.items():
             out.copy(published, site_dir / "products" / file)
         for rel, path in renderer.theme.static_files():

@@ -9,8 +9,9 @@ any of it and every page is made again. On top of that:
   redirect) add the product: its record, its history, its status and the dates of its files;
 - a page of a product list adds the products it shows;
 - QR codes and photos are named by their inputs already: the name is the key;
-- every other page (home, programme, search, news, free pages, showrooms, data files) is made
-  on every build and written only when its bytes changed.
+- the data files add every product; the sitemap, every page's address;
+- every other page (home, programme, search, news, free pages, showrooms) is made on every build
+  and written only when its bytes changed.
 A theme's product, verification and list templates may therefore use the site-wide settings,
 the product or the listed products, but not other products: the default theme keeps to that,
 and `tests/test_build.py` checks that a rebuild after random edits equals a cold build.
@@ -82,6 +83,14 @@ class Keys:
             listing, pages = self.routes.listing(route)
             return _digest(self.site_key, route.output, pages, [self.products[p.id] for p in listing])
         return None
+
+    def whole_site(self, route: Route) -> str:
+        """The data files and the sitemap: every product, every page's address."""
+        if route.kind == "data":
+            return _digest(self.site_key, route.output, list(self.products.values()))
+        if route.kind == "sitemap":
+            return _digest(self.site_key, route.output, [r.output for r in self.routes.all])
+        return ""
 
     def search(self, routes: list[Route]) -> str:
         """The searchable documents of these pages (products, free pages, news)."""

@@ -52,6 +52,7 @@ def _same_site_images(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def summary(markdown_text: str, length: int = 160) -> str:
     """Plain text of the start of some Markdown, for meta descriptions and link previews."""
     text = " ".join(nh3.clean(markdown_html(markdown_text), tags=set()).split())
