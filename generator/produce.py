@@ -87,7 +87,7 @@ class Work:
             for rel in output:
                 cached = self.cache / rel           # named by what went in: never stale
                 if cached.is_file():
-                    self.out.copy(rel, cached, rel)
+                    self.out.copy(rel, cached, rel, link=True)
                     continue
                 modules = modules or qr.matrix(self.renderer.verify_url(what))
                 cached.parent.mkdir(parents=True, exist_ok=True)

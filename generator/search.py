@@ -139,7 +139,7 @@ class SearchIndex:
                 target = bundle(shard) + rel
                 key = rel if "/" in rel else ""     # fragments and index chunks: named by the hash of their content
                 if self.out.keep(target, key) is None:
-                    self.out.copy(target, index / rel, key)
+                    self.out.copy(target, index / rel, key, link=True)
 
     def _clean(self) -> None:
         for docs, _ in self.todo:

@@ -68,10 +68,18 @@ class Output:
                 except OSError:
                     cache.write_bytes(data)
 
-    def copy(self, rel: str, source: Path, key: str = "") -> None:
+    def copy(self, rel: str, source: Path, key: str = "", link: bool = False) -> None:
+        """Copies a file into the site; `link` for a file that never changes once made (the cache's,
+        named by what went into them): a hard link costs a fraction of a copy."""
         self._claim(rel, key, ())
         if self.fresh or not self._same(rel, source.read_bytes):
-            shutil.copyfile(source, self._staged(rel))
+            target = self._staged(rel)
+            try:
+                if not link:
+                    raise OSError
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)
 
     def keep(self, rel: str, key: str) -> tuple | None:
         """When the previous output has `rel` made from the same inputs (`key`): keeps it and
