@@ -1,7 +1,6 @@
 """The pipeline: load → validate → plan → render → produce → write."""
 from __future__ import annotations
 
-import functools
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -9,14 +8,13 @@ from typing import Callable
 
 import jinja2
 
-from . import exports
 from .depends import Keys
 from .errors import ContentError, Problem
 from .links import LinkCheck
 from .load import load_site
 from .model import Site
 from .produce import Work, produce
-from .render import CONTENT_SECURITY_POLICY, Renderer, Theme
+from .render import Renderer, Theme
 from .routes import Routes, plan
 from .search import SearchIndex
 from .validate import validate
@@ -67,15 +65,6 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
     keys = Keys(site, routes, renderer.theme.root)
     search = SearchIndex(out, routes.all, len(site.products), keys)
     try:
-        records = functools.cache(lambda: [exports.product_record(site, routes, p) for p in site.products])
-        whole_site = {"data": lambda r: (exports.products_csv if r.key == "csv" else exports.products_json)(site, records()),
-                      "sitemap": lambda r: exports.sitemap(routes), "robots": lambda r: exports.robots(routes),
-                      "headers": lambda r: exports.host_headers(CONTENT_SECURITY_POLICY)}
-        for route in routes.all:
-            if route.kind in whole_site:
-                key = keys.whole_site(route)
-                if out.keep(route.output, key) is None:
-                    out.write(route.output, whole_site[route.kind](route), key)
         for file, published in site.media.items():
             out.copy(published, site_dir / "products" / file)
         for rel, path in renderer.theme.static_files():

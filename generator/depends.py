@@ -82,15 +82,11 @@ class Keys:
         if route.kind in LISTS:
             listing, pages = self.routes.listing(route)
             return _digest(self.site_key, route.output, pages, [self.products[p.id] for p in listing])
-        return None
-
-    def whole_site(self, route: Route) -> str:
-        """The data files and the sitemap: every product, every page's address."""
-        if route.kind == "data":
+        if route.kind == "data":        # every product
             return _digest(self.site_key, route.output, list(self.products.values()))
-        if route.kind == "sitemap":
+        if route.kind == "sitemap":     # every page's address
             return _digest(self.site_key, route.output, [r.output for r in self.routes.all])
-        return ""
+        return None
 
     def search(self, routes: list[Route]) -> str:
         """The searchable documents of these pages (products, free pages, news)."""

@@ -8,6 +8,7 @@ key (depends.py) is the one its previous version was made from is kept, not made
 """
 from __future__ import annotations
 
+import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from . import exports, images, qr
 from .depends import Keys
 from .links import LinkCheck
 from .model import Site
-from .render import Renderer
-from .routes import Routes
+from .render import CONTENT_SECURITY_POLICY, Renderer
+from .routes import Route, Routes
 from .write import Output
 
 PARALLEL_FROM = 400        # jobs; below this, starting processes costs more than it saves
@@ -38,13 +39,13 @@ class Work:
     renderer: Renderer
     cache: Path
     keys: Keys
+    records: list | None = None     # products.json's, made once for both data files
 
     def jobs(self) -> list[tuple]:
         """The files still to make: (kind, what, output file, key); the rest are kept as they are."""
         jobs: list[tuple] = []
         for route in self.routes.all:
-            if route.html or route.kind in ("feed", "record"):
-                jobs.append(("page", route, route.output, self.keys.page(route)))
+            jobs.append(("page", route, route.output, self.keys.page(route)))
         for product in self.site.products:
             path = qr.qr_path(self.renderer.verify_url(product.id))
             jobs.append(("qr", product.id, (f"{path}.svg", f"{path}.png"), None))     # both from one encoding
@@ -72,15 +73,8 @@ class Work:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(self.renderer.render(what, "search-doc.html"))
         elif kind == "page":
-            route = what
-            found: tuple = ()
-            if route.kind == "record":
-                data = exports.certification_record(self.site, self.routes, route.key,
-                                                    self.renderer.product(route.key), self.renderer.retired.get(route.key))
-            else:
-                data = self.renderer.render(route)
-                if route.html:
-                    found = links.add(data, route.path, route.source)
+            data = self.make(what)
+            found = links.add(data, what.path, what.source) if what.html else ()
             self.out.write(output, data, key, found)
         elif kind == "qr":
             modules = None
@@ -95,6 +89,24 @@ class Work:
         else:
             file, variant = what
             self.out.write(output, images.encode(self.site_dir / "products" / file, variant, self.cache), key)
+
+    def make(self, route: Route) -> bytes:
+        """The bytes of a page or a file of data."""
+        site, routes = self.site, self.routes
+        if route.kind == "record":
+            return exports.certification_record(site, routes, route.key, self.renderer.product(route.key),
+                                                self.renderer.retired.get(route.key))
+        if route.kind == "data":
+            if self.records is None:
+                self.records = [exports.product_record(site, routes, p) for p in site.products]
+            return (exports.products_csv if route.key == "csv" else exports.products_json)(site, self.records)
+        if route.kind == "sitemap":
+            return exports.sitemap(routes)
+        if route.kind == "robots":
+            return exports.robots(routes)
+        if route.kind == "headers":
+            return exports.host_headers(CONTENT_SECURITY_POLICY)
+        return self.renderer.render(route)
 
     def chunk(self, jobs: list[tuple]) -> tuple[set[str], set[str], dict, dict]:
         """Runs jobs; returns what they wrote (files, staged files, manifest entries) and the links they need."""
@@ -124,7 +136,7 @@ def _chunk(jobs: list[tuple]) -> tuple[set[str], dict]:
 
 def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] | None = None,
             first: list[tuple] = (), then: Callable[[], None] = lambda: None) -> None:
-    """Writes every page, record, QR code and photo; merges what was written and linked.
+    """Writes every page, record, data file, QR code and photo; merges what was written and linked.
     The jobs `first` are done first, then `then()` is called (the search documents, then the
     indexer starts; never before the workers are forked). `progress(done, total)` is called as chunks of jobs finish."""
     jobs = [left for job in work.jobs() if (left := work.pending(job, links))]
@@ -139,6 +151,7 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
                 then()
         return
     work.renderer.warm()                      # compile templates once, before forking
+    gc.freeze()         # the site stays where it is: collections in the workers leave its memory shared
     chunks = [first[i:i + CHUNK] for i in range(0, len(first), CHUNK)]
     started = len(chunks)
     chunks += [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]

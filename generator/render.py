@@ -73,6 +73,7 @@ class Theme:
             self.compiled.mkdir(parents=True, exist_ok=True)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(self.root / "templates"), autoescape=True,
+            auto_reload=False,      # a build's templates do not change while it runs: no stat each page
             bytecode_cache=jinja2.FileSystemBytecodeCache(str(self.compiled)) if self.compiled else None,
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.do"])
         self.env.tests["contains"] = lambda sequence, item: item in sequence
