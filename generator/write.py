@@ -13,6 +13,7 @@ inputs did not change without rendering it again (see depends.py).
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ import signal
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from .errors import OcopError
 from .load import REGISTER
 
 JOURNAL = "journal.json"
@@ -44,6 +46,13 @@ class Output:
 
     def __enter__(self) -> "Output":
         self.dest.parent.mkdir(parents=True, exist_ok=True)
+        self.cache.mkdir(parents=True, exist_ok=True)
+        self.lock = (self.cache / f"{self.dest.name}.lock").open("a")
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.lock.close()
+            raise OcopError(f"another build is writing {self.dest}; run this one when it has finished") from None
         recover(self.dest, self.manifest_path)
         self.fresh = not self.dest.is_dir()
         if not self.fresh:
@@ -131,9 +140,16 @@ class Output:
     # -- committing ---------------------------------------------------------------------------
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is not None:
+        try:
+            self._finish(exc_type is not None)
+        finally:
+            self.lock.close()           # and with it the lock
+        return False
+
+    def _finish(self, failed: bool) -> None:
+        if failed:
             shutil.rmtree(self.stage, ignore_errors=True)
-            return False
+            return
         new_manifest = self.stage.parent / f"{self.stage.name}.manifest"
         if self.fresh or self.manifest != self.previous or not self.manifest_path.is_file():
             write_manifest(new_manifest, self.manifest)
@@ -142,14 +158,13 @@ class Output:
             os.replace(self.stage, self.dest)
             self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(new_manifest, self.manifest_path)
-            return False
+            return
         journal = {"moves": sorted((staged_name(rel), rel) for rel in self.staged),
                    "deletes": sorted(self.existing - self.written),
                    "manifest": [str(new_manifest), str(self.manifest_path)]}
         (self.stage / f"{JOURNAL}.tmp").write_text(json.dumps(journal), encoding="utf-8")
         os.replace(self.stage / f"{JOURNAL}.tmp", self.stage / JOURNAL)        # from here on, the build is done
         apply(self.stage, self.dest)
-        return False
 
 
 def staged_name(rel: str) -> str:

@@ -489,3 +489,16 @@ def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path):
         assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
         assert tree(out) == tree(cold), (round_, group)
         shutil.rmtree(cold.parent)
+
+
+def test_a_second_build_of_the_same_output_at_once_is_refused(site, tmp_path):
+    import fcntl
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    before = tree(out)
+    with (tmp_path / ".ocop-cache/out.lock").open("a") as lock:          # as a build in progress holds it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+    assert result.code == 1 and f"another build is writing {out}" in result.err
+    assert tree(out) == before
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
