@@ -48,17 +48,9 @@ class LinkCheck:
         self.base_path = base_path
         self.needed: dict[str, tuple[str, str, str]] = {}        # output file → (page, link, source file)
 
-    def add(self, html: bytes, page: str, source: str) -> tuple:
-        """Takes in the links of a page; returns them, (link as written, file it needs) each,
-        to be kept with the page for rebuilds that keep the page (see known())."""
-        found: dict[str, str] = {}
+    def add(self, html: bytes, page: str, source: str) -> None:
         for href, target in internal_targets(html.decode("utf-8"), page, self.base_path):
-            found.setdefault("index.html" if target == ".index.html" else target, href)
-        self.known(page, source, tuple(found.items()))
-        return tuple(found.items())
-
-    def known(self, page: str, source: str, found: tuple) -> None:
-        for target, href in found:
+            target = "index.html" if target == ".index.html" else target
             self.needed.setdefault(target, (page, href, source))
 
     def problems(self, written: set[str], theme: str) -> list[Problem]:

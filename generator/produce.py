@@ -54,17 +54,14 @@ class Work:
                 jobs += [("photo", (image.file, variant), variant.path, variant.path) for variant in (*webp, jpeg)]
         return jobs
 
-    def pending(self, job: tuple, links: LinkCheck) -> tuple | None:
+    def pending(self, job: tuple) -> tuple | None:
         """The job, or what is left of it, or None: the previous output's files made from the
         same inputs are kept."""
         kind, what, output, key = job
         if kind == "qr":            # named by what went in: the name is the key
-            left = tuple(rel for rel in output if self.out.keep(rel, rel) is None)
+            left = tuple(rel for rel in output if not self.out.keep(rel, rel))
             return (kind, what, left, key) if left else None
-        kept = self.out.keep(output, key) if key else None
-        if kept is not None and kind == "page":
-            links.known(what.path, what.source, kept)
-        return job if kept is None else None
+        return None if self.out.keep(output, key) else job
 
     def run(self, job: tuple, links: LinkCheck) -> None:
         kind, what, output, key = job
@@ -74,8 +71,9 @@ class Work:
             target.write_bytes(self.renderer.render(what, "search-doc.html"))
         elif kind == "page":
             data = self.make(what)
-            found = links.add(data, what.path, what.source) if what.html else ()
-            self.out.write(output, data, key, found)
+            if what.html:
+                links.add(data, what.path, what.source)
+            self.out.write(output, data, key)
         elif kind == "qr":
             modules = None
             for rel in output:
@@ -139,7 +137,7 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
     """Writes every page, record, data file, QR code and photo; merges what was written and linked.
     The jobs `first` are done first, then `then()` is called (the search documents, then the
     indexer starts; never before the workers are forked). `progress(done, total)` is called as chunks of jobs finish."""
-    jobs = [left for job in work.jobs() if (left := work.pending(job, links))]
+    jobs = [left for job in work.jobs() if (left := work.pending(job))]
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or len(first) + len(jobs) < PARALLEL_FROM:
         for part in (first, jobs):

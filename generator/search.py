@@ -138,7 +138,7 @@ class SearchIndex:
                     continue                # merged shards need no script or styles of their own
                 target = bundle(shard) + rel
                 key = rel if "/" in rel else ""     # fragments and index chunks: named by the hash of their content
-                if self.out.keep(target, key) is None:
+                if not self.out.keep(target, key):
                     self.out.copy(target, index / rel, key, link=True)
 
     def _clean(self) -> None:

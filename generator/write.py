@@ -7,9 +7,9 @@ every file is written, a journal of what to move in and what to delete is writte
 out. A build that fails, is interrupted or fills the disk before that leaves the previous output
 exactly as it was; a run that dies while carrying out a journal is completed by the next one.
 
-Beside the files, the output keeps a manifest (in the cache folder): for each page, the key of
-what it was made from and the internal links it has, so that a rebuild can keep a page whose
-inputs did not change without rendering it again (see depends.py).
+Beside the files, the output keeps a manifest (in the cache folder): for each file, the key of
+what it was made from, so that a rebuild can keep a file whose inputs did not change without
+making it again (see depends.py).
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from .errors import OcopError
 from .load import REGISTER
 
 JOURNAL = "journal.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 class Output:
@@ -37,8 +37,8 @@ class Output:
         self.manifest_path = cache / f"built-{self.dest.name}.pickle"
         self.stage: Path | None = None
         self.fresh = True               # no previous output: the staging folder is the new output
-        self.previous: dict[str, tuple[str, tuple]] = {}    # page → (key, links) of the previous output
-        self.manifest: dict[str, tuple[str, tuple]] = {}    # the same, of this build
+        self.previous: dict[str, str] = {}      # file → key of what the previous output's was made from
+        self.manifest: dict[str, str] = {}      # the same, of this build
         self.existing: set[str] = set()   # the files of the previous output
         self.written: set[str] = set()
         self.staged: set[str] = set()   # written into the staging folder (every file, when fresh)
@@ -64,10 +64,10 @@ class Output:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write(self, rel: str, data: bytes, key: str = "", links: tuple = (), cache: Path | None = None) -> None:
+    def write(self, rel: str, data: bytes, key: str = "", cache: Path | None = None) -> None:
         """Writes a file of the site; with `cache`, the same bytes are also linked there (a link
         costs a fraction of writing the file again)."""
-        self._claim(rel, key, links)
+        self._claim(rel, key)
         if self.fresh or not self._same(rel, lambda: data):
             target = self._staged(rel)
             target.write_bytes(data)
@@ -80,7 +80,7 @@ class Output:
     def copy(self, rel: str, source: Path, key: str = "", link: bool = False) -> None:
         """Copies a file into the site; `link` for a file that never changes once made (the cache's,
         named by what went into them): a hard link costs a fraction of a copy."""
-        self._claim(rel, key, ())
+        self._claim(rel, key)
         if self.fresh or not self._same(rel, source.read_bytes):
             target = self._staged(rel)
             try:
@@ -90,22 +90,22 @@ class Output:
             except OSError:
                 shutil.copyfile(source, target)
 
-    def keep(self, rel: str, key: str) -> tuple | None:
-        """When the previous output has `rel` made from the same inputs (`key`): keeps it and
-        returns its internal links; else None, and the caller makes the file."""
-        entry = self.previous.get(rel)
-        if entry is None or entry[0] != key or not key or rel not in self.existing:
-            return None
-        self._claim(rel, key, entry[1])
-        return entry[1]
+    def keep(self, rel: str, key: str) -> bool:
+        """Keeps the previous output's file when it was made from the same inputs (`key`); else
+        returns False, and the caller makes the file. (A kept page's links need no new check:
+        whatever they lead to is among its inputs, unchanged too.)"""
+        if not key or self.previous.get(rel) != key or rel not in self.existing:
+            return False
+        self._claim(rel, key)
+        return True
 
-    def _claim(self, rel: str, key: str, links: tuple) -> None:
+    def _claim(self, rel: str, key: str) -> None:
         parts = rel.split("/")
         if not rel or rel.startswith("/") or ".." in parts or "\\" in rel or rel in self.written:
             raise ValueError(f"refusing to write outside the output folder, or twice: {rel!r}")
         self.written.add(rel)
         if key:
-            self.manifest[rel] = (key, links)
+            self.manifest[rel] = key
 
     def _staged(self, rel: str) -> Path:
         self.staged.add(rel)
