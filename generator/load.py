@@ -238,7 +238,10 @@ class Parsed:
         return found
 
     def save(self) -> None:
-        if self.path is None or self.new.keys() == self.old.keys():
+        """Writes the file again when more than a few files changed: after a small edit, parsing
+        those files again next time costs less than writing the whole file now."""
+        changed = len(self.new.keys() - self.old.keys()) + len(self.old.keys() - self.new.keys())
+        if self.path is None or changed <= max(20, len(self.new) // 100):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")

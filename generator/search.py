@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .depends import Keys
     from .routes import Route
 
-PRODUCTS_A_SHARD = 4000      # an edit indexes this many products again; a search loads one index a shard
+PRODUCTS_A_SHARD = 2000      # an edit indexes this many products again; a search loads one index a shard
 SEARCHABLE = ("product", "page", "news")
 MERGED_FILES = ("pagefind-entry.json", ".pf_meta")      # what a merged shard needs besides its chunks
 
