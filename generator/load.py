@@ -7,8 +7,10 @@ to validate.py. All limits on untrusted input live at the top of this file.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
@@ -244,10 +246,10 @@ class Parsed:
         if self.path is None or changed <= max(20, len(self.new) // 100):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("wb") as f:
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
+        with os.fdopen(fd, "wb") as f:
             pickle.dump(((self.VERSION, yaml.__version__), self.new), f, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(self.path)
+        os.replace(tmp, self.path)
 
 
 def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:

@@ -60,8 +60,9 @@ class SearchIndex:
     def __init__(self, out: Output, routes: list[Route], products: int, keys: Keys):
         self.out = out
         groups = shards(routes, products)
-        self.shards = [out.cache / f"pagefind-{keys.search(group)}" for group in groups]
-        for old in out.cache.glob("pagefind-*"):          # of earlier versions of the site, or half made
+        prefix = f"pagefind-{out.dest.name}-"         # each output folder beside the cache has its own
+        self.shards = [out.cache / f"{prefix}{keys.search(group)}" for group in groups]
+        for old in out.cache.glob(f"{prefix}*"):          # of earlier versions of the site, or half made
             if old not in self.shards:
                 shutil.rmtree(old, ignore_errors=True)
         self.todo: list[tuple[Path, Path]] = []           # (documents, index) still to make
