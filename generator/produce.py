@@ -1,10 +1,11 @@
 """Produce every file of the site from its routes and assets, across all cores.
 
-The jobs (a page, a QR code, a photo size) are pure functions of the site: a worker process,
-forked with the site, the routes and the renderer already in memory, turns a chunk of jobs into
-files in the new output folder and reports what it wrote and which internal links those pages
-need. Small sites are produced in this process: the bytes are the same either way. A file whose
-key (depends.py) is the one its previous version was made from is kept, not made again.
+The jobs (a page, a data file, a search document, a QR code, a photo size) are pure functions
+of the site: a worker process, forked with the site, the routes and the renderer already in
+memory, turns a chunk of jobs into files in the new output folder and reports what it wrote and
+which internal links those pages need. Small sites are produced in this process: the bytes are
+the same either way. A file whose key (depends.py) is the one its previous version was made
+from is kept, not made again.
 """
 from __future__ import annotations
 
@@ -128,7 +129,7 @@ def _start(work: Work) -> None:
     _WORK = work
 
 
-def _chunk(jobs: list[tuple]) -> tuple[set[str], dict]:
+def _chunk(jobs: list[tuple]) -> tuple[set[str], set[str], dict, dict]:
     return _WORK.chunk(jobs)
 
 
@@ -136,7 +137,8 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
             first: list[tuple] = (), then: Callable[[], None] = lambda: None) -> None:
     """Writes every page, record, data file, QR code and photo; merges what was written and linked.
     The jobs `first` are done first, then `then()` is called (the search documents, then the
-    indexer starts; never before the workers are forked). `progress(done, total)` is called as chunks of jobs finish."""
+    indexer starts; never before the workers are forked). `progress(done, total)` is called as
+    chunks of jobs finish."""
     jobs = [left for job in work.jobs() if (left := work.pending(job))]
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or len(first) + len(jobs) < PARALLEL_FROM:
@@ -171,4 +173,6 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
             process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
+    finally:
+        gc.unfreeze()
     pool.shutdown()

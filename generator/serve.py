@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +14,7 @@ from datetime import date
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from .build import build
+from .build import CACHE, build
 from .errors import ContentError
 
 WATCHED = ("site.yaml", "products", "content", "themes")
@@ -139,25 +137,22 @@ def rebuild(site: Path, output: Path, base_url: str, say: Callable[[str], None],
 def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
           stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
-    work = Path(tempfile.mkdtemp(prefix="ocop-serve-"))
-    output, base_url = work / "site", f"http://localhost:{port}/"
+    # kept between sessions, in the site's cache folder: the next `ocop serve` makes only what changed
+    output, base_url = site / CACHE / f"preview-{port}", f"http://localhost:{port}/"
+    state = State()
+    rebuild(site, output, base_url, say, state)
+    output.mkdir(parents=True, exist_ok=True)       # served even when the first build failed
+    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=str(output),
+                                                                        state=state))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    say(f"serving {base_url} (Ctrl-C to stop)")
+    seen = snapshot(site)
     try:
-        output.mkdir()
-        state = State()
-        rebuild(site, output, base_url, say, state)
-        server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=str(output),
-                                                                            state=state))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        say(f"serving {base_url} (Ctrl-C to stop)")
-        seen = snapshot(site)
-        try:
-            while not stop.wait(poll):
-                now = snapshot(site)
-                if now != seen:
-                    seen = now
-                    rebuild(site, output, base_url, say, state)
-        finally:
-            server.shutdown()
-            server.server_close()
+        while not stop.wait(poll):
+            now = snapshot(site)
+            if now != seen:
+                seen = now
+                rebuild(site, output, base_url, say, state)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        server.shutdown()
+        server.server_close()

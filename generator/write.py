@@ -31,6 +31,8 @@ MANIFEST_VERSION = 2
 
 
 class Output:
+    """The output folder of one build: what it had, what this build writes, and the commit."""
+
     def __init__(self, dest: Path, cache: Path):
         self.dest = dest.absolute()
         self.cache = cache

@@ -121,6 +121,8 @@ def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
     finally:
         stop.set()
         thread.join(10)
+    # the preview stays in the site's cache folder: the next session makes only what changed
+    assert "Cà phê mới" in (site / f".ocop-cache/preview-{port}/vi/products/coffee/index.html").read_text(encoding="utf-8")
 
 
 def test_check_reports_translation_coverage_and_strict_makes_it_an_error(site):
