@@ -31,7 +31,6 @@ from .routes import Route, Routes
 LIBRARIES = ("jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind")
 PER_PRODUCT = ("product", "verify", "record", "gs1")
 LISTS = ("catalogue", "category", "commune", "stars")
-NAMED = ("qr/", "media/")       # files named by the hash of their inputs
 
 
 def _digest(*parts: object) -> str:
@@ -91,8 +90,3 @@ class Keys:
     def search(self, routes: list[Route]) -> str:
         """The searchable documents of these pages (products, free pages, news)."""
         return _digest(self.site_key, self.site.news, [(r.output, self.products.get(r.key)) for r in routes])
-
-
-def named(rel: str) -> str | None:
-    """A file named by the hash of its inputs is its own key."""
-    return rel if rel.startswith(NAMED) else None

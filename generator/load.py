@@ -223,13 +223,15 @@ class Parsed:
         self.path = path
         self.old: dict[bytes, tuple] = {}
         self.new: dict[bytes, tuple] = {}
-        try:
+        if path is None:
+            return
+        try:            # the build's own file (never content's): none yet, or unreadable, and all is parsed
             with path.open("rb") as f:
-                version, self.old = pickle.load(f)
-            if version != (self.VERSION, yaml.__version__):
-                self.old = {}
-        except Exception:           # none yet, or unreadable: everything is parsed
-            self.old = {}
+                version, old = pickle.load(f)
+            if version == (self.VERSION, yaml.__version__):
+                self.old = old
+        except Exception:
+            pass
 
     def __call__(self, text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem]]:
         key = hashlib.blake2b(f"{path}\0{offset}\0{text}".encode(), digest_size=16).digest()
