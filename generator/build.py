@@ -40,12 +40,13 @@ def check(site_dir: Path, today: date, base_url: str | None = None,
 def build(site_dir: Path, output: Path, today: date, base_url: str | None = None,
           progress: Callable[[int, int], None] | None = None) -> list[Problem]:
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings."""
-    site, warnings = check(site_dir, today, base_url, output.absolute().parent / CACHE)
+    cache = output.absolute().parent / CACHE
+    site, warnings = check(site_dir, today, base_url, cache)
     routes = plan(site)
-    theme = Theme(find_theme(site_dir, site.config.theme), output.absolute().parent / CACHE / "templates")
+    theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
     renderer = Renderer(site, routes, theme)
     try:
-        with Output(output, output.absolute().parent / CACHE) as out:
+        with Output(output, cache) as out:
             write_site(out, site_dir, site, routes, renderer, progress)
         if base_url is None and site.unregistered:      # a preview for another address publishes nothing
             append_register(site_dir, site.unregistered)
@@ -63,7 +64,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
 def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer,
                progress: Callable[[int, int], None] | None = None) -> None:
     keys = Keys(site, routes, renderer.theme.root)
-    search = SearchIndex(out, routes.all, len(site.products), keys)
+    search = SearchIndex(out, renderer.search_shards, keys)
     try:
         for file, published in site.media.items():
             out.copy(published, site_dir / "products" / file)

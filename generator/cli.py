@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
-import os
 import gc
+import os
 import sys
 import time
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 

@@ -140,15 +140,18 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
     indexer starts; never before the workers are forked). `progress(done, total)` is called as
     chunks of jobs finish."""
     jobs = [left for job in work.jobs() if (left := work.pending(job))]
+
+    def take(result: tuple[set[str], set[str], dict, dict]) -> None:
+        written, staged, manifest, needed = result
+        work.out.merge(written, staged, manifest)
+        for target, origin in needed.items():
+            links.needed.setdefault(target, origin)
+
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or len(first) + len(jobs) < PARALLEL_FROM:
-        for part in (first, jobs):
-            written, staged, manifest, needed = work.chunk(part)
-            work.out.merge(written, staged, manifest)
-            for target, origin in needed.items():
-                links.needed.setdefault(target, origin)
-            if part is first:
-                then()
+        take(work.chunk(first))
+        then()
+        take(work.chunk(jobs))
         return
     work.renderer.warm()                      # compile templates once, before forking
     gc.freeze()         # the site stays where it is: collections in the workers leave its memory shared
@@ -158,12 +161,8 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
     total = len(first) + len(jobs)
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_start, initargs=(work,))
     try:
-        done = 0
-        for written, staged, manifest, needed in pool.map(_chunk, chunks):
-            work.out.merge(written, staged, manifest)
-            for target, origin in needed.items():
-                links.needed.setdefault(target, origin)
-            done += 1
+        for done, result in enumerate(pool.map(_chunk, chunks), 1):
+            take(result)
             if done == started:
                 then()
             if progress:

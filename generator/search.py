@@ -57,9 +57,9 @@ class SearchIndex:
     then `start()` runs Pagefind on them, one shard at a time in a thread, while the pages are
     rendered; `finish()` waits and copies every shard into the output."""
 
-    def __init__(self, out: Output, routes: list[Route], products: int, keys: Keys):
+    def __init__(self, out: Output, groups: list[list[Route]], keys: Keys):
+        """`groups`: the searchable pages, shard by shard (shards())."""
         self.out = out
-        groups = shards(routes, products)
         prefix = f"pagefind-{out.dest.name}-"         # each output folder beside the cache has its own
         self.shards = [out.cache / f"{prefix}{keys.search(group)}" for group in groups]
         for old in out.cache.glob(f"{prefix}*"):          # of earlier versions of the site, or half made

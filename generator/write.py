@@ -74,23 +74,14 @@ class Output:
             target = self._staged(rel)
             target.write_bytes(data)
             if cache is not None:
-                try:
-                    os.link(target, cache)
-                except OSError:
-                    cache.write_bytes(data)
+                _link(target, cache)
 
     def copy(self, rel: str, source: Path, key: str = "", link: bool = False) -> None:
         """Copies a file into the site; `link` for a file that never changes once made (the cache's,
         named by what went into them): a hard link costs a fraction of a copy."""
         self._claim(rel, key)
         if self.fresh or not self._same(rel, source.read_bytes):
-            target = self._staged(rel)
-            try:
-                if not link:
-                    raise OSError
-                os.link(source, target)
-            except OSError:
-                shutil.copyfile(source, target)
+            (_link if link else shutil.copyfile)(source, self._staged(rel))
 
     def keep(self, rel: str, key: str) -> bool:
         """Keeps the previous output's file when it was made from the same inputs (`key`); else
@@ -167,6 +158,14 @@ class Output:
         (self.stage / f"{JOURNAL}.tmp").write_text(json.dumps(journal), encoding="utf-8")
         os.replace(self.stage / f"{JOURNAL}.tmp", self.stage / JOURNAL)        # from here on, the build is done
         apply(self.stage, self.dest)
+
+
+def _link(source: Path, target: Path) -> None:
+    """A hard link, or a copy where the file system has none."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def staged_name(rel: str) -> str:
