@@ -8,6 +8,7 @@ from typing import Callable
 
 import jinja2
 
+from . import BUNDLED_THEMES, CACHE
 from .depends import Keys
 from .errors import ContentError, Problem
 from .links import LinkCheck
@@ -20,10 +21,6 @@ from .search import SearchIndex
 from .validate import validate
 from .write import Output, append_register
 
-_HERE = Path(__file__).resolve().parent
-# the default theme ships inside the installed package; in a checkout it is the repository's themes/
-BUNDLED_THEMES = _HERE / "themes" if (_HERE / "themes").is_dir() else _HERE.parent / "themes"
-CACHE = ".ocop-cache"        # beside the output folder: photos, QR codes and the search index, named by their inputs
 
 
 def check(site_dir: Path, today: date, base_url: str | None = None,

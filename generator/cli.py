@@ -10,9 +10,8 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from .coverage import coverage
 from .errors import ContentError, OcopError, Problem, UsageError
-from .validate import BASE_URL_RE
+from .fresh import Snapshot
 
 
 def _day(text: str) -> date:
@@ -136,22 +135,35 @@ def _summary(problems: list[Problem]) -> str:
 
 
 def run(args) -> int:
-    from . import build as pipeline
-    if args.command == "build":
+    if args.command == "build":      # first of all, and without loading the rest: is there anything to do?
         site = _site(args)
         base_url = args.base_url
-        if base_url and not BASE_URL_RE.match(base_url):
-            raise UsageError(f"--base-url must start with https:// or http:// and end with '/'; got '{base_url}'")
+        if base_url:
+            from .validate import BASE_URL_RE
+            if not BASE_URL_RE.match(base_url):
+                raise UsageError(f"--base-url must start with https:// or http:// and end with '/'; "
+                                 f"got '{base_url}'")
         output = Path(args.output) if args.output else site / "output"
         if site.resolve().is_relative_to(output.resolve()):
             raise UsageError(f"the output folder {output} holds the site itself; choose another")
-        started = time.monotonic()
-        warnings = pipeline.build(site, output, build_date(args.today), base_url,
-                                  None if args.quiet else Progress())
+        started, day = time.monotonic(), build_date(args.today)
+        snapshot = Snapshot(site, output, (day, base_url))
+        warnings = snapshot.unchanged()
+        if warnings is None:
+            from . import build as pipeline
+            snapshot.forget()
+            warnings = pipeline.build(site, output, day, base_url, None if args.quiet else Progress())
+            snapshot.save(warnings)
+            done = f"built {output} in {time.monotonic() - started:.1f} s"
+        else:
+            done = f"{output} is up to date: nothing changed since it was built"
         _report(warnings, args.format)
         if not args.quiet:
-            print(f"built {output} in {time.monotonic() - started:.1f} s ({_summary(warnings)})")
-    elif args.command == "check":
+            print(f"{done} ({_summary(warnings)})")
+        return 0
+    from . import build as pipeline
+    if args.command == "check":
+        from .coverage import coverage
         site_dir = _site(args)
         site, warnings = pipeline.check(site_dir, build_date(args.today))
         missing, shares = coverage(site, pipeline.find_theme(site_dir, site.config.theme))

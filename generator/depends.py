@@ -21,14 +21,13 @@ from __future__ import annotations
 import hashlib
 import pickle
 import sys
-from importlib import metadata
 from pathlib import Path
 
+from . import PACKAGE
+from .fresh import library_versions
 from .model import Site
 from .routes import Route, Routes
 
-# the libraries whose output ends up in the site's bytes
-LIBRARIES = ("jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind")
 PER_PRODUCT = ("product", "verify", "record", "gs1")
 LISTS = ("catalogue", "category", "commune", "stars")
 
@@ -46,14 +45,8 @@ def _files(root: Path) -> list[tuple[str, bytes]]:
 
 def code_key(theme_root: Path) -> str:
     """The generator, the libraries it renders with, and the theme."""
-    package = Path(__file__).resolve().parent
-    versions = []
-    for name in LIBRARIES:
-        try:
-            versions.append((name, metadata.version(name)))
-        except metadata.PackageNotFoundError:
-            versions.append((name, ""))
-    return _digest(sys.version, versions, [f for f in _files(package) if f[0].endswith(".py")], _files(theme_root))
+    return _digest(sys.version, library_versions(), [f for f in _files(PACKAGE) if f[0].endswith(".py")],
+                   _files(theme_root))
 
 
 def site_key(site: Site, routes: Routes, code: str) -> str:

@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import ROOT, TODAY, ocop
+from conftest import ROOT, TODAY, ocop, tree
 
 
 def run(*args, cwd=None, env=None):
@@ -152,3 +152,61 @@ def test_a_site_without_themes_uses_the_theme_that_ships_with_the_generator(site
     assert not (site / "themes").exists() and (BUNDLED_THEMES / "default" / "templates" / "base.html").is_file()
     assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
     assert (tmp_path / "out/static/style.css").read_bytes() == (BUNDLED_THEMES / "default/static/style.css").read_bytes()
+
+
+def stats(folder):
+    return {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
+
+
+def test_a_build_with_nothing_changed_writes_nothing_and_repeats_the_warnings(site, tmp_path, monkeypatch):
+    from generator import fresh
+    monkeypatch.setattr(fresh, "RACY_NS", 0)        # the site's files were copied a moment ago
+    out = tmp_path / "out"
+    banana = site / "products" / "banana.yaml"
+    banana.write_text(banana.read_text(encoding="utf-8") + "colour: yellow\n", encoding="utf-8")
+    build = ("build", "--site", site, "--output", out, "--today", TODAY)
+    ocop(*build)                                    # adds the products to the register (an input)
+    first = ocop(*build)
+    assert first.code == 0 and "unknown key 'colour'" in first.err and first.out.startswith("built")
+    before, files = stats(out), tree(out)
+
+    again = ocop(*build)
+    assert again.code == 0 and "is up to date" in again.out and "1 warning" in again.out
+    assert again.err == first.err                   # the warnings again, as the build gave them
+    assert stats(out) == before                     # not a file written, not a folder touched
+
+    def rebuilds(why):
+        result = ocop(*build)
+        assert result.code == 0 and result.out.startswith("built"), why
+        assert tree(out) == files or why.startswith("changes"), why
+
+    shutil.rmtree(out / "en" / "products")
+    rebuilds("a folder deleted from the output is made again")
+    (out / "stray.html").write_text("x", encoding="utf-8")
+    rebuilds("a file the build did not write is removed")
+    text = banana.read_text(encoding="utf-8")
+    banana.write_text(text.replace("yellow", "yellaw"), encoding="utf-8")      # the same size
+    rebuilds("changes: an edit that keeps the file's size")
+    assert "Chuối sấy" in (out / "vi" / "products" / "banana" / "index.html").read_text(encoding="utf-8")
+    (site / "content" / "news").mkdir(exist_ok=True)
+    (site / "content" / "news" / "2026-11-01-hello.vi.md").write_text("---\ntitle: Xin chào\n---\nTin.\n",
+                                                                     encoding="utf-8")
+    rebuilds("changes: a new file")
+    result = ocop(*build[:-1], "2026-11-29")
+    assert result.out.startswith("built"), "another build date"
+    result = ocop(*build, "--base-url", "https://preview.example.org/")
+    assert result.out.startswith("built"), "another address"
+    assert "preview.example.org" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_no_snapshot_is_kept_of_files_changed_just_before_the_build(site, tmp_path, monkeypatch):
+    """A file changed in the clock tick it was looked at could change again unseen: a build
+    right after an edit is followed by a full one."""
+    from generator import fresh
+    monkeypatch.setattr(fresh, "RACY_NS", 3600 * 10**9)     # every file changed "just now"
+    build = ("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    for _ in range(3):
+        assert ocop(*build).out.startswith("built")
+    monkeypatch.setattr(fresh, "RACY_NS", 0)
+    assert ocop(*build).out.startswith("built")
+    assert "is up to date" in ocop(*build).out

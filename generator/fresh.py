@@ -1,0 +1,137 @@
+"""Whether an output folder is already what a build would make now, found without loading the site.
+
+After a build, a snapshot in the cache records what the build was made from, by size, times and
+inode: every file the site is read from (site.yaml, content/, products/ with the register and the
+media, the site's own themes/), the generator's code and bundled themes, the versions of Python
+and of the libraries, the git commit whose dates the pages show, and the build's options; beside
+them, the state of the output folder's top two levels and the build's warnings. A build that
+finds the snapshot matching writes nothing and repeats the warnings.
+
+A snapshot is written only when no input changed while the build ran and none changed in the
+two seconds before it started (a file changed again within the clock tick it was looked at can
+keep its times: git's "racy" index has the same caution). A symbolic link among the inputs turns
+snapshots off, since a change to what it points to would go unseen. Deleting the cache folder
+(or anything inside the output's subfolders by hand) is undone only by a build that has a reason
+to run: delete .ocop-cache/ to force one.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from . import BUNDLED_THEMES, CACHE, PACKAGE
+from .errors import Problem
+
+# the libraries whose output ends up in the site's bytes
+LIBRARIES = ("jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind")
+RACY_NS = 2_000_000_000
+
+
+def library_versions() -> list[tuple[str, str]]:
+    versions = []
+    for name in LIBRARIES:
+        try:
+            versions.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            versions.append((name, ""))
+    return versions
+
+
+class Snapshot:
+    """What one build of `site_dir` into `output` is made from, looked at now."""
+
+    def __init__(self, site_dir: Path, output: Path, options: tuple):
+        self.site_dir, self.output, self.options = site_dir, output.absolute(), options
+        self.path = self.output.parent / CACHE / f"snapshot-{self.output.name}.pickle"
+        self.started = time.time_ns()
+        self.inputs, self.racy = self._look()
+
+    def unchanged(self) -> list[Problem] | None:
+        """The previous build's warnings when it was made from exactly these inputs and its
+        output is still in place; None when a build has to run."""
+        if self.inputs is None:
+            return None
+        try:
+            with self.path.open("rb") as f:
+                inputs, output, warnings = pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            return None
+        return warnings if inputs == self.inputs and output == _output_state(self.output) else None
+
+    def forget(self) -> None:
+        """Before a build changes the output: a build that dies halfway leaves no snapshot."""
+        self.path.unlink(missing_ok=True)
+
+    def save(self, warnings: list[Problem]) -> None:
+        """After a build: the snapshot, when the inputs it was made from are the ones seen now."""
+        if self.inputs is None or self.racy or self._look()[0] != self.inputs:
+            return
+        part = self.path.with_name(self.path.name + ".part")
+        with part.open("wb") as f:
+            pickle.dump((self.inputs, _output_state(self.output), warnings), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, self.path)
+
+    def _look(self) -> tuple[str | None, bool]:
+        """A digest of every input's size, times and inode (None with a symlink among them),
+        and whether one changed too recently to be trusted."""
+        found: list[tuple] = []
+        site = self.site_dir
+        roots = [site / "site.yaml", site / "site.yml", site / "content", site / "products", site / "themes",
+                 PACKAGE, BUNDLED_THEMES]
+        for root in roots:
+            if not _walk(root, found):
+                return None, False
+        found.sort()
+        racy = any(max(entry[2], entry[4]) > self.started - RACY_NS for entry in found if len(entry) > 2)
+        try:
+            head = subprocess.run(["git", "-C", str(site), "rev-parse", "-q", "--verify", "HEAD"],
+                                  capture_output=True, text=True).stdout.strip()
+        except OSError:
+            head = ""
+        extra = (str(site.resolve()), str(self.output), self.options, sys.version, library_versions(), head)
+        return hashlib.blake2b(pickle.dumps((found, extra), protocol=5), digest_size=16).hexdigest(), racy
+
+
+def _walk(path: Path, found: list[tuple]) -> bool:
+    """Adds (path, size, mtime, inode, ctime) of the files under `path`; False at a symlink."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        found.append((str(path), None))
+        return True
+    if stat.S_ISLNK(info.st_mode):
+        return False
+    if not stat.S_ISDIR(info.st_mode):
+        found.append((str(path), info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns))
+        return True
+    with os.scandir(path) as entries:
+        for entry in entries:
+            if entry.is_symlink():
+                return False
+            if entry.is_dir():
+                if entry.name != "__pycache__" and not _walk(Path(entry.path), found):
+                    return False
+            else:
+                s = entry.stat()
+                found.append((entry.path, s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns))
+    return True
+
+
+def _output_state(output: Path) -> list[tuple] | None:
+    """The output folder and its subfolders, by inode and modification time: what a file or
+    folder deleted at the top two levels changes."""
+    try:
+        root = os.stat(output)
+        with os.scandir(output) as entries:
+            state = [(entry.name, entry.stat().st_ino, entry.stat().st_mtime_ns)
+                     for entry in entries if entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        return None
+    return [("", root.st_ino, root.st_mtime_ns)] + sorted(state)
