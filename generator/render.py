@@ -12,12 +12,10 @@ from datetime import date
 from pathlib import Path
 
 import jinja2
-import cmarkgfm
-from cmarkgfm.cmark import Options
 import nh3
 from markupsafe import Markup, escape
 
-from . import i18n, images, search
+from . import commonmark, i18n, images, search
 from .model import CATEGORIES, Site, Text
 from .exports import json_for_html
 from .qr import qr_path
@@ -36,13 +34,13 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self'; script-src 'self
                            "object-src 'none'; base-uri 'none'; form-action 'self'")
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=1024)        # a text is reused within a page (its summary) and by its cards
 def markdown_html(text: str) -> str:
-    """Markdown (CommonMark with GitHub's tables, by cmark-gfm: 20 times faster than pure-Python
-    parsers) to HTML, then only an allow-list of tags, attributes and URL schemes is left in."""
-    html = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                     link_rel="noopener noreferrer", attribute_filter=_same_site_images).strip()
+    """Markdown (CommonMark with GitHub's tables: commonmark.py) to HTML, then only an allow-list
+    of tags, attributes and URL schemes is left in."""
+    return nh3.clean(commonmark.to_html(text), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes=URL_SCHEMES, link_rel="noopener noreferrer",
+                     attribute_filter=_same_site_images).strip()
 
 
 def _same_site_images(tag: str, attribute: str, value: str) -> str | None:
@@ -100,6 +98,7 @@ class Renderer:
                                 key=lambda p: (-standing[p.id].stars, p.id))
         self.search_shards = search.shards(routes.all, len(site.products))
         self._fragments: dict[tuple, tuple[Markup, set[str]]] = {}
+        self._cards_of = ""         # the language whose cards _fragments holds
         self.certified_by_stars = {n: sum(standing[p.id].stars == n for p in self.certified) for n in (3, 4, 5)}
 
     def product(self, key: str):
@@ -126,9 +125,13 @@ class Renderer:
 
     def fragment(self, name: str, lang: str, fallbacks: set[str], key: tuple = (), **values) -> Markup:
         """A part of pages rendered once per language (and key), then reused: the menu and the
-        footer of every page, a product's card in every list. The template sees the site, the
+        footer of every page, a product's card in every list (cards of the last language only:
+        they would fill the memory of a large site). The template sees the site, the
         language and `values`, never the page; the languages its text falls back to count for
         each page that shows it."""
+        if key and lang != self._cards_of:     # pages come language by language: cards of one are kept
+            self._fragments = {k: v for k, v in self._fragments.items() if not k[2]}
+            self._cards_of = lang
         if (name, lang, key) not in self._fragments:
             context = self.context(self.routes.get("home", lang) or self.routes.all[0], lang)
             html = Markup(self.theme.env.get_template(name).render(context | values))
