@@ -9,7 +9,9 @@ For each size it generates the same N products for Hugo (gen_workload.py) and fo
   hugo        hugo --cleanDestinationDir over its previous output (when hugo is installed)
   hugo-fresh  hugo into an empty folder (its previous output deleted first, not timed)
   cold        ocop build into an empty folder, with no cache
-  rebuild     ocop build over its previous output (nothing changed)
+  rebuild     ocop build over its previous output (nothing changed: its snapshot of the inputs says so)
+  rebuild-full  the same without the snapshot (every input read and every file's key checked, as
+              after a fresh checkout, whose files all have new times)
   edit        ocop build after one product's description changed
 Each figure is the wall time of the whole process and its peak memory (GNU time).
 """
@@ -69,7 +71,7 @@ def main() -> None:
                             args.langs], check=True, capture_output=True)
         site, out = folder / "spec", folder / "out"
         figures: dict[str, list[tuple[float, float]]] = {"hugo": [], "hugo-fresh": [], "cold": [], "rebuild": [],
-                                                          "edit": []}
+                                                          "rebuild-full": [], "edit": []}
         for run in range(args.runs):
             if hugo:
                 command = [hugo, "--quiet", "--cleanDestinationDir", "-d", str(folder / "hugo-out")]
@@ -80,6 +82,8 @@ def main() -> None:
             shutil.rmtree(folder / ".ocop-cache", ignore_errors=True)
             figures["cold"].append(timed(ocop(site, out)))
             figures["rebuild"].append(timed(ocop(site, out)))
+            (folder / ".ocop-cache" / f"snapshot-{out.name}.pickle").unlink(missing_ok=True)
+            figures["rebuild-full"].append(timed(ocop(site, out)))
             edit(site, run)
             figures["edit"].append(timed(ocop(site, out)))
         references = [statistics.median(w for w, _ in figures[h]) if figures[h] else None
