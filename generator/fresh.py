@@ -3,16 +3,19 @@
 After a build, a snapshot in the cache records what the build was made from, by size, times and
 inode: every file the site is read from (site.yaml, content/, products/ with the register and the
 media, the site's own themes/), the generator's code and bundled themes, the versions of Python
-and of the libraries, the git commit whose dates the pages show, and the build's options; beside
-them, the state of the output folder's top two levels and the build's warnings. A build that
-finds the snapshot matching writes nothing and repeats the warnings.
+and of the libraries, the git commit whose dates the pages show, and the build's options; and
+the build's warnings. Beside it, each build that changes its output records the files it holds
+and every folder by inode and modification time (`save_output_state`): a file or folder added or
+deleted anywhere in the output changes the time of the folder it was in. A build that finds
+both matching writes nothing and repeats the warnings; a build that runs finds the output's
+files from that record instead of looking at all of them, while its folders are unchanged.
 
 A snapshot is written only when no input changed while the build ran and none changed in the
 two seconds before it started (a file changed again within the clock tick it was looked at can
 keep its times: git's "racy" index has the same caution). A symbolic link among the inputs turns
-snapshots off, since a change to what it points to would go unseen. Deleting the cache folder
-(or anything inside the output's subfolders by hand) is undone only by a build that has a reason
-to run: delete .ocop-cache/ to force one.
+snapshots off, since a change to what it points to would go unseen. A file of the output
+edited in place by hand goes unnoticed (a full rebuild, too, keeps the files whose inputs did
+not change): delete .ocop-cache/ to make every file again.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from .errors import Problem
 # the libraries whose output ends up in the site's bytes
 LIBRARIES = ("jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind")
 RACY_NS = 2_000_000_000
+STATE_VERSION = 1
 
 
 def library_versions() -> list[tuple[str, str]]:
@@ -60,10 +64,10 @@ class Snapshot:
             return None
         try:
             with self.path.open("rb") as f:
-                inputs, output, warnings = pickle.load(f)
+                inputs, warnings = pickle.load(f)
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
-        return warnings if inputs == self.inputs and output == _output_state(self.output) else None
+        return warnings if inputs == self.inputs and output_unchanged(self.output) else None
 
     def forget(self) -> None:
         """Before a build changes the output: a build that dies halfway leaves no snapshot."""
@@ -75,7 +79,7 @@ class Snapshot:
             return
         part = self.path.with_name(self.path.name + ".part")
         with part.open("wb") as f:
-            pickle.dump((self.inputs, _output_state(self.output), warnings), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self.inputs, warnings), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(part, self.path)
 
     def _look(self) -> tuple[str | None, bool]:
@@ -124,14 +128,61 @@ def _walk(path: Path, found: list[tuple]) -> bool:
     return True
 
 
-def _output_state(output: Path) -> list[tuple] | None:
-    """The output folder and its subfolders, by inode and modification time: what a file or
-    folder deleted at the top two levels changes."""
+def state_path(output: Path) -> Path:
+    return output.absolute().parent / CACHE / f"output-{output.absolute().name}.pickle"
+
+
+def save_output_state(output: Path, files: set[str]) -> None:
+    """After a build has changed its output: the files it holds, and each of its folders by inode
+    and modification time (a file or folder added or deleted anywhere in the output changes the
+    time of the folder it was in)."""
+    folders: set[str] = set()
+    for rel in files:
+        folder = rel.rpartition("/")[0]
+        while folder not in folders:
+            folders.add(folder)
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+    root = str(output.absolute())
+    stats = []
+    for folder in sorted(folders):
+        info = os.stat(os.path.join(root, folder))
+        stats.append((folder, info.st_ino, info.st_mtime_ns))
+    path = state_path(output)
+    part = path.with_name(path.name + ".part")
+    with part.open("wb") as f:
+        pickle.dump((STATE_VERSION, root, stats), f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(sorted(files), f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(part, path)
+
+
+def forget_output_state(output: Path) -> None:
+    """Before a build changes its output."""
+    state_path(output).unlink(missing_ok=True)
+
+
+def output_unchanged(output: Path) -> bool:
+    """Whether no folder of the output changed since the last build recorded it."""
+    return _output_state(output, with_files=False) is not None
+
+
+def output_files(output: Path) -> list[str] | None:
+    """The files of the output as the last build left them, when no folder of it has changed
+    since (else None: the output has to be looked at)."""
+    return _output_state(output, with_files=True)
+
+
+def _output_state(output: Path, with_files: bool) -> list[str] | None:
     try:
-        root = os.stat(output)
-        with os.scandir(output) as entries:
-            state = [(entry.name, entry.stat().st_ino, entry.stat().st_mtime_ns)
-                     for entry in entries if entry.is_dir(follow_symlinks=False)]
-    except OSError:
+        with state_path(output).open("rb") as f:
+            version, root, stats = pickle.load(f)
+            if version != STATE_VERSION or root != str(output.absolute()):
+                return None
+            for folder, inode, mtime in stats:
+                info = os.stat(os.path.join(root, folder))
+                if info.st_ino != inode or info.st_mtime_ns != mtime:
+                    return None
+            return pickle.load(f) if with_files else []
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         return None
-    return [("", root.st_ino, root.st_mtime_ns)] + sorted(state)

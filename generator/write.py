@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 from .errors import OcopError
+from .fresh import forget_output_state, output_files, save_output_state
 from .load import REGISTER
 
 JOURNAL = "journal.json"
@@ -59,7 +60,8 @@ class Output:
         self.fresh = not self.dest.is_dir()
         if not self.fresh:
             self.previous = read_manifest(self.manifest_path)
-            self.existing = set(files_under(self.dest))
+            known = output_files(self.dest)
+            self.existing = set(files_under(self.dest) if known is None else known)
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.new-", dir=self.dest.parent))
         self.stage.chmod(0o755)          # readable by a web server, like the folders inside it
         return self
@@ -143,6 +145,7 @@ class Output:
         if failed:
             shutil.rmtree(self.stage, ignore_errors=True)
             return
+        forget_output_state(self.dest)
         new_manifest = self.stage.parent / f"{self.stage.name}.manifest"
         if self.fresh or self.manifest != self.previous or not self.manifest_path.is_file():
             write_manifest(new_manifest, self.manifest)
@@ -151,6 +154,7 @@ class Output:
             os.replace(self.stage, self.dest)
             self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(new_manifest, self.manifest_path)
+            save_output_state(self.dest, self.written)
             return
         journal = {"moves": sorted((staged_name(rel), rel) for rel in self.staged),
                    "deletes": sorted(self.existing - self.written),
@@ -158,6 +162,7 @@ class Output:
         (self.stage / f"{JOURNAL}.tmp").write_text(json.dumps(journal), encoding="utf-8")
         os.replace(self.stage / f"{JOURNAL}.tmp", self.stage / JOURNAL)        # from here on, the build is done
         apply(self.stage, self.dest)
+        save_output_state(self.dest, self.written)
 
 
 def _link(source: Path, target: Path) -> None:

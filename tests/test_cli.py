@@ -180,7 +180,9 @@ def test_a_build_with_nothing_changed_writes_nothing_and_repeats_the_warnings(si
         assert result.code == 0 and result.out.startswith("built"), why
         assert tree(out) == files or why.startswith("changes"), why
 
-    shutil.rmtree(out / "en" / "products")
+    (out / "en" / "products" / "banana" / "index.html").unlink()
+    rebuilds("a file deleted deep in the output is made again")
+    shutil.rmtree(out / "v" / "coffee")
     rebuilds("a folder deleted from the output is made again")
     (out / "stray.html").write_text("x", encoding="utf-8")
     rebuilds("a file the build did not write is removed")
