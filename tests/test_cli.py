@@ -212,3 +212,22 @@ def test_no_snapshot_is_kept_of_files_changed_just_before_the_build(site, tmp_pa
     monkeypatch.setattr(fresh, "RACY_NS", 0)
     assert ocop(*build).out.startswith("built")
     assert "is up to date" in ocop(*build).out
+
+
+def test_a_rebuild_takes_the_outputs_files_from_the_record_while_no_folder_changed(site, tmp_path, monkeypatch):
+    from generator import write
+    out = tmp_path / "out"
+    build = ("build", "--site", site, "--output", out, "--today", TODAY)
+    assert ocop(*build).code == 0
+    walked = []
+    real = write.files_under
+    monkeypatch.setattr(write, "files_under", lambda root: walked.append(root) or real(root))
+    banana = site / "products" / "banana.yaml"
+    banana.write_text(banana.read_text(encoding="utf-8").replace("Chuối sấy", "Chuối sấy dẻo"), encoding="utf-8")
+    assert ocop(*build).code == 0
+    assert out not in walked and "Chuối sấy dẻo" in (out / "vi/products/banana/index.html").read_text(encoding="utf-8")
+    (out / "vi" / "products" / "tea" / "index.html").unlink()
+    banana.write_text(banana.read_text(encoding="utf-8").replace("dẻo", "giòn"), encoding="utf-8")
+    assert ocop(*build).code == 0
+    assert out in walked                              # a folder changed: the output is looked at
+    assert (out / "vi" / "products" / "tea" / "index.html").is_file()
