@@ -46,6 +46,7 @@ class Output:
         self.written: set[str] = set()
         self.staged: set[str] = set()   # written into the staging folder (every file, when fresh)
         self.folders: set[Path] = set()
+        self.recorded = False           # `existing` is from the record of the last build: still true
 
     def __enter__(self) -> "Output":
         self.dest.parent.mkdir(parents=True, exist_ok=True)
@@ -61,6 +62,7 @@ class Output:
         if not self.fresh:
             self.previous = read_manifest(self.manifest_path)
             known = output_files(self.dest)
+            self.recorded = known is not None
             self.existing = set(files_under(self.dest) if known is None else known)
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.new-", dir=self.dest.parent))
         self.stage.chmod(0o755)          # readable by a web server, like the folders inside it
@@ -145,7 +147,9 @@ class Output:
         if failed:
             shutil.rmtree(self.stage, ignore_errors=True)
             return
-        forget_output_state(self.dest)
+        if self.fresh or self.staged or not self.recorded or not self.existing <= self.written:
+            forget_output_state(self.dest)      # the output changes: its record is made again after
+            self.recorded = False
         new_manifest = self.stage.parent / f"{self.stage.name}.manifest"
         if self.fresh or self.manifest != self.previous or not self.manifest_path.is_file():
             write_manifest(new_manifest, self.manifest)
@@ -162,7 +166,8 @@ class Output:
         (self.stage / f"{JOURNAL}.tmp").write_text(json.dumps(journal), encoding="utf-8")
         os.replace(self.stage / f"{JOURNAL}.tmp", self.stage / JOURNAL)        # from here on, the build is done
         apply(self.stage, self.dest)
-        save_output_state(self.dest, self.written)
+        if not self.recorded:
+            save_output_state(self.dest, self.written)
 
 
 def _link(source: Path, target: Path) -> None:
