@@ -22,7 +22,6 @@ from .validate import validate
 from .write import Output, append_register
 
 
-
 def check(site_dir: Path, today: date, base_url: str | None = None,
           cache: Path | None = None) -> tuple[Site, list[Problem]]:
     """The valid Site and its warnings; raises ContentError with every problem otherwise."""
