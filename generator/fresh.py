@@ -15,9 +15,9 @@ two seconds before it started (a file changed again within the clock tick it was
 keep its times: git's "racy" index has the same caution). A symbolic link among the inputs turns
 snapshots off, since a change to what it points to would go unseen. The output's folders get no
 such caution: a file deleted from the output within the clock tick of the build's last change
-to that folder would go unseen (a few milliseconds on ext4; a second or two on FAT or HFS+). A
-file of the output edited in place by hand goes unnoticed (a full rebuild, too, keeps the files whose inputs did
-not change): delete .ocop-cache/ to make every file again.
+to that folder would go unseen (a few milliseconds on ext4; a second or two on FAT or HFS+).
+A file of the output edited in place by hand goes unnoticed (a full rebuild, too, keeps the
+files whose inputs did not change): delete .ocop-cache/ to make every file again.
 """
 from __future__ import annotations
 
