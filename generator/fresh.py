@@ -181,10 +181,14 @@ def _output_state(output: Path, with_files: bool) -> list[str] | None:
             version, root, stats = pickle.load(f)
             if version != STATE_VERSION or root != str(output.absolute()):
                 return None
-            for folder, inode, mtime in stats:
-                info = os.stat(os.path.join(root, folder))
-                if info.st_ino != inode or info.st_mtime_ns != mtime:
-                    return None
+            fd = os.open(root, os.O_RDONLY)         # paths looked up from the output, not from /
+            try:
+                for folder, inode, mtime in stats:
+                    info = os.stat(folder or ".", dir_fd=fd, follow_symlinks=False)
+                    if info.st_ino != inode or info.st_mtime_ns != mtime:
+                        return None
+            finally:
+                os.close(fd)
             return pickle.load(f) if with_files else []
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         return None
