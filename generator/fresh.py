@@ -79,10 +79,7 @@ class Snapshot:
         """After a build: the snapshot, when the inputs it was made from are the ones seen now."""
         if self.inputs is None or self.racy or self._look()[0] != self.inputs:
             return
-        part = self.path.with_name(self.path.name + ".part")
-        with part.open("wb") as f:
-            pickle.dump((self.inputs, warnings), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(part, self.path)
+        _dump(self.path, (self.inputs, warnings))
 
     def _look(self) -> tuple[str | None, bool]:
         """A digest of every input's size, times and inode (None with a symlink among them),
@@ -147,16 +144,7 @@ def save_output_state(output: Path, files: set[str]) -> None:
                 break
             folder = folder.rpartition("/")[0]
     root = str(output.absolute())
-    stats = []
-    for folder in sorted(folders):
-        info = os.stat(os.path.join(root, folder))
-        stats.append((folder, info.st_ino, info.st_mtime_ns))
-    path = state_path(output)
-    part = path.with_name(path.name + ".part")
-    with part.open("wb") as f:
-        pickle.dump((STATE_VERSION, root, stats), f, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(sorted(files), f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(part, path)
+    _dump(state_path(output), (STATE_VERSION, root, list(_folder_stats(root, sorted(folders)))), sorted(files))
 
 
 def forget_output_state(output: Path) -> None:
@@ -181,14 +169,28 @@ def _output_state(output: Path, with_files: bool) -> list[str] | None:
             version, root, stats = pickle.load(f)
             if version != STATE_VERSION or root != str(output.absolute()):
                 return None
-            fd = os.open(root, os.O_RDONLY)         # paths looked up from the output, not from /
-            try:
-                for folder, inode, mtime in stats:
-                    info = os.stat(folder or ".", dir_fd=fd, follow_symlinks=False)
-                    if info.st_ino != inode or info.st_mtime_ns != mtime:
-                        return None
-            finally:
-                os.close(fd)
+            if list(_folder_stats(root, [folder for folder, _, _ in stats])) != stats:
+                return None
             return pickle.load(f) if with_files else []
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         return None
+
+
+def _folder_stats(root: str, folders: list[str]):
+    """(folder, inode, modification time) of folders of `root`, looked up from it, not from /."""
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for folder in folders:
+            info = os.stat(folder or ".", dir_fd=fd, follow_symlinks=False)
+            yield folder, info.st_ino, info.st_mtime_ns
+    finally:
+        os.close(fd)
+
+
+def _dump(path: Path, *objects) -> None:
+    """Pickles objects into a file, complete or not at all."""
+    part = path.with_name(path.name + ".part")
+    with part.open("wb") as f:
+        for value in objects:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(part, path)
