@@ -84,47 +84,60 @@ class Snapshot:
     def _look(self) -> tuple[str | None, bool]:
         """A digest of every input's size, times and inode (None with a symlink among them),
         and whether one changed too recently to be trusted."""
-        found: list[tuple] = []
-        site = self.site_dir
-        roots = [site / "site.yaml", site / "site.yml", site / "content", site / "products", site / "themes",
-                 PACKAGE, BUNDLED_THEMES]
-        for root in roots:
-            if not _walk(root, found):
-                return None, False
-        found.sort()
+        found, linked = site_files(self.site_dir, PACKAGE, BUNDLED_THEMES)
+        if linked:
+            return None, False
         racy = any(max(entry[2], entry[4]) > self.started - RACY_NS for entry in found if len(entry) > 2)
         try:
-            head = subprocess.run(["git", "-C", str(site), "rev-parse", "-q", "--verify", "HEAD"],
+            head = subprocess.run(["git", "-C", str(self.site_dir), "rev-parse", "-q", "--verify", "HEAD"],
                                   capture_output=True, text=True).stdout.strip()
         except OSError:
             head = ""
-        extra = (str(site.resolve()), str(self.output), self.options, sys.version, library_versions(), head)
+        extra = (str(self.site_dir.resolve()), str(self.output), self.options, sys.version, library_versions(), head)
         return hashlib.blake2b(pickle.dumps((found, extra), protocol=5), digest_size=16).hexdigest(), racy
 
 
+def site_files(site_dir: Path, *more: Path) -> tuple[list[tuple], bool]:
+    """(path, size, mtime, inode, ctime) of every file a build of the site reads, and of the files
+    under `more`, sorted; and whether a symbolic link is among them (its target's times are
+    given, but a change further along the link would go unseen)."""
+    found: list[tuple] = []
+    linked = False
+    for root in (site_dir / "site.yaml", site_dir / "site.yml", site_dir / "content", site_dir / "products",
+                 site_dir / "themes", *more):
+        linked |= _walk(root, found)
+    found.sort()
+    return found, linked
+
+
 def _walk(path: Path, found: list[tuple]) -> bool:
-    """Adds (path, size, mtime, inode, ctime) of the files under `path`; False at a symlink."""
+    """Adds the files under `path` (or `path`, a file); True when one is a symbolic link."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
         found.append((str(path), None))
-        return True
-    if stat.S_ISLNK(info.st_mode):
         return False
     if not stat.S_ISDIR(info.st_mode):
-        found.append((str(path), info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns))
-        return True
+        return _add(str(path), stat.S_ISLNK(info.st_mode), found)
+    linked = False
     with os.scandir(path) as entries:
         for entry in entries:
-            if entry.is_symlink():
-                return False
-            if entry.is_dir():
-                if entry.name != "__pycache__" and not _walk(Path(entry.path), found):
-                    return False
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    linked |= _walk(Path(entry.path), found)
             else:
-                s = entry.stat()
-                found.append((entry.path, s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns))
-    return True
+                linked |= _add(entry.path, entry.is_symlink(), found)
+    return linked
+
+
+def _add(path: str, link: bool, found: list[tuple]) -> bool:
+    try:
+        s = os.stat(path)
+    except OSError:                     # a link that leads nowhere
+        found.append((path, None))
+        return link
+    found.append((path, s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns))
+    return link
 
 
 def state_path(output: Path) -> Path:

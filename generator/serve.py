@@ -16,9 +16,7 @@ from pathlib import Path
 
 from .build import CACHE, build
 from .errors import ContentError
-
-WATCHED = ("site.yaml", "products", "content", "themes")
-
+from .fresh import site_files
 
 LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one */
 (function () {
@@ -104,19 +102,6 @@ class _Handler(SimpleHTTPRequestHandler):
         super().send_error(code, message, explain)
 
 
-def snapshot(site: Path) -> dict[str, tuple[int, int]]:
-    """(mtime, size) of every file the build reads, to notice changes without extra packages."""
-    files = {}
-    for name in WATCHED:
-        root = site / name
-        paths = [root] if root.is_file() else root.rglob("*") if root.is_dir() else []
-        for path in paths:
-            if path.is_file():
-                stat = path.stat()
-                files[str(path)] = (stat.st_mtime_ns, stat.st_size)
-    return files
-
-
 def rebuild(site: Path, output: Path, base_url: str, say: Callable[[str], None], state: State) -> bool:
     started = time.monotonic()
     try:
@@ -146,10 +131,10 @@ def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
                                                                         state=state))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     say(f"serving {base_url} (Ctrl-C to stop)")
-    seen = snapshot(site)
+    seen = site_files(site)[0]          # what a build reads, by size, times and inode
     try:
         while not stop.wait(poll):
-            now = snapshot(site)
+            now = site_files(site)[0]
             if now != seen:
                 seen = now
                 rebuild(site, output, base_url, say, state)
