@@ -1,6 +1,7 @@
 """The pipeline: load → validate → plan → render → produce → write."""
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -25,7 +26,11 @@ from .write import Output, append_register
 def check(site_dir: Path, today: date, base_url: str | None = None,
           cache: Path | None = None) -> tuple[Site, list[Problem]]:
     """The valid Site and its warnings; raises ContentError with every problem otherwise."""
-    site, problems = validate(load_site(site_dir, cache), today)
+    gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
+    try:
+        site, problems = validate(load_site(site_dir, cache), today)
+    finally:
+        gc.enable()
     if site is None:
         raise ContentError(problems)
     if base_url:
@@ -38,10 +43,11 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings."""
     cache = output.absolute().parent / CACHE
     site, warnings = check(site_dir, today, base_url, cache)
-    routes = plan(site)
-    theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
-    renderer = Renderer(site, routes, theme)
+    gc.freeze()         # the site is kept to the end: later collections leave it out
     try:
+        routes = plan(site)
+        theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
+        renderer = Renderer(site, routes, theme)
         with Output(output, cache) as out:
             write_site(out, site_dir, site, routes, renderer, progress)
         if base_url is None and site.unregistered:      # a preview for another address publishes nothing
@@ -54,6 +60,8 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
         except ValueError:
             pass
         raise ContentError([Problem(str(where), line, 0, f"theme template error: {e.message}")]) from None
+    finally:
+        gc.unfreeze()
     return warnings
 
 

@@ -6,7 +6,8 @@ showrooms, pages, retired ids, the theme, the generator itself, the build date, 
 exist and how many pages each has) goes into one site key that every file's key contains: edit
 any of it and every page is made again. On top of that:
 - a product's own pages (its page in each language, its verification page, record and GS1
-  redirect) add the product: its record, its history, its status and the dates of its files;
+  redirect) add the product: its file's text and photos (which, with the site key, make its
+  record), its history, its status and the dates of its files;
 - a page of a product list adds the products it shows;
 - QR codes and photos are named by their inputs already: the name is the key;
 - the data files add every product; the sitemap, every page's address;
@@ -55,9 +56,12 @@ def site_key(site: Site, routes: Routes, code: str) -> str:
 
 
 def product_key(site: Site, product) -> str:
+    """The product's record is made from its file's text, its photos, and what the site key holds
+    (languages, communes, showrooms): the text's hash stands for the record (pickling 20,000
+    records costs more than half a second)."""
     files = [product.path] + [f"products/{image.file}" for image in product.images]
-    return _digest(product, site.history.get(product.id), site.standing.get(product.id),
-                   [site.updated.get(f) for f in files])
+    return _digest(site.texts[product.path], product.images, site.history.get(product.id),
+                   site.standing.get(product.id), [site.updated.get(f) for f in files])
 
 
 class Keys:

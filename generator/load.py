@@ -62,6 +62,7 @@ class Source:
     path: str
     data: Any = None
     body: str = ""            # Markdown files: the text after the front matter
+    digest: str = ""          # YAML files: a hash of the path and the text (Parsed)
 
 
 @dataclass(frozen=True)
@@ -233,13 +234,14 @@ class Parsed:
         except Exception:
             pass
 
-    def __call__(self, text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem]]:
+    def __call__(self, text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem], str]:
+        """What parse_yaml gives, and a hash of the path and the text."""
         key = hashlib.blake2b(f"{path}\0{offset}\0{text}".encode(), digest_size=16).digest()
         found = self.old.get(key) or self.new.get(key)
         if found is None:
             found = parse_yaml(text, path, offset)
         self.new[key] = found
-        return found
+        return (*found, key.hex())
 
     def save(self) -> None:
         """Writes the file again when more than a few files changed: after a small edit, parsing
@@ -276,19 +278,19 @@ def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem(rel, line, col, "the file is not UTF-8 text; save it with UTF-8 encoding")]
 
 
-def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse=parse_yaml) -> Source:
+def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse: Parsed) -> Source:
     text, found = read_text(root, rel)
     problems += found
     source = Source(rel)
     if text is not None:
-        source.data, found = parse(text, rel)
+        source.data, found, source.digest = parse(text, rel)
         problems += found
         if source.data is None and not found:
             problems.append(Problem(rel, 1, 1, "the file is empty; it must hold the record's fields"))
     return source
 
 
-def _load_markdown(root: Path, rel: str, problems: list[Problem], parse=parse_yaml) -> Source:
+def _load_markdown(root: Path, rel: str, problems: list[Problem], parse: Parsed) -> Source:
     text, found = read_text(root, rel)
     problems += found
     source = Source(rel)
@@ -303,7 +305,7 @@ def _load_markdown(root: Path, rel: str, problems: list[Problem], parse=parse_ya
     if end is None:
         problems.append(Problem(rel, 1, 1, "the front matter is not closed; add a line '---' after it"))
         return source
-    source.data, found = parse("\n".join(lines[1:end]), rel, offset=1)
+    source.data, found, _ = parse("\n".join(lines[1:end]), rel, offset=1)
     problems += found
     if source.data is None and not found:
         problems.append(Problem(rel, 2, 1, "the front matter is empty; it needs at least 'title: …'"))
