@@ -79,7 +79,7 @@ class Snapshot:
         """After a build: the snapshot, when the inputs it was made from are the ones seen now."""
         if self.inputs is None or self.racy or self._look()[0] != self.inputs:
             return
-        _dump(self.path, (self.inputs, warnings))
+        write_pickle(self.path, (self.inputs, warnings))
 
     def _look(self) -> tuple[str | None, bool]:
         """A digest of every input's size, times and inode (None with a symlink among them),
@@ -157,7 +157,7 @@ def save_output_state(output: Path, files: set[str]) -> None:
                 break
             folder = folder.rpartition("/")[0]
     root = str(output.absolute())
-    _dump(state_path(output), (STATE_VERSION, root, list(_folder_stats(root, sorted(folders)))), sorted(files))
+    write_pickle(state_path(output), (STATE_VERSION, root, list(_folder_stats(root, sorted(folders)))), sorted(files))
 
 
 def forget_output_state(output: Path) -> None:
@@ -200,8 +200,8 @@ def _folder_stats(root: str, folders: list[str]):
         os.close(fd)
 
 
-def _dump(path: Path, *objects) -> None:
-    """Pickles objects into a file, complete or not at all."""
+def write_pickle(path: Path, *objects) -> None:
+    """Pickles objects into a file of the build's cache, complete or not at all."""
     part = path.with_name(path.name + ".part")
     with part.open("wb") as f:
         for value in objects:

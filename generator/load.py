@@ -7,10 +7,8 @@ to validate.py. All limits on untrusted input live at the top of this file.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import subprocess
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +19,7 @@ import yaml
 from PIL import Image
 
 from .errors import Problem
+from .fresh import write_pickle
 
 MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
 MAX_YAML_DEPTH = 32                   # nesting of mappings and lists
@@ -250,10 +249,7 @@ class Parsed:
         if self.path is None or changed <= max(20, len(self.new) // 100):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(((self.VERSION, yaml.__version__), self.new), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.path)
+        write_pickle(self.path, ((self.VERSION, yaml.__version__), self.new))
 
 
 def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:

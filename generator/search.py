@@ -5,12 +5,15 @@ product stays in its shard); free pages and news go to the first. Each shard is 
 index of its own, with one index per language inside, kept in the cache under the key of what
 went into it: a rebuild indexes again only the shards whose searchable text changed. The
 browser loads the first index and merges the others into it (search.js, `data-shards`).
+A shard's documents are kept in the cache too, each under its product's key (depends.py), so
+that indexing a shard again after an edit renders only the edited product's documents.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import OcopError
+from .fresh import write_pickle
 from .write import Output, files_under
 
 if TYPE_CHECKING:
@@ -65,7 +69,11 @@ class SearchIndex:
         for old in out.cache.glob(f"{prefix}*"):          # of earlier versions of the site, or half made
             if old not in self.shards:
                 shutil.rmtree(old, ignore_errors=True)
-        self.todo: list[tuple[Path, Path]] = []           # (documents, index) still to make
+        self.stores = [out.cache / f"search-docs-{out.dest.name}-{n}.pickle" for n in range(len(groups))]
+        for old in out.cache.glob(f"search-docs-{out.dest.name}-*.pickle"):
+            if old not in self.stores:
+                old.unlink(missing_ok=True)
+        self.todo: list[tuple[Path, Path, Path, dict]] = []   # (documents, index, store, {document: key})
         self.jobs: list[tuple] = []                       # ("search", route, document, None)
         self.errors: list[str] = []
         self.process: subprocess.Popen | None = None
@@ -73,11 +81,21 @@ class SearchIndex:
         self.thread: threading.Thread | None = None
         shm = Path("/dev/shm")          # in memory where the system has it: these files live a few seconds
         temp = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-        for group, index in zip(groups, self.shards):
-            if not index.is_dir():
-                docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
-                self.todo.append((docs, index))
-                self.jobs += [("search", route, str(docs / route.output), None) for route in group]
+        for group, index, store in zip(groups, self.shards, self.stores):
+            if index.is_dir():
+                continue
+            docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
+            kept = _read_store(store)
+            made = {route.output: keys.page(route) for route in group}     # None: always rendered
+            for route in group:
+                key, (old_key, data) = made[route.output], kept.get(route.output, (None, b""))
+                if key is not None and key == old_key:
+                    target = docs / route.output
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
+                else:
+                    self.jobs.append(("search", route, str(docs / route.output), None))
+            self.todo.append((docs, index, store, made))
 
     def start(self) -> None:
         self.thread = threading.Thread(target=self._index, daemon=True)
@@ -90,11 +108,12 @@ class SearchIndex:
             self.errors.append(str(e))
 
     def _run_pagefind(self) -> None:
-        for docs, index in self.todo:
+        for docs, index, store, made in self.todo:
             if self.stopped:
                 return
             part = index.with_name(index.name + ".part")     # renamed when complete: never used half made
             shutil.rmtree(part, ignore_errors=True)
+            docs = _in_order(docs, made)
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(part), "--silent"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -114,6 +133,7 @@ class SearchIndex:
                 shutil.rmtree(part, ignore_errors=True)
             else:
                 os.replace(part, index)
+            write_pickle(store, {doc: (key, (docs / doc).read_bytes()) for doc, key in made.items() if key})
 
     def stop(self) -> None:
         """Stops indexing (the build failed): nothing half-made is left in the cache."""
@@ -122,7 +142,7 @@ class SearchIndex:
             self.process.kill()
         if self.thread is not None:
             self.thread.join()
-        for _, index in self.todo:
+        for _, index, _, _ in self.todo:
             shutil.rmtree(index.with_name(index.name + ".part"), ignore_errors=True)
         self._clean()
 
@@ -143,5 +163,28 @@ class SearchIndex:
                     self.out.copy(target, index / rel, key, link=True)
 
     def _clean(self) -> None:
-        for docs, _ in self.todo:
+        for docs, _, _, _ in self.todo:
             shutil.rmtree(docs, ignore_errors=True)
+
+
+def _in_order(docs: Path, files) -> Path:
+    """The documents moved into a new folder, in sorted order. Pagefind numbers pages in the order
+    it lists folders, which is the order their entries were made (on tmpfs; ext4 lists large
+    folders by a hash of the names), while the page workers write documents in whatever order they
+    finish them: so that two builds give the same index, byte for byte."""
+    ordered = docs / ".sorted"
+    for rel in sorted(files):
+        target = ordered / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(docs / rel, target)
+    return ordered
+
+
+def _read_store(path: Path) -> dict[str, tuple[str, bytes]]:
+    """The documents a shard had: the build's own file (never content's); none when unreadable."""
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except Exception:
+        return {}
+
