@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import stat
 import subprocess
 import warnings
 from dataclasses import dataclass, field
@@ -256,10 +257,13 @@ def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:
     """A UTF-8 text file of the site, or a problem saying why it cannot be read."""
     path = root / rel
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            return None, [Problem(rel, 1, 1, "is a symbolic link to a file outside the site; "
-                                  "copy the file into the site instead")]
-        size = path.stat().st_size
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            if not path.resolve().is_relative_to(root.resolve()):
+                return None, [Problem(rel, 1, 1, "is a symbolic link to a file outside the site; "
+                                      "copy the file into the site instead")]
+            info = path.stat()
+        size = info.st_size
         if size > MAX_TEXT_BYTES:
             return None, [Problem(rel, 1, 1, f"file is {size:,} bytes, over the limit of "
                                   f"{MAX_TEXT_BYTES:,}; split it or shorten it")]
