@@ -30,6 +30,7 @@ def check(site_dir: Path, today: date, base_url: str | None = None,
     try:
         site, problems = validate(load_site(site_dir, cache), today)
     finally:
+        gc.freeze()     # and later ones leave them out (build() lets go of them when it ends)
         gc.enable()
     if site is None:
         raise ContentError(problems)
@@ -42,9 +43,8 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
           progress: Callable[[int, int], None] | None = None) -> list[Problem]:
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings."""
     cache = output.absolute().parent / CACHE
-    site, warnings = check(site_dir, today, base_url, cache)
-    gc.freeze()         # the site is kept to the end: later collections leave it out
     try:
+        site, warnings = check(site_dir, today, base_url, cache)
         routes = plan(site)
         theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
         renderer = Renderer(site, routes, theme)

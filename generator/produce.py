@@ -154,14 +154,20 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
         take(work.chunk(jobs))
         return
     work.renderer.warm()                      # compile templates once, before forking
+    total = len(first) + len(jobs)
+    if len(first) <= CHUNK:         # a few (after an edit): made here, so `then()` need not wait for a worker
+        take(work.chunk(first))
+        first = []
     gc.freeze()         # the site stays where it is: collections in the workers leave its memory shared
     chunks = [first[i:i + CHUNK] for i in range(0, len(first), CHUNK)]
     started = len(chunks)
     chunks += [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    total = len(first) + len(jobs)
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_start, initargs=(work,))
     try:
-        for done, result in enumerate(pool.map(_chunk, chunks), 1):
+        results = pool.map(_chunk, chunks)        # every chunk submitted: the workers are forked
+        if not started:
+            then()
+        for done, result in enumerate(results, 1):
             take(result)
             if done == started:
                 then()

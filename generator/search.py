@@ -66,14 +66,13 @@ class SearchIndex:
         self.out = out
         prefix = f"pagefind-{out.dest.name}-"         # each output folder beside the cache has its own
         self.shards = [out.cache / f"{prefix}{keys.search(group)}" for group in groups]
-        for old in out.cache.glob(f"{prefix}*"):          # of earlier versions of the site, or half made
-            if old not in self.shards:
-                shutil.rmtree(old, ignore_errors=True)
+        current = {*self.shards, *(index.with_name(index.name + ".part") for index in self.shards)}
+        self.stale = [old for old in out.cache.glob(f"{prefix}*") if old not in current]   # removed by _run_pagefind
         self.stores = [out.cache / f"search-docs-{out.dest.name}-{n}.pickle" for n in range(len(groups))]
         for old in out.cache.glob(f"search-docs-{out.dest.name}-*.pickle"):
             if old not in self.stores:
                 old.unlink(missing_ok=True)
-        self.todo: list[tuple[Path, Path, Path, dict]] = []   # (documents, index, store, {document: key})
+        self.todo: list[tuple] = []     # (documents folder, index, store, {document: key}, {document: bytes kept})
         self.jobs: list[tuple] = []                       # ("search", route, document, None)
         self.errors: list[str] = []
         self.process: subprocess.Popen | None = None
@@ -85,17 +84,12 @@ class SearchIndex:
             if index.is_dir():
                 continue
             docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
-            kept = _read_store(store)
+            stored = _read_store(store)
             made = {route.output: keys.page(route) for route in group}     # None: always rendered
-            for route in group:
-                key, (old_key, data) = made[route.output], kept.get(route.output, (None, b""))
-                if key is not None and key == old_key:
-                    target = docs / route.output
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(data)
-                else:
-                    self.jobs.append(("search", route, str(docs / route.output), None))
-            self.todo.append((docs, index, store, made))
+            kept = {doc: stored[doc][1] for doc, key in made.items() if key and stored.get(doc, ("",))[0] == key}
+            self.jobs += [("search", route, str(docs / route.output), None) for route in group
+                          if route.output not in kept]
+            self.todo.append((docs, index, store, made, kept))
 
     def start(self) -> None:
         self.thread = threading.Thread(target=self._index, daemon=True)
@@ -108,15 +102,19 @@ class SearchIndex:
             self.errors.append(str(e))
 
     def _run_pagefind(self) -> None:
-        for docs, index, store, made in self.todo:
+        for docs, index, store, made, kept in self.todo:
             if self.stopped:
                 return
             part = index.with_name(index.name + ".part")     # renamed when complete: never used half made
             shutil.rmtree(part, ignore_errors=True)
-            docs = _in_order(docs, made)
+            docs = _in_order(docs, made, kept)
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(part), "--silent"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            self._drop_stale()          # while Pagefind runs
+            if len(kept) < sum(1 for key in made.values() if key):
+                write_pickle(store, {doc: (key, kept[doc] if doc in kept else (docs / doc).read_bytes())
+                                     for doc, key in made.items() if key})
             output = self.process.communicate()[0]
             if self.process.returncode != 0:
                 shutil.rmtree(part, ignore_errors=True)
@@ -133,7 +131,12 @@ class SearchIndex:
                 shutil.rmtree(part, ignore_errors=True)
             else:
                 os.replace(part, index)
-            write_pickle(store, {doc: (key, (docs / doc).read_bytes()) for doc, key in made.items() if key})
+        self._drop_stale()
+
+    def _drop_stale(self) -> None:
+        """Removes the shards of earlier versions of the site, and any left half made."""
+        while self.stale:
+            shutil.rmtree(self.stale.pop(), ignore_errors=True)
 
     def stop(self) -> None:
         """Stops indexing (the build failed): nothing half-made is left in the cache."""
@@ -142,7 +145,7 @@ class SearchIndex:
             self.process.kill()
         if self.thread is not None:
             self.thread.join()
-        for _, index, _, _ in self.todo:
+        for _, index, *_ in self.todo:
             shutil.rmtree(index.with_name(index.name + ".part"), ignore_errors=True)
         self._clean()
 
@@ -163,20 +166,24 @@ class SearchIndex:
                     self.out.copy(target, index / rel, key, link=True)
 
     def _clean(self) -> None:
-        for docs, _, _, _ in self.todo:
+        for docs, *_ in self.todo:
             shutil.rmtree(docs, ignore_errors=True)
 
 
-def _in_order(docs: Path, files) -> Path:
-    """The documents moved into a new folder, in sorted order. Pagefind numbers pages in the order
-    it lists folders, which is the order their entries were made (on tmpfs; ext4 lists large
-    folders by a hash of the names), while the page workers write documents in whatever order they
-    finish them: so that two builds give the same index, byte for byte."""
+def _in_order(docs: Path, files, kept: dict[str, bytes]) -> Path:
+    """A new folder with the documents in sorted order: those `kept` from the store, the rest
+    moved from `docs`. Pagefind numbers pages in the order it lists folders, which is the order
+    their entries were made (on tmpfs; ext4 lists large folders by a hash of the names), while the
+    page workers write documents in whatever order they finish them: so that two builds give the
+    same index, byte for byte."""
     ordered = docs / ".sorted"
     for rel in sorted(files):
         target = ordered / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(docs / rel, target)
+        if rel in kept:
+            target.write_bytes(kept[rel])
+        else:
+            os.replace(docs / rel, target)
     return ordered
 
 

@@ -580,3 +580,22 @@ def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_pat
     cold = tmp_path / "cold" / "out"
     assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
     assert tree(out) == tree(cold)
+
+
+def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypatch):
+    """Large sites are made by forked worker processes, chunk by chunk: the same bytes, both cold
+    and after an edit (whose few search documents are made before the workers start)."""
+    from generator import produce
+    one, many = tmp_path / "one/out", tmp_path / "many/out"
+    assert ocop("build", "--site", site, "--output", one, "--today", TODAY).code == 0
+    with monkeypatch.context() as patch:
+        patch.setattr(produce, "PARALLEL_FROM", 0)
+        patch.setattr(produce, "CHUNK", 3)
+        assert ocop("build", "--site", site, "--output", many, "--today", TODAY).code == 0
+        assert tree(many) == tree(one)
+        edit = site / "products/coffee.yaml"
+        edit.write_text(edit.read_text(encoding="utf-8").replace("Plain-roasted", "Dark-roasted"), encoding="utf-8")
+        assert ocop("build", "--site", site, "--output", many, "--today", TODAY).code == 0
+    assert ocop("build", "--site", site, "--output", one, "--today", TODAY).code == 0
+    assert tree(many) == tree(one)
+    assert "Dark-roasted" in (many / "en/products/coffee/index.html").read_text(encoding="utf-8")
