@@ -10,10 +10,10 @@ from typing import Callable
 import jinja2
 
 from . import BUNDLED_THEMES, CACHE
-from .depends import Keys
+from .depends import Keys, generator_key
 from .errors import ContentError, Problem
 from .links import LinkCheck
-from .load import load_site
+from .load import Memo, load_site
 from .model import Site
 from .produce import Work, produce
 from .render import Renderer, Theme
@@ -28,7 +28,10 @@ def check(site_dir: Path, today: date, base_url: str | None = None,
     """The valid Site and its warnings; raises ContentError with every problem otherwise."""
     gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
     try:
-        site, problems = validate(load_site(site_dir, cache), today)
+        checked = Memo(cache / "checked.pickle", generator_key()) if cache else None
+        site, problems = validate(load_site(site_dir, cache), today, checked)
+        if checked:
+            checked.save()
     finally:
         gc.freeze()     # and later ones leave them out (build() lets go of them when it ends)
         gc.enable()

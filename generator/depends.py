@@ -44,10 +44,14 @@ def _files(root: Path) -> list[tuple[str, bytes]]:
             if p.is_file() and "__pycache__" not in p.parts]
 
 
+def generator_key() -> str:
+    """The generator's code and the Python it runs on."""
+    return _digest(sys.version, [f for f in _files(PACKAGE) if f[0].endswith(".py")])
+
+
 def code_key(theme_root: Path) -> str:
     """The generator, the libraries it renders with, and the theme."""
-    return _digest(sys.version, library_versions(), [f for f in _files(PACKAGE) if f[0].endswith(".py")],
-                   _files(theme_root))
+    return _digest(generator_key(), library_versions(), _files(theme_root))
 
 
 def site_key(site: Site, routes: Routes, code: str) -> str:

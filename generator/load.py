@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from PIL import Image
@@ -62,7 +62,8 @@ class Source:
     path: str
     data: Any = None
     body: str = ""            # Markdown files: the text after the front matter
-    digest: str = ""          # YAML files: a hash of the path and the text (Parsed)
+    digest: str = ""          # YAML files: a hash of the path and the text (text_key)
+    text: str | None = None   # product files: the text, parsed when needed (parse_product)
 
 
 @dataclass(frozen=True)
@@ -214,43 +215,57 @@ def parse_yaml(text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem
         return None, problems + [Problem(path, 1 + offset, 1, f"invalid YAML: {e}")]
 
 
-class Parsed:
-    """YAML already parsed, by the hash of its path and text: kept in a file between builds, so
-    that a rebuild parses only the files that changed (a file is still read to be hashed)."""
+class Memo:
+    """Values made from files' texts, by a key of the text, kept in a file of the cache between
+    builds: a rebuild makes again only those of the files that changed. The file is the build's
+    own (never content's); none yet, unreadable or of another version, and every value is made."""
 
-    VERSION = 1
+    FEW = 20        # changed values that do not make the file be written again (save())
 
-    def __init__(self, path: Path | None = None):
-        self.path = path
-        self.old: dict[bytes, tuple] = {}
-        self.new: dict[bytes, tuple] = {}
+    def __init__(self, path: Path | None, version: object):
+        self.path, self.version = path, version
+        self.old: dict = {}
+        self.new: dict = {}
         if path is None:
             return
-        try:            # the build's own file (never content's): none yet, or unreadable, and all is parsed
+        try:
             with path.open("rb") as f:
-                version, old = pickle.load(f)
-            if version == (self.VERSION, yaml.__version__):
+                found, old = pickle.load(f)
+            if found == version:
                 self.old = old
         except Exception:
             pass
 
-    def __call__(self, text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem], str]:
-        """What parse_yaml gives, and a hash of the path and the text."""
-        key = hashlib.blake2b(f"{path}\0{offset}\0{text}".encode(), digest_size=16).digest()
-        found = self.old.get(key) or self.new.get(key)
-        if found is None:
-            found = parse_yaml(text, path, offset)
+    def get(self, key, make: Callable[[], Any]) -> Any:
+        found = self.old[key] if key in self.old else self.new[key] if key in self.new else make()
         self.new[key] = found
-        return (*found, key.hex())
+        return found
 
     def save(self) -> None:
-        """Writes the file again when more than a few files changed: after a small edit, parsing
-        those files again next time costs less than writing the whole file now."""
+        """Writes the file again when more than a few values changed: after a small edit, making
+        those again next time costs less than writing the whole file now."""
         changed = len(self.new.keys() - self.old.keys()) + len(self.old.keys() - self.new.keys())
-        if self.path is None or changed <= max(20, len(self.new) // 100):
+        if self.path is None or changed <= max(self.FEW, len(self.new) // 100):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_pickle(self.path, ((self.VERSION, yaml.__version__), self.new))
+        write_pickle(self.path, (self.version, self.new))
+
+
+def text_key(text: str, path: str, offset: int = 0) -> str:
+    """A hash of a file's path and text (of its front matter, `offset` lines down)."""
+    return hashlib.blake2b(f"{path}\0{offset}\0{text}".encode(), digest_size=16).hexdigest()
+
+
+class Parsed(Memo):
+    """YAML already parsed (a file is still read to be hashed)."""
+
+    def __init__(self, path: Path | None = None):
+        super().__init__(path, (1, yaml.__version__))
+
+    def __call__(self, text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem], str]:
+        """What parse_yaml gives, and text_key()."""
+        key = text_key(text, path, offset)
+        return (*self.get(key, lambda: parse_yaml(text, path, offset)), key)
 
 
 def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:
@@ -284,10 +299,28 @@ def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse: Parsed
     source = Source(rel)
     if text is not None:
         source.data, found, source.digest = parse(text, rel)
-        problems += found
-        if source.data is None and not found:
-            problems.append(Problem(rel, 1, 1, "the file is empty; it must hold the record's fields"))
+        problems += found + _empty(source, found)
     return source
+
+
+def _read_product(root: Path, rel: str, problems: list[Problem]) -> Source:
+    """A product file, read but not parsed: validate.py parses it only when the product is not
+    among those it checked before (by text_key and what the product refers to)."""
+    text, found = read_text(root, rel)
+    problems += found
+    return Source(rel, digest=text_key(text, rel), text=text) if text is not None else Source(rel)
+
+
+def parse_product(source: Source) -> list[Problem]:
+    """Parses a file read by _read_product into `source.data`; returns the problems found."""
+    source.data, found = parse_yaml(source.text, source.path)
+    return found + _empty(source, found)
+
+
+def _empty(source: Source, found: list[Problem]) -> list[Problem]:
+    if source.data is None and not found:
+        return [Problem(source.path, 1, 1, "the file is empty; it must hold the record's fields")]
+    return []
 
 
 def _load_markdown(root: Path, rel: str, problems: list[Problem], parse: Parsed) -> Source:
@@ -381,7 +414,7 @@ def load_site(root: Path, cache: Path | None = None) -> RawSite:
     else:
         problems.append(Problem("site.yaml", 0, 0, "is missing; every site needs site.yaml with "
                                 "title, base_url, languages and region"))
-    raw.products = [_load_yaml_file(root, rel, problems, parse) for rel in _files(root / "products", root, "*.yaml")]
+    raw.products = [_read_product(root, rel, problems) for rel in _files(root / "products", root, "*.yaml")]
     raw.decisions = [_load_yaml_file(root, rel, problems, parse)
                      for rel in _files(root / "products" / "decisions", root, "**/*.yaml")]
     for name in ("communes", "showrooms", "retired"):

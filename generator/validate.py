@@ -1,12 +1,16 @@
 """Checks raw records against the site format (SPEC §1–6) and builds the frozen Site.
 
-Pure: raw records and a build date in, a Site and the problems out. Field checks run file by
+Pure: raw records and a build date in, a Site and the problems out (products checked by an
+earlier build may be taken from a memo, under a key of all their check reads). Field checks run file by
 file; cross-record checks (ids that must exist, the decision rules) run once every file is read.
 Every problem is collected; nothing stops at the first.
 """
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
+import pickle
 import re
 from collections import defaultdict
 from datetime import date, datetime
@@ -15,7 +19,7 @@ from typing import Any
 
 from . import model as m
 from .errors import Problem
-from .load import REGISTER, Map, RawSite, Seq, Source
+from .load import REGISTER, Map, Memo, RawSite, Seq, Source, parse_product
 from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -441,6 +445,14 @@ def _media_ref(f: _File, entry: Map, key: str, raw: RawSite, image: bool) -> tup
     return value, info
 
 
+def _check_product(source: Source, raw: RawSite, langs, communes, showrooms) -> tuple[m.Product | None, list[Problem]]:
+    """A product file parsed and checked: the product, if it has no error, and its problems."""
+    problems = parse_product(source)
+    product = _product(source, raw, langs, communes, showrooms, problems) if source.data is not None else None
+    source.data = None          # the parsed tree is not needed again
+    return product, problems
+
+
 def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems: list[Problem]) -> m.Product | None:
     f = _File(source.path, problems, langs)
     ident = _stem_id(f, source, "product")
@@ -735,19 +747,25 @@ def _published_media(products, decisions, raw: RawSite) -> dict[str, str]:
     return published
 
 
-def validate(raw: RawSite, today: date) -> tuple[m.Site | None, list[Problem]]:
-    """Every problem of the site, and the Site when there is no error among them."""
+def validate(raw: RawSite, today: date, checked: Memo | None = None) -> tuple[m.Site | None, list[Problem]]:
+    """Every problem of the site, and the Site when there is no error among them. `checked`:
+    products checked by earlier builds (with their problems), by the text of their file and all
+    that a product's check reads besides (languages, communes, showrooms, media files)."""
     problems = list(raw.problems)
     config = _config(raw.site, problems)
     langs = config.codes if config else None
     communes = _communes(raw.communes, langs, problems)
     showrooms = _showrooms(raw.showrooms, langs, communes, problems)
+    around = hashlib.blake2b(pickle.dumps((langs, communes, showrooms, raw.media), protocol=5)).hexdigest()
     products = {}
     for source in raw.products:
-        if source.data is not None:
-            product = _product(source, raw, langs, communes, showrooms, problems)
-            if product:
-                products[product.id] = product
+        if source.text is None:
+            continue
+        check = functools.partial(_check_product, source, raw, langs, communes, showrooms)
+        product, found = checked.get(source.digest + around, check) if checked else check()
+        problems += found
+        if product:
+            products[product.id] = product
     if config is None:
         return None, sorted(problems)
     files = {PurePosixPath(s.path).stem for s in raw.products}

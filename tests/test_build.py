@@ -599,3 +599,30 @@ def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypa
     assert ocop("build", "--site", site, "--output", one, "--today", TODAY).code == 0
     assert tree(many) == tree(one)
     assert "Dark-roasted" in (many / "en/products/coffee/index.html").read_text(encoding="utf-8")
+
+
+def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_refer_to_changes(
+        site, tmp_path, monkeypatch):
+    """A product is kept checked between builds under its text and what its check reads besides:
+    unchanged, it is not checked again and its warnings still come; its commune gone, it is."""
+    from generator import load, validate
+    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    checks = []
+    original = validate._product
+    monkeypatch.setattr(validate, "_product", lambda source, *args: checks.append(source.path) or original(source, *args))
+    banana = site / "products/banana.yaml"
+    banana.write_text(banana.read_text(encoding="utf-8") + "colour: yellow\n", encoding="utf-8")
+    build = ("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    first = ocop(*build)
+    assert first.code == 0 and "products/banana.yaml:" in first.err and "unknown key 'colour'" in first.err
+    assert "products/tea.yaml" in checks and (tmp_path / ".ocop-cache/checked.pickle").is_file()
+
+    checks.clear()
+    again = ocop(*build[:-1], "2026-12-01")         # another date: the whole site is read again
+    assert again.code == 0 and again.out.startswith("built") and checks == []
+    assert again.err == first.err
+
+    communes = site / "content/communes.yaml"
+    communes.write_text(communes.read_text(encoding="utf-8").replace("id: dak-koi", "id: dak-koy"), encoding="utf-8")
+    gone = ocop(*build)
+    assert gone.code == 1 and "products/tea.yaml:3:10: error: no commune 'dak-koi'" in gone.err, gone.err
