@@ -1,9 +1,9 @@
 """Checks raw records against the site format (SPEC §1–6) and builds the frozen Site.
 
 Pure: raw records and a build date in, a Site and the problems out (products checked by an
-earlier build may be taken from a memo, under a key of all their check reads). Field checks run file by
-file; cross-record checks (ids that must exist, the decision rules) run once every file is read.
-Every problem is collected; nothing stops at the first.
+earlier build may come from a memo, under a key of all that their check reads). Field checks
+run file by file; cross-record checks (ids that must exist, the decision rules) run once every
+file is read. Every problem is collected; nothing stops at the first.
 """
 from __future__ import annotations
 
