@@ -45,13 +45,13 @@ def _files(root: Path) -> list[tuple[str, bytes]]:
 
 
 def generator_key() -> str:
-    """The generator's code and the Python it runs on."""
-    return _digest(sys.version, [f for f in _files(PACKAGE) if f[0].endswith(".py")])
+    """The generator's code, the libraries it reads and renders with, and the Python it runs on."""
+    return _digest(sys.version, library_versions(), [f for f in _files(PACKAGE) if f[0].endswith(".py")])
 
 
 def code_key(theme_root: Path) -> str:
-    """The generator, the libraries it renders with, and the theme."""
-    return _digest(generator_key(), library_versions(), _files(theme_root))
+    """The generator and the theme."""
+    return _digest(generator_key(), _files(theme_root))
 
 
 def site_key(site: Site, routes: Routes, code: str) -> str:

@@ -35,7 +35,7 @@ from . import BUNDLED_THEMES, CACHE, PACKAGE
 from .errors import Problem
 
 # the libraries whose output ends up in the site's bytes
-LIBRARIES = ("jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind")
+LIBRARIES = ("pyyaml", "jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind")
 RACY_NS = 2_000_000_000
 STATE_VERSION = 1
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 PRODUCTS_A_SHARD = 2000      # an edit indexes this many products again; a search loads one index a shard
 SEARCHABLE = ("product", "page", "news")
 MERGED_FILES = ("pagefind-entry.json", ".pf_meta")      # what a merged shard needs besides its chunks
+STORE_VERSION = 1       # of the files that keep each shard's documents
 
 
 def shard_of(route: Route, count: int) -> int:
@@ -113,8 +114,9 @@ class SearchIndex:
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             self._drop_stale()          # while Pagefind runs
             if len(kept) < sum(1 for key in made.values() if key):
-                write_pickle(store, {doc: (key, kept[doc] if doc in kept else (docs / doc).read_bytes())
-                                     for doc, key in made.items() if key})
+                documents = {doc: (key, kept[doc] if doc in kept else (docs / doc).read_bytes())
+                             for doc, key in made.items() if key}
+                write_pickle(store, (STORE_VERSION, documents))
             output = self.process.communicate()[0]
             if self.process.returncode != 0:
                 shutil.rmtree(part, ignore_errors=True)
@@ -188,10 +190,12 @@ def _in_order(docs: Path, files, kept: dict[str, bytes]) -> Path:
 
 
 def _read_store(path: Path) -> dict[str, tuple[str, bytes]]:
-    """The documents a shard had: the build's own file (never content's); none when unreadable."""
+    """The documents a shard had, each with its key: the build's own file (never content's); none
+    when unreadable or of another version."""
     try:
         with path.open("rb") as f:
-            return pickle.load(f)
+            version, documents = pickle.load(f)
+        return documents if version == STORE_VERSION else {}
     except Exception:
         return {}
 
