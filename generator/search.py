@@ -10,6 +10,7 @@ that indexing a shard again after an edit renders only the edited product's docu
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -116,7 +117,8 @@ class SearchIndex:
             if len(kept) < sum(1 for key in made.values() if key):
                 documents = {doc: (key, kept[doc] if doc in kept else (docs / doc).read_bytes())
                              for doc, key in made.items() if key}
-                write_pickle(store, (STORE_VERSION, documents))
+                with contextlib.suppress(OSError):      # only saves work; Pagefind reports a full disk
+                    write_pickle(store, (STORE_VERSION, documents))
             output = self.process.communicate()[0]
             if self.process.returncode != 0:
                 shutil.rmtree(part, ignore_errors=True)
