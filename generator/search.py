@@ -16,6 +16,7 @@ import json
 import os
 import pickle
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -82,7 +83,8 @@ class SearchIndex:
         self.thread: threading.Thread | None = None
         shm = Path("/dev/shm")          # in memory where the system has it: these files live a few seconds
         temp = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-        for group, index, store in zip(groups, self.shards, self.stores):
+        self.in_memory = temp is not None and not out.fresh     # an index made there, then linked (_assemble)
+        for position, (group, index, store) in enumerate(zip(groups, self.shards, self.stores)):
             if index.is_dir():
                 continue
             docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
@@ -91,7 +93,7 @@ class SearchIndex:
             kept = {doc: stored[doc][1] for doc, key in made.items() if key and stored.get(doc, ("",))[0] == key}
             self.jobs += [("search", route, str(docs / route.output), None) for route in group
                           if route.output not in kept]
-            self.todo.append((docs, index, store, made, kept))
+            self.todo.append((docs, index, store, made, kept, position))
 
     def start(self) -> None:
         self.thread = threading.Thread(target=self._index, daemon=True)
@@ -104,14 +106,15 @@ class SearchIndex:
             self.errors.append(str(e))
 
     def _run_pagefind(self) -> None:
-        for docs, index, store, made, kept in self.todo:
+        for docs, index, store, made, kept, position in self.todo:
             if self.stopped:
                 return
             part = index.with_name(index.name + ".part")     # renamed when complete: never used half made
             shutil.rmtree(part, ignore_errors=True)
+            made_in = docs / ".index" if self.in_memory else part
             docs = _in_order(docs, made, kept)
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(part), "--silent"],
+                [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(made_in), "--silent"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             self._drop_stale()          # while Pagefind runs
             if len(kept) < sum(1 for key in made.values() if key):
@@ -127,10 +130,12 @@ class SearchIndex:
                 return
             # Pagefind lists the languages in hash-map order; sorted, two builds are byte-identical
             # (its filter indexes vary the same way, so the theme filters by page metadata instead)
-            entry = part / "pagefind-entry.json"
+            entry = made_in / "pagefind-entry.json"
             data = json.loads(entry.read_text(encoding="utf-8"))
             data["languages"] = dict(sorted(data["languages"].items()))
             entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            if made_in != part:
+                _assemble(made_in, part, self.out.dest / bundle(position))
             if index.is_dir():          # made meanwhile by another build of the same site
                 shutil.rmtree(part, ignore_errors=True)
             else:
@@ -172,6 +177,27 @@ class SearchIndex:
     def _clean(self) -> None:
         for docs, *_ in self.todo:
             shutil.rmtree(docs, ignore_errors=True)
+
+
+def _assemble(made: Path, part: Path, published: Path) -> None:
+    """Puts an index made in memory into the cache: the files named by the hash of their content
+    (fragments, index chunks) that the output already has are linked from it, the rest copied.
+    After an edit that is all but a few of a shard's 4,000 files, which Pagefind need not write
+    to the disk."""
+    folders: set[Path] = set()
+    for rel in files_under(made):
+        target = part / rel
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        if "/" in rel:
+            try:
+                if stat.S_ISREG(os.lstat(published / rel).st_mode):
+                    os.link(published / rel, target)
+                    continue
+            except OSError:
+                pass
+        shutil.copyfile(made / rel, target)
 
 
 def _in_order(docs: Path, files, kept: dict[str, bytes]) -> Path:
