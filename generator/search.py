@@ -75,7 +75,7 @@ class SearchIndex:
         for old in out.cache.glob(f"search-docs-{out.dest.name}-*.pickle"):
             if old not in self.stores:
                 old.unlink(missing_ok=True)
-        self.todo: list[tuple] = []     # (documents folder, index, store, {document: key}, {document: bytes kept})
+        self.todo: list[tuple] = []     # (documents folder, index, store, {document: key}, {document: kept bytes}, shard)
         self.jobs: list[tuple] = []                       # ("search", route, document, None)
         self.errors: list[str] = []
         self.process: subprocess.Popen | None = None
