@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,8 +82,7 @@ class SearchIndex:
         self.process: subprocess.Popen | None = None
         self.stopped = False
         self.thread: threading.Thread | None = None
-        shm = Path("/dev/shm")          # in memory where the system has it: these files live a few seconds
-        temp = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+        temp = _scratch(sum(len(group) for group, index in zip(groups, self.shards) if not index.is_dir()))
         self.in_memory = temp is not None and not out.fresh     # an index made there, then linked (_assemble)
         for position, (group, index, store) in enumerate(zip(groups, self.shards, self.stores)):
             if index.is_dir():
@@ -177,6 +177,26 @@ class SearchIndex:
     def _clean(self) -> None:
         for docs, *_ in self.todo:
             shutil.rmtree(docs, ignore_errors=True)
+
+
+def _scratch(documents: int) -> Path | None:
+    """Where the search documents live for the few seconds they are needed: in memory
+    (/dev/shm) when it has room for them and a shard's index, else the system's temporary
+    folder (containers often give /dev/shm 64 MB; Pagefind may then number the pages in
+    another order, see _in_order). Folders left there by a build that was killed a day ago
+    or more are removed."""
+    shm = Path("/dev/shm")
+    try:
+        free = os.statvfs(shm)
+    except OSError:
+        return None
+    for left in Path(tempfile.gettempdir()).glob("ocop-search-*"), shm.glob("ocop-search-*"):
+        for folder in left:
+            with contextlib.suppress(OSError):
+                if time.time() - folder.stat().st_mtime > 24 * 3600:
+                    shutil.rmtree(folder, ignore_errors=True)
+    room = free.f_bavail * free.f_frsize
+    return shm if os.access(shm, os.W_OK) and room >= documents * 16 * 1024 + 64 * 1024 * 1024 else None
 
 
 def _assemble(made: Path, part: Path, published: Path) -> None:

@@ -626,3 +626,30 @@ def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_r
     communes.write_text(communes.read_text(encoding="utf-8").replace("id: dak-koi", "id: dak-koy"), encoding="utf-8")
     gone = ocop(*build)
     assert gone.code == 1 and "products/tea.yaml:3:10: error: no commune 'dak-koi'" in gone.err, gone.err
+
+
+def test_search_documents_go_to_the_disk_when_dev_shm_has_no_room(site, tmp_path, monkeypatch):
+    """Containers often give /dev/shm 64 MB: a site whose search documents would not fit there
+    writes them to the temporary folder instead. (Pagefind may number the pages in another order
+    there: the search files are compared by what they hold, the rest byte for byte.)"""
+    import tempfile
+    from generator import search
+    assert ocop("build", "--site", site, "--output", tmp_path / "a/out", "--today", TODAY).code == 0
+    statvfs, folders = os.statvfs, []
+    monkeypatch.setattr(search.os, "statvfs", lambda path: os.statvfs_result((4096,) * 2 + (0,) * 8)
+                        if str(path) == "/dev/shm" else statvfs(path))
+    mkdtemp = tempfile.mkdtemp
+
+    def made_in(**kw):
+        if kw.get("prefix") == "ocop-search-":
+            folders.append(kw.get("dir"))
+        return mkdtemp(**kw)
+
+    monkeypatch.setattr(search.tempfile, "mkdtemp", made_in)
+    assert ocop("build", "--site", site, "--output", tmp_path / "b/out", "--today", TODAY).code == 0
+    assert folders and all(folder is None for folder in folders)
+    a, b = tree(tmp_path / "a/out"), tree(tmp_path / "b/out")
+    assert {k: v for k, v in a.items() if not k.startswith("pagefind")} == \
+        {k: v for k, v in b.items() if not k.startswith("pagefind")}
+    assert sorted(k.split("/")[1] for k in a if k.startswith("pagefind/fragment/")) == \
+        sorted(k.split("/")[1] for k in b if k.startswith("pagefind/fragment/"))     # every page, the same text
