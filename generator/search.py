@@ -186,15 +186,15 @@ def _scratch(documents: int) -> Path | None:
     another order, see _in_order). Folders left there by a build that was killed a day ago
     or more are removed."""
     shm = Path("/dev/shm")
-    try:
-        free = os.statvfs(shm)
-    except OSError:
-        return None
     for left in Path(tempfile.gettempdir()).glob("ocop-search-*"), shm.glob("ocop-search-*"):
         for folder in left:
             with contextlib.suppress(OSError):
                 if time.time() - folder.stat().st_mtime > 24 * 3600:
                     shutil.rmtree(folder, ignore_errors=True)
+    try:
+        free = os.statvfs(shm)
+    except OSError:
+        return None
     room = free.f_bavail * free.f_frsize
     return shm if os.access(shm, os.W_OK) and room >= documents * 16 * 1024 + 64 * 1024 * 1024 else None
 
