@@ -207,3 +207,15 @@ def write_pickle(path: Path, *objects) -> None:
         for value in objects:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(part, path)
+
+
+def read_pickle(path: Path, version: object) -> dict:
+    """The dict a build wrote with write_pickle(path, (version, it)); empty when the file is
+    missing, unreadable or of another version (the cache's files are the build's own, never
+    content's)."""
+    try:
+        with path.open("rb") as f:
+            found, value = pickle.load(f)
+        return value if found == version else {}
+    except Exception:
+        return {}

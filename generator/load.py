@@ -7,7 +7,6 @@ to validate.py. All limits on untrusted input live at the top of this file.
 from __future__ import annotations
 
 import hashlib
-import pickle
 import stat
 import subprocess
 import warnings
@@ -20,7 +19,7 @@ import yaml
 from PIL import Image
 
 from .errors import Problem
-from .fresh import write_pickle
+from .fresh import read_pickle, write_pickle
 
 MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
 MAX_YAML_DEPTH = 32                   # nesting of mappings and lists
@@ -224,17 +223,8 @@ class Memo:
 
     def __init__(self, path: Path | None, version: object):
         self.path, self.version = path, version
-        self.old: dict = {}
+        self.old: dict = read_pickle(path, version) if path else {}
         self.new: dict = {}
-        if path is None:
-            return
-        try:
-            with path.open("rb") as f:
-                found, old = pickle.load(f)
-            if found == version:
-                self.old = old
-        except Exception:
-            pass
 
     def get(self, key, make: Callable[[], Any]) -> Any:
         found = self.old[key] if key in self.old else self.new[key] if key in self.new else make()

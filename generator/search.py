@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import pickle
 import shutil
 import stat
 import subprocess
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import OcopError
-from .fresh import write_pickle
+from .fresh import read_pickle, write_pickle
 from .write import Output, files_under
 
 if TYPE_CHECKING:
@@ -88,7 +87,7 @@ class SearchIndex:
             if index.is_dir():
                 continue
             docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
-            stored = _read_store(store)
+            stored = read_pickle(store, STORE_VERSION)     # document → (key, bytes)
             made = {route.output: keys.page(route) for route in group}     # None: always rendered
             kept = {doc: stored[doc][1] for doc, key in made.items() if key and stored.get(doc, ("",))[0] == key}
             self.jobs += [("search", route, str(docs / route.output), None) for route in group
@@ -235,15 +234,3 @@ def _in_order(docs: Path, files, kept: dict[str, bytes]) -> Path:
         else:
             os.replace(docs / rel, target)
     return ordered
-
-
-def _read_store(path: Path) -> dict[str, tuple[str, bytes]]:
-    """The documents a shard had, each with its key: the build's own file (never content's); none
-    when unreadable or of another version."""
-    try:
-        with path.open("rb") as f:
-            version, documents = pickle.load(f)
-        return documents if version == STORE_VERSION else {}
-    except Exception:
-        return {}
-

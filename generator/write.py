@@ -19,14 +19,13 @@ import fcntl
 import hashlib
 import json
 import os
-import pickle
 import shutil
 import signal
 import tempfile
 from pathlib import Path, PurePosixPath
 
 from .errors import OcopError
-from .fresh import forget_output_state, output_files, save_output_state
+from .fresh import forget_output_state, output_files, read_pickle, save_output_state, write_pickle
 from .load import REGISTER
 
 JOURNAL = "journal.json"
@@ -62,7 +61,7 @@ class Output:
         recover(self.dest, self.manifest_path)
         self.fresh = not self.dest.is_dir()
         if not self.fresh:
-            self.previous = read_manifest(self.manifest_path)
+            self.previous = read_pickle(self.manifest_path, MANIFEST_VERSION)
             known = output_files(self.dest)
             self.recorded = known is not None
             self.existing = set(files_under(self.dest) if known is None else known)
@@ -154,7 +153,7 @@ class Output:
             self.recorded = False
         new_manifest = self.stage.parent / f"{self.stage.name}.manifest"
         if self.fresh or self.manifest != self.previous or not self.manifest_path.is_file():
-            write_manifest(new_manifest, self.manifest)
+            write_pickle(new_manifest, (MANIFEST_VERSION, self.manifest))
         if self.fresh:
             self.manifest_path.unlink(missing_ok=True)
             os.replace(self.stage, self.dest)
@@ -270,20 +269,6 @@ def recover(dest: Path, manifest: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
         else:
             leftover.unlink(missing_ok=True)
-
-
-def read_manifest(path: Path) -> dict:
-    try:
-        with path.open("rb") as f:
-            version, manifest = pickle.load(f)
-        return manifest if version == MANIFEST_VERSION else {}
-    except (OSError, ValueError, EOFError, pickle.UnpicklingError, TypeError):
-        return {}
-
-
-def write_manifest(path: Path, manifest: dict) -> None:
-    with path.open("wb") as f:
-        pickle.dump((MANIFEST_VERSION, manifest), f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def append_register(site_dir: Path, ids: tuple[str, ...]) -> None:
