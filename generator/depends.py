@@ -19,6 +19,7 @@ and `tests/test_build.py` checks that a rebuild after random edits equals a cold
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import pickle
 import sys
@@ -33,7 +34,7 @@ PER_PRODUCT = ("product", "verify", "record", "gs1")
 LISTS = ("catalogue", "category", "commune", "stars")
 
 
-def _digest(*parts: object) -> str:
+def digest(*parts: object) -> str:
     """A key of some values: frozen records, tuples, strings, dates (pickled: the same values
     in the same structure give the same bytes, and pickling is several times faster than repr)."""
     return hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=16).hexdigest()
@@ -44,18 +45,14 @@ def _files(root: Path) -> list[tuple[str, bytes]]:
             if p.is_file() and "__pycache__" not in p.parts]
 
 
+@functools.cache        # the code a process runs is the code it started with
 def generator_key() -> str:
     """The generator's code, the libraries it reads and renders with, and the Python it runs on."""
-    return _digest(sys.version, library_versions(), [f for f in _files(PACKAGE) if f[0].endswith(".py")])
-
-
-def code_key(theme_root: Path) -> str:
-    """The generator and the theme."""
-    return _digest(generator_key(), _files(theme_root))
+    return digest(sys.version, library_versions(), [f for f in _files(PACKAGE) if f[0].endswith(".py")])
 
 
 def site_key(site: Site, routes: Routes, code: str) -> str:
-    return _digest(code, site.config, site.today, site.communes, site.showrooms, site.pages, bool(site.news),
+    return digest(code, site.config, site.today, site.communes, site.showrooms, site.pages, bool(site.news),
                    site.retired, site.media, [(r.kind, r.lang, r.key, r.page) for r in routes.all if r.kind in LISTS])
 
 
@@ -64,7 +61,7 @@ def product_key(site: Site, product) -> str:
     (languages, communes, showrooms): the text's hash stands for the record (pickling 20,000
     records costs more than half a second)."""
     files = [product.path] + [f"products/{image.file}" for image in product.images]
-    return _digest(site.texts[product.path], product.images, site.history.get(product.id),
+    return digest(site.texts[product.path], product.images, site.history.get(product.id),
                    site.standing.get(product.id), [site.updated.get(f) for f in files])
 
 
@@ -73,21 +70,22 @@ class Keys:
 
     def __init__(self, site: Site, routes: Routes, theme_root: Path):
         self.site, self.routes = site, routes
-        self.site_key = site_key(site, routes, code_key(theme_root))
+        self.generator = generator_key()
+        self.site_key = site_key(site, routes, digest(self.generator, _files(theme_root)))
         self.products = {p.id: product_key(site, p) for p in site.products}
 
     def page(self, route: Route) -> str | None:
         if route.kind in PER_PRODUCT and route.key in self.products:
-            return _digest(self.site_key, route.output, self.products[route.key])
+            return digest(self.site_key, route.output, self.products[route.key])
         if route.kind in LISTS:
             listing, pages = self.routes.listing(route)
-            return _digest(self.site_key, route.output, pages, [self.products[p.id] for p in listing])
+            return digest(self.site_key, route.output, pages, [self.products[p.id] for p in listing])
         if route.kind == "data":        # every product
-            return _digest(self.site_key, route.output, list(self.products.values()))
+            return digest(self.site_key, route.output, list(self.products.values()))
         if route.kind == "sitemap":     # every page's address
-            return _digest(self.site_key, route.output, [r.output for r in self.routes.all])
+            return digest(self.site_key, route.output, [r.output for r in self.routes.all])
         return None
 
     def search(self, routes: list[Route]) -> str:
         """The searchable documents of these pages (products, free pages, news)."""
-        return _digest(self.site_key, self.site.news, [(r.output, self.products.get(r.key)) for r in routes])
+        return digest(self.site_key, self.site.news, [(r.output, self.products.get(r.key)) for r in routes])

@@ -2,9 +2,9 @@
 
 The products are split into shards of about PRODUCTS_A_SHARD (by a hash of their id, so a
 product stays in its shard); free pages and news go to the first. Each shard is a Pagefind
-index of its own, with one index per language inside, kept in the cache under the key of what
-went into it: a rebuild indexes again only the shards whose searchable text changed. The
-browser loads the first index and merges the others into it (search.js, `data-shards`).
+index of its own, with one index per language inside, kept in the cache under the hash of its
+documents: a rebuild indexes again only the shards whose searchable text changed. The
+browser loads the first index and merges the others into it (search.js, `data-more`).
 A shard's documents are kept in the cache too, each under its product's key (depends.py), so
 that indexing a shard again after an edit renders only the edited product's documents.
 """
@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import stat
 import subprocess
@@ -21,9 +22,11 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .depends import digest
 from .errors import OcopError
 from .fresh import read_pickle, write_pickle
 from .write import Output, files_under
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
 PRODUCTS_A_SHARD = 2000      # an edit indexes this many products again; a search loads one index a shard
 SEARCHABLE = ("product", "page", "news")
 MERGED_FILES = ("pagefind-entry.json", ".pf_meta")      # what a merged shard needs besides its chunks
-STORE_VERSION = 1       # of the files that keep each shard's documents
+STORE_VERSION = 2       # of the files that keep each shard's documents
 
 
 def shard_of(route: Route, count: int) -> int:
@@ -59,40 +62,63 @@ def bundle(position: int) -> str:
     return "pagefind/" if position == 0 else f"pagefind-{position + 1}/"
 
 
+@dataclass
+class Task:
+    """A shard to index again."""
+    position: int
+    group: list[Route]
+    pages: str                      # the key of its pages (Keys.search)
+    store: Path                     # where its documents are kept
+    old: Path | None                # the index the store names
+    made: dict[str, str | None]     # document → its page's key (None: always rendered)
+    kept: dict[str, bytes]          # the documents the store has under the same key
+    docs: Path | None = None        # where the page workers write the others
+
+
 class SearchIndex:
     """The shards still to index: their documents are written by the page workers (`jobs`),
     then `start()` runs Pagefind on them, one shard at a time in a thread, while the pages are
-    rendered; `finish()` waits and copies every shard into the output."""
+    rendered; `finish()` waits and copies every shard into the output. A shard's index is kept
+    in the cache under the hash of its documents: an edit that leaves them as they were (a price,
+    a photo, a decision that keeps the stars, most of the theme) needs no indexing."""
 
     def __init__(self, out: Output, groups: list[list[Route]], keys: Keys):
         """`groups`: the searchable pages, shard by shard (shards())."""
         self.out = out
-        prefix = f"pagefind-{out.dest.name}-"         # each output folder beside the cache has its own
-        self.shards = [out.cache / f"{prefix}{keys.search(group)}" for group in groups]
-        current = {*self.shards, *(index.with_name(index.name + ".part") for index in self.shards)}
-        self.stale = [old for old in out.cache.glob(f"{prefix}*") if old not in current]   # removed by _run_pagefind
-        self.stores = [out.cache / f"search-docs-{out.dest.name}-{n}.pickle" for n in range(len(groups))]
+        self.prefix = f"pagefind-{out.dest.name}-"         # each output folder beside the cache has its own
+        self.generator = keys.generator
+        stores = [out.cache / f"search-docs-{out.dest.name}-{n}.pickle" for n in range(len(groups))]
         for old in out.cache.glob(f"search-docs-{out.dest.name}-*.pickle"):
-            if old not in self.stores:
+            if old not in stores:
                 old.unlink(missing_ok=True)
-        self.todo: list[tuple] = []     # (documents folder, index, store, {document: key}, {document: kept bytes}, shard)
-        self.jobs: list[tuple] = []                       # ("search", route, document, None)
+        self.shards: list[Path | None] = []     # each shard's index in the cache (None: still to make)
+        self.todo: list[Task] = []
+        named: set[Path] = set()
+        for position, (group, store) in enumerate(zip(groups, stores)):
+            known = read_pickle(store, STORE_VERSION)       # {"pages": key, "index": name}
+            index = out.cache / f"{self.prefix}{known['index']}" if known else None
+            named.add(index)
+            pages = keys.search(group)
+            if index and known["pages"] == pages and index.is_dir():
+                self.shards.append(index)
+                continue
+            self.shards.append(None)
+            made = {route.output: keys.page(route) for route in group}
+            documents = _stored_documents(store) if known else {}
+            kept = {doc: documents[doc][1] for doc, key in made.items() if key and documents.get(doc, ("",))[0] == key}
+            self.todo.append(Task(position, group, pages, store, index, made, kept))
+        self.stale = [old for old in out.cache.glob(f"{self.prefix}*") if old not in named]   # removed by _run_pagefind
         self.errors: list[str] = []
         self.process: subprocess.Popen | None = None
         self.stopped = False
         self.thread: threading.Thread | None = None
-        temp = _scratch(sum(len(group) for group, index in zip(groups, self.shards) if not index.is_dir()))
+        temp = _scratch(sum(len(task.made) for task in self.todo))
         self.in_memory = temp is not None and not out.fresh     # an index made there, then linked (_assemble)
-        for position, (group, index, store) in enumerate(zip(groups, self.shards, self.stores)):
-            if index.is_dir():
-                continue
-            docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
-            stored = read_pickle(store, STORE_VERSION)     # document → (key, bytes)
-            made = {route.output: keys.page(route) for route in group}     # None: always rendered
-            kept = {doc: stored[doc][1] for doc, key in made.items() if key and stored.get(doc, ("",))[0] == key}
-            self.jobs += [("search", route, str(docs / route.output), None) for route in group
-                          if route.output not in kept]
-            self.todo.append((docs, index, store, made, kept, position))
+        self.jobs: list[tuple] = []                       # ("search", route, document, None)
+        for task in self.todo:
+            task.docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
+            self.jobs += [("search", route, str(task.docs / route.output), None) for route in task.group
+                          if route.output not in task.kept]
 
     def start(self) -> None:
         self.thread = threading.Thread(target=self._index, daemon=True)
@@ -105,22 +131,32 @@ class SearchIndex:
             self.errors.append(str(e))
 
     def _run_pagefind(self) -> None:
-        for docs, index, store, made, kept, position in self.todo:
+        for task in self.todo:
             if self.stopped:
                 return
+            docs = _in_order(task.docs, task.made, task.kept)
+            documents = {doc: task.kept[doc] if doc in task.kept else (docs / doc).read_bytes()
+                         for doc in sorted(task.made)}
+            # named by what it is made from: the documents, Pagefind's version and this code
+            index = self.out.cache / f"{self.prefix}{digest(self.generator, documents)}"
+            self.shards[task.position] = index
+            if task.old and task.old != index:
+                self.stale.append(task.old)
             part = index.with_name(index.name + ".part")     # renamed when complete: never used half made
-            shutil.rmtree(part, ignore_errors=True)
+            self.stale = [old for old in self.stale if old not in (index, part)]
             made_in = docs / ".index" if self.in_memory else part
-            docs = _in_order(docs, made, kept)
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(made_in), "--silent"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            indexing = not index.is_dir()
+            if indexing:
+                shutil.rmtree(part, ignore_errors=True)
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(made_in), "--silent"],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             self._drop_stale()          # while Pagefind runs
-            if len(kept) < sum(1 for key in made.values() if key):
-                documents = {doc: (key, kept[doc] if doc in kept else (docs / doc).read_bytes())
-                             for doc, key in made.items() if key}
-                with contextlib.suppress(OSError):      # only saves work; Pagefind reports a full disk
-                    write_pickle(store, (STORE_VERSION, documents))
+            with contextlib.suppress(OSError):      # only saves work; Pagefind reports a full disk
+                write_pickle(task.store, (STORE_VERSION, {"pages": task.pages, "index": index.name.removeprefix(self.prefix)}),
+                             {doc: (key, documents[doc]) for doc, key in task.made.items() if key})
+            if not indexing:
+                continue
             output = self.process.communicate()[0]
             if self.process.returncode != 0:
                 shutil.rmtree(part, ignore_errors=True)
@@ -134,11 +170,8 @@ class SearchIndex:
             data["languages"] = dict(sorted(data["languages"].items()))
             entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
             if made_in != part:
-                _assemble(made_in, part, self.out.dest / bundle(position))
-            if index.is_dir():          # made meanwhile by another build of the same site
-                shutil.rmtree(part, ignore_errors=True)
-            else:
-                os.replace(part, index)
+                _assemble(made_in, part, self.out.dest / bundle(task.position))
+            os.replace(part, index)
         self._drop_stale()
 
     def _drop_stale(self) -> None:
@@ -153,8 +186,9 @@ class SearchIndex:
             self.process.kill()
         if self.thread is not None:
             self.thread.join()
-        for _, index, *_ in self.todo:
-            shutil.rmtree(index.with_name(index.name + ".part"), ignore_errors=True)
+        for index in self.shards:
+            if index:
+                shutil.rmtree(index.with_name(index.name + ".part"), ignore_errors=True)
         self._clean()
 
     def finish(self) -> None:
@@ -174,8 +208,8 @@ class SearchIndex:
                     self.out.copy(target, index / rel, key, link=True)
 
     def _clean(self) -> None:
-        for docs, *_ in self.todo:
-            shutil.rmtree(docs, ignore_errors=True)
+        for task in self.todo:
+            shutil.rmtree(task.docs, ignore_errors=True)
 
 
 def _scratch(documents: int) -> Path | None:
@@ -217,6 +251,16 @@ def _assemble(made: Path, part: Path, published: Path) -> None:
             except OSError:
                 pass
         shutil.copyfile(made / rel, target)
+
+
+def _stored_documents(store: Path) -> dict[str, tuple[str, bytes]]:
+    """The documents a shard's store keeps after its header (read_pickle reads only that): document → (key, bytes)."""
+    try:
+        with store.open("rb") as f:
+            pickle.load(f)
+            return pickle.load(f)
+    except Exception:
+        return {}
 
 
 def _in_order(docs: Path, files, kept: dict[str, bytes]) -> Path:

@@ -582,6 +582,42 @@ def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_pat
     assert tree(out) == tree(cold)
 
 
+def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path, monkeypatch):
+    """A shard's index is named by its documents: a new price or a new page template changes
+    pages but no search document, and the index is taken from the cache as it was; a new
+    description is indexed. Every time the site equals a cold build of the same input."""
+    import shutil
+    from generator import search
+    from generator.build import BUNDLED_THEMES
+    runs = []
+    original = search.subprocess.Popen
+
+    def popen(command, *args, **kwargs):
+        if "pagefind" in command:
+            runs.append(command)
+        return original(command, *args, **kwargs)
+
+    out = tmp_path / "out"
+    shutil.copytree(BUNDLED_THEMES / "default", site / "themes/default")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    monkeypatch.setattr(search.subprocess, "Popen", popen)
+    for path, old, new, indexed in [
+        ("products/coffee.yaml", "min: 100000", "min: 120000", False),
+        ("themes/default/templates/product.html", '<h2>{{ _("Producer") }}</h2>', '<h2>{{ _("Maker") }}</h2>', False),
+        ("products/coffee.yaml", "Plain-roasted", "Dark-roasted", True),
+    ]:
+        edited = site / path
+        assert old in edited.read_text(encoding="utf-8")
+        edited.write_text(edited.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        runs.clear()
+        assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+        assert bool(runs) == indexed, path
+        cold = tmp_path / f"cold-{len(path)}-{indexed}" / "out"
+        assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
+        assert tree(out) == tree(cold)
+    assert "Dark-roasted" in (out / "en/products/coffee/index.html").read_text(encoding="utf-8")
+    assert len(list((tmp_path / ".ocop-cache").glob("pagefind-out-*"))) == 1       # the old index removed
+
 def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypatch):
     """Large sites are made by forked worker processes, chunk by chunk: the same bytes, both cold
     and after an edit (whose few search documents are made before the workers start)."""
