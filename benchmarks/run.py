@@ -12,12 +12,14 @@ For each size it generates the same N products for Hugo (gen_workload.py) and fo
   rebuild     ocop build over its previous output (nothing changed: its snapshot of the inputs says so)
   rebuild-full  the same without the snapshot (every input read and every file's key checked, as
               after a fresh checkout, whose files all have new times)
-  edit        ocop build after one product's description changed
+  edit        ocop build after one product's description changed (its search shard is indexed again)
+  edit-price  ocop build after another product's price changed (no search document changes)
 Each figure is the wall time of the whole process and its peak memory (GNU time).
 """
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import subprocess
@@ -51,6 +53,12 @@ def edit(site: Path, run: int) -> None:
                     encoding="utf-8")
 
 
+def edit_price(site: Path, run: int) -> None:
+    path = sorted((site / "products").glob("*.yaml"))[1]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"price: \{min: \d+", f"price: {{min: {1000 + run}", text, count=1), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,2000")
@@ -71,7 +79,7 @@ def main() -> None:
                             args.langs], check=True, capture_output=True)
         site, out = folder / "spec", folder / "out"
         figures: dict[str, list[tuple[float, float]]] = {"hugo": [], "hugo-fresh": [], "cold": [], "rebuild": [],
-                                                          "rebuild-full": [], "edit": []}
+                                                          "rebuild-full": [], "edit": [], "edit-price": []}
         for run in range(args.runs):
             if hugo:
                 command = [hugo, "--quiet", "--cleanDestinationDir", "-d", str(folder / "hugo-out")]
@@ -86,6 +94,8 @@ def main() -> None:
             figures["rebuild-full"].append(timed(ocop(site, out)))
             edit(site, run)
             figures["edit"].append(timed(ocop(site, out)))
+            edit_price(site, run)
+            figures["edit-price"].append(timed(ocop(site, out)))
         references = [statistics.median(w for w, _ in figures[h]) if figures[h] else None
                       for h in ("hugo", "hugo-fresh")]
         for what, runs in figures.items():
