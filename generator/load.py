@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import stat
 import subprocess
+import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +20,7 @@ import yaml
 from PIL import Image
 
 from .errors import Problem
-from .fresh import read_pickle, write_pickle
+from .fresh import RACY_NS, read_pickle, write_pickle
 
 MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
 MAX_YAML_DEPTH = 32                   # nesting of mappings and lists
@@ -219,10 +220,13 @@ class Memo:
     builds: a rebuild makes again only those of the files that changed. The file is the build's
     own (never content's); none yet, unreadable or of another version, and every value is made."""
 
-    FEW = 20        # changed values that do not make the file be written again (save())
+    FEW = 20
 
-    def __init__(self, path: Path | None, version: object):
+    def __init__(self, path: Path | None, version: object, few: int | None = None):
+        """`few`: how many changed values (or 1% of them, if more) do not make the file be
+        written again (save()); 0 for values that cost more to make again than to write."""
         self.path, self.version = path, version
+        self.few = self.FEW if few is None else few
         self.old: dict = read_pickle(path, version) if path else {}
         self.new: dict = {}
 
@@ -235,7 +239,7 @@ class Memo:
         """Writes the file again when more than a few values changed: after a small edit, making
         those again next time costs less than writing the whole file now."""
         changed = len(self.new.keys() - self.old.keys()) + len(self.old.keys() - self.new.keys())
-        if self.path is None or changed <= max(self.FEW, len(self.new) // 100):
+        if self.path is None or changed <= (max(self.few, len(self.new) // 100) if self.few else 0):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_pickle(self.path, (self.version, self.new))
@@ -336,11 +340,27 @@ def _load_markdown(root: Path, rel: str, problems: list[Problem], parse: Parsed)
     return source
 
 
-def _probe_media(path: Path) -> Media:
-    size = path.stat().st_size
+def _probe_media(path: Path, rel: str, probed: Memo) -> Media:
+    """A media file's size, hash and, for a photo, its format and size in pixels (decoding it
+    whole: a truncated or corrupt file fails here, not on a reader's phone). `probed` keeps the
+    hash by the file's size, times and inode, and the rest by the hash: a rebuild reads only
+    new or changed files, and a fresh checkout (new times) hashes them but decodes none again."""
+    info = path.stat()
+    size = info.st_size
     if size > MAX_MEDIA_BYTES:
         return Media(size, error=f"is {size:,} bytes, over the limit of {MAX_MEDIA_BYTES:,}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def sha256() -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    # a file changed within the last clock ticks may change again and keep its times (fresh.py)
+    settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS
+    stamp = (rel, size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+    digest = probed.get(stamp, sha256) if settled else sha256()
+    return probed.get((digest, path.suffix.lower()), lambda: _decode(path, size, digest))
+
+
+def _decode(path: Path, size: int, digest: str) -> Media:
     if path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp"):
         return Media(size, digest)
     try:
@@ -419,11 +439,13 @@ def load_site(root: Path, cache: Path | None = None) -> RawSite:
     raw.news = [_load_markdown(root, rel, problems, parse) for rel in _files(root / "content" / "news", root, "*.md")]
     parse.save()
     media_root = root / "products" / "media"
+    probed = Memo(cache / "media.pickle" if cache else None, (1, Image.__version__, MAX_IMAGE_PIXELS), few=0)
     for rel in _files(media_root, root, "**/*"):
         path = root / rel
         key = Path(rel).relative_to("products").as_posix()
         if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
             raw.media[key] = Media(0, error="is a symbolic link to a file outside the site")
         else:
-            raw.media[key] = _probe_media(path)
+            raw.media[key] = _probe_media(path, rel, probed)
+    probed.save()
     return raw

@@ -134,8 +134,7 @@ class SearchIndex:
         for task in self.todo:
             if self.stopped:
                 return
-            docs = _in_order(task.docs, task.made, task.kept)
-            documents = {doc: task.kept[doc] if doc in task.kept else (docs / doc).read_bytes()
+            documents = {doc: task.kept[doc] if doc in task.kept else (task.docs / doc).read_bytes()
                          for doc in sorted(task.made)}
             # named by what it is made from: the documents, Pagefind's version and this code
             index = self.out.cache / f"{self.prefix}{digest(self.generator, documents)}"
@@ -144,9 +143,10 @@ class SearchIndex:
                 self.stale.append(task.old)
             part = index.with_name(index.name + ".part")     # renamed when complete: never used half made
             self.stale = [old for old in self.stale if old not in (index, part)]
-            made_in = docs / ".index" if self.in_memory else part
+            made_in = task.docs / ".index" if self.in_memory else part
             indexing = not index.is_dir()
             if indexing:
+                docs = _in_order(task.docs, documents)
                 shutil.rmtree(part, ignore_errors=True)
                 self.process = subprocess.Popen(
                     [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(made_in), "--silent"],
@@ -263,18 +263,14 @@ def _stored_documents(store: Path) -> dict[str, tuple[str, bytes]]:
         return {}
 
 
-def _in_order(docs: Path, files, kept: dict[str, bytes]) -> Path:
-    """A new folder with the documents in sorted order: those `kept` from the store, the rest
-    moved from `docs`. Pagefind numbers pages in the order it lists folders, which is the order
-    their entries were made (on tmpfs; ext4 lists large folders by a hash of the names), while the
-    page workers write documents in whatever order they finish them: so that two builds give the
-    same index, byte for byte."""
+def _in_order(docs: Path, documents: dict[str, bytes]) -> Path:
+    """A new folder with the documents written in sorted order. Pagefind numbers pages in the
+    order it lists folders, which is the order their entries were made (on tmpfs; ext4 lists large
+    folders by a hash of the names), while the page workers write documents in whatever order
+    they finish them: so that two builds give the same index, byte for byte."""
     ordered = docs / ".sorted"
-    for rel in sorted(files):
+    for rel in sorted(documents):
         target = ordered / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        if rel in kept:
-            target.write_bytes(kept[rel])
-        else:
-            os.replace(docs / rel, target)
+        target.write_bytes(documents[rel])
     return ordered

@@ -82,3 +82,31 @@ def test_encoded_photos_are_reused_from_the_cache(site, tmp_path):
     Image.new("RGB", (3000, 2000), (10, 20, 30)).save(site / "products/media/tour-photo.jpg")   # a changed source
     html = build(site, tmp_path / "out")                                                      # gets new names
     assert jpeg.name not in html
+
+
+def test_photos_are_read_and_decoded_again_only_when_they_change(site, tmp_path, monkeypatch):
+    """A rebuild takes an unchanged photo's hash from its size, times and inode, and its format and
+    size from its hash: a catalogue of thousands of photos is not read and decoded on every build.
+    A photo changed in place is read again, and a broken one still refused."""
+    import hashlib
+    from types import SimpleNamespace
+    from generator import load
+    monkeypatch.setattr(load, "RACY_NS", 0)         # files written by this test count as settled at once
+    write_photo(site, "tour-photo.jpg", size=(800, 600))
+    build(site, tmp_path / "out")
+    hashed, decoded = [], []
+    monkeypatch.setattr(load, "hashlib", SimpleNamespace(
+        blake2b=hashlib.blake2b, sha256=lambda data: hashed.append(len(data)) or hashlib.sha256(data)))
+    decode = load._decode
+    monkeypatch.setattr(load, "_decode", lambda path, *args: decoded.append(path.name) or decode(path, *args))
+    coffee = site / "products/coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 110000"), encoding="utf-8")
+    build(site, tmp_path / "out")
+    assert hashed == [] and decoded == []
+    photo = site / "products/media/tour-photo.jpg"
+    data = photo.read_bytes()
+    photo.write_bytes(data[: len(data) // 2])
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 1
+    assert "products/media/tour-photo.jpg" in result.err and "is not a readable image" in result.err
+    assert hashed == [len(data) // 2] and decoded == ["tour-photo.jpg"]
