@@ -2,7 +2,7 @@
 """Times whole builds from outside the process: ocop-site against Hugo on the shared catalogue
 workload (../../shared/bench), alternating, and prints medians and their ratio.
 
-    .venv/bin/python benchmarks/run.py [--sizes 1000,2000] [--runs 5] [--langs vi,en] [--work DIR]
+    .venv/bin/python benchmarks/run.py [--sizes 1000,2000] [--runs 5] [--langs vi,en] [--photos K] [--work DIR]
 
 For each size it generates the same N products for Hugo (gen_workload.py) and for ocop-site
 (gen_spec_site.py), then, run after run, alternates:
@@ -14,6 +14,8 @@ For each size it generates the same N products for Hugo (gen_workload.py) and fo
               after a fresh checkout, whose files all have new times)
   edit        ocop build after one product's description changed (its search shard is indexed again)
   edit-price  ocop build after another product's price changed (no search document changes)
+With --photos K, the first K products of ocop-site's workload get a photo each (1600×1200 JPEG,
+about 0.5 MB, different for each; the shared workload has none, Hugo's neither).
 Each figure is the wall time of the whole process and its peak memory (GNU time).
 """
 from __future__ import annotations
@@ -59,11 +61,23 @@ def edit_price(site: Path, run: int) -> None:
     path.write_text(re.sub(r"price: \{min: \d+", f"price: {{min: {1000 + run}", text, count=1), encoding="utf-8")
 
 
+def add_photos(site: Path, count: int) -> None:
+    from PIL import Image, ImageFilter
+    media = site / "products" / "media"
+    media.mkdir(exist_ok=True)
+    for n, path in enumerate(sorted((site / "products").glob("*.yaml"))[:count]):
+        photo = Image.effect_noise((1600, 1200), 40 + n % 50).convert("RGB").filter(ImageFilter.GaussianBlur(1))
+        photo.save(media / f"{path.stem}.jpg", quality=85)
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"images:\n  - {{file: media/{path.stem}.jpg, alt: {{vi: Ảnh, en: Photo}}}}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,2000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--langs", default="vi,en")
+    parser.add_argument("--photos", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
     hugo = shutil.which("hugo")
@@ -71,12 +85,13 @@ def main() -> None:
     print("| N | languages | what | median s | min s | max s | peak MiB | × hugo | × hugo-fresh |")
     print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
     for size in map(int, args.sizes.split(",")):
-        folder = work / f"n{size}"
+        folder = work / (f"n{size}" + (f"-photos{args.photos}" if args.photos else ""))
         if not folder.is_dir():
             subprocess.run([sys.executable, str(BENCH / "gen_workload.py"), str(size), str(folder)], check=True,
                            capture_output=True)
             subprocess.run([sys.executable, str(BENCH / "gen_spec_site.py"), str(size), str(folder / "spec"),
                             args.langs], check=True, capture_output=True)
+            add_photos(folder / "spec", args.photos)
         site, out = folder / "spec", folder / "out"
         figures: dict[str, list[tuple[float, float]]] = {"hugo": [], "hugo-fresh": [], "cold": [], "rebuild": [],
                                                           "rebuild-full": [], "edit": [], "edit-price": []}
