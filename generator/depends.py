@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import pickle
 import sys
 from pathlib import Path
@@ -35,9 +36,20 @@ LISTS = ("catalogue", "category", "commune", "stars")
 
 
 def digest(*parts: object) -> str:
-    """A key of some values: frozen records, tuples, strings, dates (pickled: the same values
-    in the same structure give the same bytes, and pickling is several times faster than repr)."""
-    return hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=16).hexdigest()
+    """A key of some values: frozen records, tuples, strings, dates. Pickled (several times faster
+    than repr) without the pickler's memo, which would write an object met twice as a reference
+    to the first: the bytes would depend on which equal values are one object, and a product
+    checked in this build (its texts sharing the site's language codes) would get another key
+    than the same product taken from the cache. Strings alone (paths, other keys) are joined."""
+    if all(type(part) is str for part in parts):
+        data = "\0".join(parts).encode()        # paths and keys hold no NUL
+    else:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=5)
+        pickler.fast = True
+        pickler.dump(parts)
+        data = buffer.getvalue()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _files(root: Path) -> list[tuple[str, bytes]]:
@@ -53,7 +65,7 @@ def generator_key() -> str:
 
 def site_key(site: Site, routes: Routes, code: str) -> str:
     return digest(code, site.config, site.today, site.communes, site.showrooms, site.pages, bool(site.news),
-                   site.retired, site.media, [(r.kind, r.lang, r.key, r.page) for r in routes.all if r.kind in LISTS])
+                  site.retired, site.media, [(r.kind, r.lang, r.key, r.page) for r in routes.all if r.kind in LISTS])
 
 
 def product_key(site: Site, product) -> str:
@@ -62,7 +74,7 @@ def product_key(site: Site, product) -> str:
     records costs more than half a second)."""
     files = [product.path] + [f"products/{image.file}" for image in product.images]
     return digest(site.texts[product.path], product.images, site.history.get(product.id),
-                   site.standing.get(product.id), [site.updated.get(f) for f in files])
+                  site.standing.get(product.id), [site.updated.get(f) for f in files])
 
 
 class Keys:

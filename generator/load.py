@@ -229,16 +229,24 @@ class Memo:
         self.few = self.FEW if few is None else few
         self.old: dict = read_pickle(path, version) if path else {}
         self.new: dict = {}
+        self.made = 0
 
-    def get(self, key, make: Callable[[], Any]) -> Any:
-        found = self.old[key] if key in self.old else self.new[key] if key in self.new else make()
+    def get(self, key, make: Callable[[], Any], valid: Callable[[Any], bool] = lambda value: True) -> Any:
+        """The value kept under `key` if `valid` says it still is, else make()'s."""
+        if key in self.new:
+            return self.new[key]
+        if key in self.old and valid(self.old[key]):
+            found = self.old[key]
+        else:
+            found = make()
+            self.made += 1
         self.new[key] = found
         return found
 
     def save(self) -> None:
         """Writes the file again when more than a few values changed: after a small edit, making
         those again next time costs less than writing the whole file now."""
-        changed = len(self.new.keys() - self.old.keys()) + len(self.old.keys() - self.new.keys())
+        changed = self.made + len(self.old.keys() - self.new.keys())
         if self.path is None or changed <= (max(self.few, len(self.new) // 100) if self.few else 0):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import hashlib
-import pickle
 import re
 from collections import defaultdict
 from datetime import date, datetime
@@ -18,8 +16,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from . import model as m
+from .depends import digest
 from .errors import Problem
-from .load import REGISTER, Map, Memo, RawSite, Seq, Source, parse_product
+from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_product
 from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -453,6 +452,14 @@ def _check_product(source: Source, raw: RawSite, langs, communes, showrooms) -> 
     return product, problems
 
 
+def _same_photos(media: dict[str, Media], checked: tuple[m.Product | None, list[Problem]]) -> bool:
+    """Whether a product checked before without error reads the same media files now: the only
+    ones its check looked at (a product with an error may have looked at all their names)."""
+    product, found = checked
+    return product is not None and not any(p.severity == "error" for p in found) and all(
+        (info := media.get(image.file)) is not None and info.digest == image.digest for image in product.images)
+
+
 def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems: list[Problem]) -> m.Product | None:
     f = _File(source.path, problems, langs)
     ident = _stem_id(f, source, "product")
@@ -750,19 +757,20 @@ def _published_media(products, decisions, raw: RawSite) -> dict[str, str]:
 def validate(raw: RawSite, today: date, checked: Memo | None = None) -> tuple[m.Site | None, list[Problem]]:
     """Every problem of the site, and the Site when there is no error among them. `checked`:
     products checked by earlier builds (with their problems), by the text of their file and all
-    that a product's check reads besides (languages, communes, showrooms, media files)."""
+    that a product's check reads besides (languages, communes, showrooms; its photos: _same_photos)."""
     problems = list(raw.problems)
     config = _config(raw.site, problems)
     langs = config.codes if config else None
     communes = _communes(raw.communes, langs, problems)
     showrooms = _showrooms(raw.showrooms, langs, communes, problems)
-    around = hashlib.blake2b(pickle.dumps((langs, communes, showrooms, raw.media), protocol=5)).hexdigest()
+    around = digest(langs, communes, showrooms)
     products = {}
+    valid = functools.partial(_same_photos, raw.media)
     for source in raw.products:
         if source.text is None:
             continue
         check = functools.partial(_check_product, source, raw, langs, communes, showrooms)
-        product, found = checked.get(source.digest + around, check) if checked else check()
+        product, found = checked.get(source.digest + around, check, valid) if checked else check()
         problems += found
         if product:
             products[product.id] = product

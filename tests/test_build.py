@@ -560,7 +560,9 @@ def test_markdown_is_github_flavoured_and_converting_it_keeps_no_memory():
 
 def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_path, monkeypatch):
     """The other documents of the edited product's search shard come from the cache, as they were."""
+    from generator import load
     from generator.render import Renderer
+    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     rendered = []
@@ -580,6 +582,23 @@ def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_pat
     cold = tmp_path / "cold" / "out"
     assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
     assert tree(out) == tree(cold)
+
+
+def test_a_product_from_the_cache_has_the_key_it_had_when_checked(site, tmp_path, monkeypatch):
+    """The build after a cold one takes unchanged products from the cache of checked products:
+    they must get the same keys as when they were checked, or all their pages are made again."""
+    from generator import load
+    from generator.render import Renderer
+    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    rendered = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(route.key) or original(self, route, *args))
+    tea = site / "products/tea.yaml"
+    tea.write_text(tea.read_text(encoding="utf-8").replace("Trà dây rừng.", "Trà dây rừng Kon Rẫy."), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert "tea" in rendered and "coffee" not in rendered       # coffee: a photo, whose alt text is in its key
 
 
 def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path, monkeypatch):
@@ -640,7 +659,8 @@ def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypa
 def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_refer_to_changes(
         site, tmp_path, monkeypatch):
     """A product is kept checked between builds under its text and what its check reads besides:
-    unchanged, it is not checked again and its warnings still come; its commune gone, it is."""
+    unchanged, it is not checked again and its warnings still come; a new photo elsewhere leaves it
+    alone, a change to its own photo or its commune's removal does not."""
     from generator import load, validate
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     checks = []
@@ -657,6 +677,15 @@ def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_r
     again = ocop(*build[:-1], "2026-12-01")         # another date: the whole site is read again
     assert again.code == 0 and again.out.startswith("built") and checks == []
     assert again.err == first.err
+
+    from PIL import Image
+    Image.new("RGB", (64, 48), (1, 2, 3)).save(site / "products/media/new.png")      # a photo no product shows yet
+    checks.clear()
+    assert ocop(*build).code == 0 and checks == []
+    Image.new("RGB", (30, 20), (4, 5, 6)).save(site / "products/media/coffee.png")   # the photo of one product
+    checks.clear()
+    assert ocop(*build).code == 0 and checks == ["products/coffee.yaml"]
+    assert 'width="30" height="20"' in (tmp_path / "out/en/products/coffee/index.html").read_text(encoding="utf-8")
 
     communes = site / "content/communes.yaml"
     communes.write_text(communes.read_text(encoding="utf-8").replace("id: dak-koi", "id: dak-koy"), encoding="utf-8")
