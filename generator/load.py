@@ -6,7 +6,9 @@ to validate.py. All limits on untrusted input live at the top of this file.
 """
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import os
 import stat
 import subprocess
 import time
@@ -393,9 +395,17 @@ def _decode(path: Path, size: int, digest: str) -> Media:
 
 
 def _files(folder: Path, root: Path, pattern: str) -> list[str]:
-    if not folder.is_dir():
-        return []
-    return sorted(p.relative_to(root).as_posix() for p in folder.glob(pattern) if p.is_file())
+    """The files in `folder` whose name matches `pattern` ("**/" first: in the folders under it
+    too, but not in a folder that is a symbolic link), as paths from `root`, sorted. (os.walk
+    reads the kinds of entries with the names: no stat a file.)"""
+    deep, name = pattern.startswith("**/"), pattern.removeprefix("**/")
+    found: list[str] = []
+    for here, _, files in os.walk(folder):
+        prefix = Path(here).relative_to(root).as_posix() + "/"
+        found += [prefix + file for file in fnmatch.filter(files, name)]
+        if not deep:
+            break
+    return sorted(found)
 
 
 def git_dates(root: Path) -> dict[str, date]:
