@@ -17,7 +17,7 @@ from PIL import Image, ImageOps
 WIDTHS = (320, 640, 1024)        # what phones and desktops ask for, through srcset
 FALLBACK = 640                   # the JPEG for browsers without WebP, and for link previews
 MAX_BYTES = 400 * 1024           # a published image is never larger
-_VERSION = "img1"                # change when the encoding changes, so names change with it
+_VERSION = "img2"                # change when the encoding changes, so names change with it
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:
     if cached and cached.is_file():
         return cached.read_bytes()
     with Image.open(source) as original:
+        if original.format == "JPEG":       # decoded at the smallest scale (1/2, 1/4, 1/8) still as large as the variant
+            turned = original.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+            original.draft("RGB", (variant.height, variant.width) if turned else (variant.width, variant.height))
         image = ImageOps.exif_transpose(original)
         image = image.convert("RGBA" if variant.format == "WEBP" and image.mode in ("RGBA", "LA", "P") else "RGB")
         if image.width != variant.width:
