@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 import stat
 import subprocess
@@ -88,8 +89,9 @@ class SearchIndex:
         self.prefix = f"pagefind-{out.dest.name}-"         # each output folder beside the cache has its own
         self.generator = keys.generator
         stores = [out.cache / f"search-docs-{out.dest.name}-{n}.pickle" for n in range(len(groups))]
+        ours = re.compile(re.escape(f"search-docs-{out.dest.name}-") + r"\d+\.pickle")   # not those of "out-2" beside "out"
         for old in out.cache.glob(f"search-docs-{out.dest.name}-*.pickle"):
-            if old not in stores:
+            if ours.fullmatch(old.name) and old not in stores:
                 old.unlink(missing_ok=True)
         self.shards: list[Path | None] = []     # each shard's index in the cache (None: still to make)
         self.todo: list[Task] = []
@@ -107,7 +109,9 @@ class SearchIndex:
             documents = _stored_documents(store) if known else {}
             kept = {doc: documents[doc][1] for doc, key in made.items() if key and documents.get(doc, ("",))[0] == key}
             self.todo.append(Task(position, group, pages, store, index, made, kept))
-        self.stale = [old for old in out.cache.glob(f"{self.prefix}*") if old not in named]   # removed by _run_pagefind
+        ours = re.compile(re.escape(self.prefix) + r"[0-9a-f]{32}(\.part)?")
+        self.stale = [old for old in out.cache.glob(f"{self.prefix}*")                  # removed by _run_pagefind
+                      if ours.fullmatch(old.name) and old not in named]
         self.errors: list[str] = []
         self.process: subprocess.Popen | None = None
         self.stopped = False

@@ -601,6 +601,27 @@ def test_a_product_from_the_cache_has_the_key_it_had_when_checked(site, tmp_path
     assert "tea" in rendered and "coffee" not in rendered       # coffee: a photo, whose alt text is in its key
 
 
+def test_outputs_side_by_side_keep_their_own_search_index(site, tmp_path, monkeypatch):
+    """The site built into `public` and into `public-2` (a preview, say) beside it: a build of one
+    leaves the other's search shards and documents in the cache."""
+    from generator import search
+    runs = []
+    original = search.subprocess.Popen
+    monkeypatch.setattr(search.subprocess, "Popen", lambda command, *a, **kw: (
+        runs.append(command) if "pagefind" in command else None) or original(command, *a, **kw))
+    for name in ("public", "public-2"):
+        assert ocop("build", "--site", site, "--output", tmp_path / name, "--today", TODAY).code == 0
+    cache = tmp_path / ".ocop-cache"
+    theirs = {p.name for p in cache.iterdir() if p.name.startswith(("search-docs-public-2-", "pagefind-public-2-"))}
+    assert len(theirs) == 2
+    coffee = site / "products/coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 120000"), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "public", "--today", TODAY).code == 0
+    assert theirs <= {p.name for p in cache.iterdir()}
+    assert ocop("build", "--site", site, "--output", tmp_path / "public-2", "--today", TODAY).code == 0
+    assert len(runs) == 2           # one index a folder, made when each was built first
+
+
 def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path, monkeypatch):
     """A shard's index is named by its documents: a new price or a new page template changes
     pages but no search document, and the index is taken from the cache as it was; a new
