@@ -150,7 +150,7 @@ class SearchIndex:
             made_in = task.docs / ".index" if self.in_memory else part
             indexing = not index.is_dir()
             if indexing:
-                docs = _in_order(task.docs, documents)
+                docs = _in_order(task.docs, documents, task.kept)
                 shutil.rmtree(part, ignore_errors=True)
                 self.process = subprocess.Popen(
                     [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(made_in), "--silent"],
@@ -267,14 +267,18 @@ def _stored_documents(store: Path) -> dict[str, tuple[str, bytes]]:
         return {}
 
 
-def _in_order(docs: Path, documents: dict[str, bytes]) -> Path:
-    """A new folder with the documents written in sorted order. Pagefind numbers pages in the
-    order it lists folders, which is the order their entries were made (on tmpfs; ext4 lists large
-    folders by a hash of the names), while the page workers write documents in whatever order
-    they finish them: so that two builds give the same index, byte for byte."""
+def _in_order(docs: Path, documents: dict[str, bytes], kept: dict[str, bytes]) -> Path:
+    """A new folder with the documents in sorted order: those `kept` from the store written, the
+    rest moved from `docs`. Pagefind numbers pages in the order it lists folders, which is the
+    order their entries were made (on tmpfs; ext4 lists large folders by a hash of the names),
+    while the page workers write documents in whatever order they finish them: so that two
+    builds give the same index, byte for byte."""
     ordered = docs / ".sorted"
     for rel in sorted(documents):
         target = ordered / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(documents[rel])
+        if rel in kept:
+            target.write_bytes(kept[rel])
+        else:
+            os.replace(docs / rel, target)
     return ordered
