@@ -46,7 +46,7 @@ def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:
     if cached and cached.is_file():
         return cached.read_bytes()
     with Image.open(source) as original:
-        if original.format == "JPEG":       # decoded at the smallest scale (1/2, 1/4, 1/8) still as large as the variant
+        if original.format == "JPEG":   # decoded at the smallest scale (1/2, 1/4, 1/8) still as large as the variant
             turned = original.getexif().get(0x0112, 1) in (5, 6, 7, 8)
             original.draft("RGB", (variant.height, variant.width) if turned else (variant.width, variant.height))
         image = ImageOps.exif_transpose(original)

@@ -89,7 +89,7 @@ class SearchIndex:
         self.prefix = f"pagefind-{out.dest.name}-"         # each output folder beside the cache has its own
         self.generator = keys.generator
         stores = [out.cache / f"search-docs-{out.dest.name}-{n}.pickle" for n in range(len(groups))]
-        ours = re.compile(re.escape(f"search-docs-{out.dest.name}-") + r"\d+\.pickle")   # not those of "out-2" beside "out"
+        ours = re.compile(re.escape(f"search-docs-{out.dest.name}-") + r"\d+\.pickle")     # not those of "out-2"
         for old in out.cache.glob(f"search-docs-{out.dest.name}-*.pickle"):
             if ours.fullmatch(old.name) and old not in stores:
                 old.unlink(missing_ok=True)
@@ -156,8 +156,9 @@ class SearchIndex:
                     [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(made_in), "--silent"],
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             self._drop_stale()          # while Pagefind runs
+            header = {"pages": task.pages, "index": index.name.removeprefix(self.prefix)}
             with contextlib.suppress(OSError):      # only saves work; Pagefind reports a full disk
-                write_pickle(task.store, (STORE_VERSION, {"pages": task.pages, "index": index.name.removeprefix(self.prefix)}),
+                write_pickle(task.store, (STORE_VERSION, header),
                              {doc: (key, documents[doc]) for doc, key in task.made.items() if key})
             if not indexing:
                 continue

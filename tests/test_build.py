@@ -594,7 +594,8 @@ def test_a_product_from_the_cache_has_the_key_it_had_when_checked(site, tmp_path
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     rendered = []
     original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(route.key) or original(self, route, *args))
+    monkeypatch.setattr(Renderer, "render",
+                        lambda self, route, *args: rendered.append(route.key) or original(self, route, *args))
     tea = site / "products/tea.yaml"
     tea.write_text(tea.read_text(encoding="utf-8").replace("Trà dây rừng.", "Trà dây rừng Kon Rẫy."), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
