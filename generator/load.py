@@ -64,8 +64,9 @@ class Source:
     path: str
     data: Any = None
     body: str = ""            # Markdown files: the text after the front matter
-    digest: str = ""          # YAML files: a hash of the path and the text (text_key)
+    digest: str = ""          # YAML files: a hash of the path and the text (text_key); "": unreadable
     text: str | None = None   # product files: the text, parsed when needed (parse_product)
+    root: Path | None = None  # product files not read, their digest known by their times: read when needed
 
 
 @dataclass(frozen=True)
@@ -307,18 +308,50 @@ def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse: Parsed
     return source
 
 
-def _read_product(root: Path, rel: str, problems: list[Problem]) -> Source:
+def _read_product(root: Path, rel: str, problems: list[Problem], known: Memo) -> Source:
     """A product file, read but not parsed: validate.py parses it only when the product is not
-    among those it checked before (by text_key and what the product refers to)."""
+    among those it checked before (by text_key and what the product refers to). `known` keeps
+    each file's text_key by its size, times and inode: an unchanged file is not even read."""
+    stamp = _stamp(root / rel, rel, MAX_TEXT_BYTES)
+    if stamp in known.old:
+        return Source(rel, digest=known.get(stamp, lambda: None), root=root)
     text, found = read_text(root, rel)
     problems += found
-    return Source(rel, digest=text_key(text, rel), text=text) if text is not None else Source(rel)
+    if text is None:
+        return Source(rel)
+    source = Source(rel, digest=text_key(text, rel), text=text)
+    if stamp:
+        known.get(stamp, lambda: source.digest)
+    return source
 
 
 def parse_product(source: Source) -> list[Problem]:
-    """Parses a file read by _read_product into `source.data`; returns the problems found."""
+    """Parses a file read by _read_product into `source.data` (reading it first if it was not);
+    returns the problems found."""
+    if source.text is None:
+        text, found = read_text(source.root, source.path)
+        if text is None:
+            return found
+        if text_key(text, source.path) != source.digest:
+            return [Problem(source.path, 1, 1, "the file changed while the build was reading the site; "
+                            "build again")]
+        source.text = text
     source.data, found = parse_yaml(source.text, source.path)
     return found + _empty(source, found)
+
+
+def _stamp(path: Path, rel: str, limit: int) -> tuple | None:
+    """A file's size, times and inode, which stand for its content between builds; None for a
+    symbolic link, a file over `limit` bytes, or one changed in the last seconds (it may change
+    again within the same clock tick and keep its times: fresh.py)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if (not stat.S_ISREG(info.st_mode) or info.st_size > limit
+            or time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) <= RACY_NS):
+        return None
+    return rel, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
 
 
 def _empty(source: Source, found: list[Problem]) -> list[Problem]:
@@ -355,18 +388,15 @@ def _probe_media(path: Path, rel: str, probed: Memo) -> Media:
     whole: a truncated or corrupt file fails here, not on a reader's phone). `probed` keeps the
     hash by the file's size, times and inode, and the rest by the hash: a rebuild reads only
     new or changed files, and a fresh checkout (new times) hashes them but decodes none again."""
-    info = path.stat()
-    size = info.st_size
+    size = path.stat().st_size
     if size > MAX_MEDIA_BYTES:
         return Media(size, error=f"is {size:,} bytes, over the limit of {MAX_MEDIA_BYTES:,}")
 
     def sha256() -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
-    # a file changed within the last clock ticks may change again and keep its times (fresh.py)
-    settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS
-    stamp = (rel, size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
-    digest = probed.get(stamp, sha256) if settled else sha256()
+    stamp = _stamp(path, rel, MAX_MEDIA_BYTES)
+    digest = probed.get(stamp, sha256) if stamp else sha256()
     return probed.get((digest, path.suffix.lower()), lambda: _decode(path, size, digest))
 
 
@@ -442,7 +472,9 @@ def load_site(root: Path, cache: Path | None = None) -> RawSite:
     else:
         problems.append(Problem("site.yaml", 0, 0, "is missing; every site needs site.yaml with "
                                 "title, base_url, languages and region"))
-    raw.products = [_read_product(root, rel, problems) for rel in _files(root / "products", root, "*.yaml")]
+    known = Memo(cache / "texts.pickle" if cache else None, 1, few=0)
+    raw.products = [_read_product(root, rel, problems, known) for rel in _files(root / "products", root, "*.yaml")]
+    known.save()
     raw.decisions = [_load_yaml_file(root, rel, problems, parse)
                      for rel in _files(root / "products" / "decisions", root, "**/*.yaml")]
     for name in ("communes", "showrooms", "retired"):

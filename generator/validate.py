@@ -767,7 +767,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None) -> tuple[m.
     products = {}
     valid = functools.partial(_same_photos, raw.media)
     for source in raw.products:
-        if source.text is None:
+        if not source.digest:       # unreadable: load.py said why
             continue
         check = functools.partial(_check_product, source, raw, langs, communes, showrooms)
         product, found = checked.get(source.digest + around, check, valid) if checked else check()

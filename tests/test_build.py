@@ -716,6 +716,39 @@ def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_r
     assert gone.code == 1 and "products/tea.yaml:3:10: error: no commune 'dak-koi'" in gone.err, gone.err
 
 
+def test_product_files_are_read_again_only_when_they_change(site, tmp_path, monkeypatch):
+    """A product file's hash is kept by its size, times and inode: a rebuild reads only the files
+    that changed, and those of the others whose product has to be checked again (a commune
+    renamed), each compared with the hash it had; the site is the one a cold build makes."""
+    from generator import load
+    monkeypatch.setattr(load, "RACY_NS", 0)         # files written by this test count as settled at once
+    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    reads = []
+    read_text = load.read_text
+    monkeypatch.setattr(load, "read_text", lambda root, rel: reads.append(rel) or read_text(root, rel))
+    products = {f"products/{p.name}" for p in (site / "products").glob("*.yaml")}
+    coffee = site / "products/coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 120000"), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert [rel for rel in reads if rel in products] == ["products/coffee.yaml"]
+
+    reads.clear()
+    communes = site / "content/communes.yaml"
+    communes.write_text(communes.read_text(encoding="utf-8").replace("Đăk Kôi", "Đắk Kôi"), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert products <= set(reads)
+    cold = tmp_path / "cold" / "out"
+    assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
+    assert tree(out) == tree(cold)
+
+    stale = load.Source("products/tea.yaml", digest="the hash it had when its times were recorded", root=site)
+    [problem] = load.parse_product(stale)
+    assert (problem.path, problem.severity) == ("products/tea.yaml", "error")
+    assert "changed while the build was reading the site" in problem.message
+
+
 def test_search_documents_go_to_the_disk_when_dev_shm_has_no_room(site, tmp_path, monkeypatch):
     """Containers often give /dev/shm 64 MB: a site whose search documents would not fit there
     writes them to the temporary folder instead. (Pagefind may number the pages in another order
