@@ -7,7 +7,7 @@ exist and how many pages each has) goes into one site key that every file's key 
 any of it and every page is made again. On top of that:
 - a product's own pages (its page in each language, its verification page, record and GS1
   redirect) add the product: its file's text and photos (which, with the site key, make its
-  record), its history, its status and the dates of its files;
+  record), its history (which, with the build date, makes its status) and the dates of its files;
 - a page of a product list adds the products it shows;
 - QR codes and photos are named by their inputs already: the name is the key;
 - the data files add every product; the sitemap, every page's address;
