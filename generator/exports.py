@@ -82,10 +82,22 @@ def json_for_html(data, **dumps) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def products_json(site: Site, records: list[dict]) -> bytes:
+def product_lines(site: Site, routes: Routes, product: Product) -> tuple[str, str]:
+    """A product's line of products.json and its row of products.csv."""
+    r = product_record(site, routes, product)
+    d = r["decision"] or {}
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(
+        [_cell(v) for v in [r["id"], *r["name"].values(), r["category"], r["commune"], r["status"], r["stars"],
+                            r["score"], r["valid_until"], d.get("number"), d.get("date"), d.get("issuer"),
+                            r["verify_url"], *r["urls"].values(), r["qr"]["svg"], r["qr"]["png"], r["gtin"]]])
+    return json_for_html(r, separators=(",", ":")), out.getvalue()
+
+
+def products_json(site: Site, lines: list[tuple[str, str]]) -> bytes:
     """One product a line: compact, and a change shows as one changed line."""
-    lines = ",\n".join(json_for_html(r, separators=(",", ":")) for r in records)
-    return f'{{"generated":"{site.today.isoformat()}","products":[\n{lines}\n]}}\n'.encode()
+    products = ",\n".join(line for line, _ in lines)
+    return f'{{"generated":"{site.today.isoformat()}","products":[\n{products}\n]}}\n'.encode()
 
 
 def _cell(value) -> str:
@@ -94,20 +106,14 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def products_csv(site: Site, records: list[dict]) -> bytes:
+def products_csv(site: Site, lines: list[tuple[str, str]]) -> bytes:
     codes = site.config.codes
     header = (["id"] + [f"name_{c}" for c in codes] + ["category", "commune", "status", "stars", "score",
               "valid_until", "decision_number", "decision_date", "decision_issuer", "verify_url"]
               + [f"url_{c}" for c in codes] + ["qr_svg", "qr_png", "gtin"])
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for r in records:
-        d = r["decision"] or {}
-        writer.writerow([_cell(v) for v in [r["id"], *r["name"].values(), r["category"], r["commune"], r["status"],
-                         r["stars"], r["score"], r["valid_until"], d.get("number"), d.get("date"), d.get("issuer"),
-                         r["verify_url"], *r["urls"].values(), r["qr"]["svg"], r["qr"]["png"], r["gtin"]]])
-    return out.getvalue().encode("utf-8-sig")
+    csv.writer(out, lineterminator="\r\n").writerow(header)
+    return (out.getvalue() + "".join(row for _, row in lines)).encode("utf-8-sig")
 
 
 def sitemap(routes: Routes) -> bytes:

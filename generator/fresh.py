@@ -144,20 +144,46 @@ def state_path(output: Path) -> Path:
     return output.absolute().parent / CACHE / f"output-{output.absolute().name}.pickle"
 
 
-def save_output_state(output: Path, files: set[str]) -> None:
+def save_output_state(output: Path, files: set[str], known: dict[str, tuple] | None = None,
+                      changed: set[str] = frozenset()) -> None:
     """After a build has changed its output: the files it holds, and each of its folders by inode
     and modification time (a file or folder added or deleted anywhere in the output changes the
-    time of the folder it was in)."""
-    folders: set[str] = set()
-    for rel in files:
-        folder = rel.rpartition("/")[0]
-        while folder not in folders:
-            folders.add(folder)
-            if not folder:
-                break
-            folder = folder.rpartition("/")[0]
+    time of the folder it was in). `known`: the folders' stats as this build found them, still
+    true of every folder but those `changed` files were moved into or deleted from (and their
+    parents), which alone are looked at again."""
     root = str(output.absolute())
-    write_pickle(state_path(output), (STATE_VERSION, root, list(_folder_stats(root, sorted(folders)))), sorted(files))
+    if known is None:
+        look: set[str] = set()
+        for rel in files:
+            _add_folders(look, rel)
+        known = {}
+    else:
+        look = set()
+        for rel in changed:
+            _add_folders(look, rel)
+        known = dict(known)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for folder in look:
+            try:
+                info = os.stat(folder or ".", dir_fd=fd, follow_symlinks=False)
+                known[folder] = (info.st_ino, info.st_mtime_ns)
+            except FileNotFoundError:       # emptied by the build, and removed
+                known.pop(folder, None)
+    finally:
+        os.close(fd)
+    write_pickle(state_path(output), (STATE_VERSION, root, [(folder, *known[folder]) for folder in sorted(known)]),
+                 sorted(files))
+
+
+def _add_folders(folders: set[str], rel: str) -> None:
+    """Adds the folders a file of the output is in, up to the output's own ("")."""
+    folder = rel.rpartition("/")[0]
+    while folder not in folders:
+        folders.add(folder)
+        if not folder:
+            break
+        folder = folder.rpartition("/")[0]
 
 
 def forget_output_state(output: Path) -> None:
@@ -170,13 +196,13 @@ def output_unchanged(output: Path) -> bool:
     return _output_state(output, with_files=False) is not None
 
 
-def output_files(output: Path) -> list[str] | None:
-    """The files of the output as the last build left them, when no folder of it has changed
-    since (else None: the output has to be looked at)."""
+def output_files(output: Path) -> tuple[list[str], dict[str, tuple]] | None:
+    """The files of the output as the last build left them and its folders' stats, when no
+    folder of it has changed since (else None: the output has to be looked at)."""
     return _output_state(output, with_files=True)
 
 
-def _output_state(output: Path, with_files: bool) -> list[str] | None:
+def _output_state(output: Path, with_files: bool):
     try:
         with state_path(output).open("rb") as f:
             version, root, stats = pickle.load(f)
@@ -184,7 +210,7 @@ def _output_state(output: Path, with_files: bool) -> list[str] | None:
                 return None
             if list(_folder_stats(root, [folder for folder, _, _ in stats])) != stats:
                 return None
-            return pickle.load(f) if with_files else []
+            return (pickle.load(f), {folder: (ino, mtime) for folder, ino, mtime in stats}) if with_files else []
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         return None
 
@@ -201,8 +227,9 @@ def _folder_stats(root: str, folders: list[str]):
 
 
 def write_pickle(path: Path, *objects) -> None:
-    """Pickles objects into a file of the build's cache, complete or not at all."""
-    part = path.with_name(path.name + ".part")
+    """Pickles objects into a file of the build's cache, complete or not at all (two processes
+    writing the same file each write their own part, and the last one's is kept)."""
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
     with part.open("wb") as f:
         for value in objects:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)

@@ -20,6 +20,7 @@ from typing import Callable
 from . import exports, images, qr
 from .depends import Keys
 from .links import LinkCheck
+from .load import Memo
 from .model import Site
 from .render import CONTENT_SECURITY_POLICY, Renderer
 from .routes import Route, Routes
@@ -40,7 +41,7 @@ class Work:
     renderer: Renderer
     cache: Path
     keys: Keys
-    records: list | None = None     # products.json's, made once for both data files
+    lines: list | None = None       # each product's line of products.json and of products.csv
 
     def jobs(self) -> list[tuple]:
         """The files still to make: (kind, what, output file, key); the rest are kept as they are."""
@@ -96,9 +97,12 @@ class Work:
             return exports.certification_record(site, routes, route.key, self.renderer.product(route.key),
                                                 self.renderer.retired.get(route.key))
         if route.kind == "data":
-            if self.records is None:
-                self.records = [exports.product_record(site, routes, p) for p in site.products]
-            return (exports.products_csv if route.key == "csv" else exports.products_json)(site, self.records)
+            if self.lines is None:      # kept by each product's key: an edit makes one product's again
+                memo = Memo(self.cache / "data-lines.pickle", self.keys.site_key)
+                self.lines = [memo.get(self.keys.products[p.id], lambda p=p: exports.product_lines(site, routes, p))
+                              for p in site.products]
+                memo.save()
+            return (exports.products_csv if route.key == "csv" else exports.products_json)(site, self.lines)
         if route.kind == "sitemap":
             return exports.sitemap(routes)
         if route.kind == "robots":

@@ -14,7 +14,8 @@ from qrcode.util import BIT_LIMIT_TABLE, mask_func
 QUIET_ZONE = 4          # modules of light margin, the minimum the QR standard asks for
 PNG_MODULE_PX = 8
 MASK = 2                # a fixed mask pattern: see matrix()
-_VERSION = "qr3-M2"     # change when the drawing changes, so names change with it
+_VERSION = "qr4-M2"     # change when the drawing changes, so names change with it
+_PNG_BYTE = bytes.maketrans(b"\x00\x01", b"\xff\x00")     # a module: 8 pixels of one byte, white or black
 
 
 def qr_name(payload: str) -> str:
@@ -110,16 +111,24 @@ def _generator(degree: int) -> tuple[int, ...]:
     return tuple(glog(c) for c in poly[1:])
 
 
+@functools.cache
+def _multiples(degree: int) -> list[int]:
+    """The generator's coefficients times each byte value, as one number of `degree` bytes."""
+    table = [0]
+    for factor in range(1, 256):
+        log = glog(factor)
+        table.append(int.from_bytes(bytes(EXP_TABLE[(log + g) % 255] for g in _generator(degree)), "big"))
+    return table
+
+
 def _remainder(data: bytes, degree: int) -> list[int]:
-    generator = _generator(degree)
-    left = list(data) + [0] * degree
-    for i in range(len(data)):
-        coefficient = left[i]
-        if coefficient:
-            log = glog(coefficient)
-            for j, g in enumerate(generator, i + 1):
-                left[j] ^= EXP_TABLE[(log + g) % 255]
-    return left[len(data):]
+    """The error correction codewords: the remainder of the data divided by the generator, one
+    byte at a time (the remainder held as one number, its first byte the highest)."""
+    multiples, top, mask = _multiples(degree), 8 * (degree - 1), (1 << 8 * degree) - 1
+    left = 0
+    for byte in data:
+        left = ((left << 8) & mask) ^ multiples[byte ^ (left >> top)]
+    return list(left.to_bytes(degree, "big"))
 
 
 def svg(modules: list[list[bool]]) -> bytes:
@@ -143,7 +152,7 @@ def svg(modules: list[list[bool]]) -> bytes:
 def png(modules: list[list[bool]]) -> bytes:
     """A 1-bit greyscale PNG, black on opaque white, PNG_MODULE_PX (8) pixels a module: one byte
     a module, each row repeated. Written directly: an image library costs several times as much."""
-    row_bytes = [b"\0" + bytes(0 if dark else 255 for dark in row) for row in modules]
+    row_bytes = [b"\0" + bytes(row).translate(_PNG_BYTE) for row in modules]
     raw = b"".join(row * PNG_MODULE_PX for row in row_bytes)
     size = len(modules) * PNG_MODULE_PX
 
@@ -151,4 +160,4 @@ def png(modules: list[list[bool]]) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(raw, 4)) + chunk(b"IEND", b""))

@@ -11,6 +11,7 @@ that indexing a shard again after an edit renders only the edited product's docu
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -79,7 +80,7 @@ class Task:
 class SearchIndex:
     """The shards still to index: their documents are written by the page workers (`jobs`),
     then `start()` runs Pagefind on them, one shard at a time in a thread, while the pages are
-    rendered; `finish()` waits and copies every shard into the output. A shard's index is kept
+    rendered, and links every shard into the output; `finish()` waits for it. A shard's index is kept
     in the cache under the hash of its documents: an edit that leaves them as they were (a price,
     a photo, a decision that keeps the stars, most of the theme) needs no indexing."""
 
@@ -113,6 +114,7 @@ class SearchIndex:
         self.stale = [old for old in out.cache.glob(f"{self.prefix}*")                  # removed by _run_pagefind
                       if ours.fullmatch(old.name) and old not in named]
         self.errors: list[str] = []
+        self.published: Output | None = None      # what _publish() linked into the output
         self.process: subprocess.Popen | None = None
         self.stopped = False
         self.thread: threading.Thread | None = None
@@ -131,6 +133,9 @@ class SearchIndex:
     def _index(self) -> None:
         try:
             self._run_pagefind()
+            if not self.errors and not self.stopped:
+                self._clean()
+                self._publish()
         except Exception as e:          # reported by finish(), in the build's own words
             self.errors.append(str(e))
 
@@ -196,6 +201,22 @@ class SearchIndex:
                 shutil.rmtree(index.with_name(index.name + ".part"), ignore_errors=True)
         self._clean()
 
+    def _publish(self) -> None:
+        """Links every shard's files into the output while the pages are still being made: through
+        a copy of the output that keeps its own list of what it wrote, merged by finish()."""
+        out = self.published = copy.copy(self.out)
+        out.written, out.staged, out.manifest = set(), set(), {}
+        for shard, index in enumerate(self.shards):
+            if self.stopped:
+                return
+            for rel in sorted(files_under(index)):
+                if shard and "/" not in rel and not rel.endswith(MERGED_FILES):
+                    continue                # merged shards need no script or styles of their own
+                target = bundle(shard) + rel
+                key = rel if "/" in rel else ""     # fragments and index chunks: named by the hash of their content
+                if not out.keep(target, key):
+                    out.copy(target, index / rel, key, link=True)
+
     def finish(self) -> None:
         if self.thread is None:
             self.start()
@@ -203,14 +224,7 @@ class SearchIndex:
         self._clean()
         if self.errors:
             raise OcopError(f"the search index could not be built: {self.errors[0]}")
-        for shard, index in enumerate(self.shards):
-            for rel in sorted(files_under(index)):
-                if shard and "/" not in rel and not rel.endswith(MERGED_FILES):
-                    continue                # merged shards need no script or styles of their own
-                target = bundle(shard) + rel
-                key = rel if "/" in rel else ""     # fragments and index chunks: named by the hash of their content
-                if not self.out.keep(target, key):
-                    self.out.copy(target, index / rel, key, link=True)
+        self.out.merge(self.published.written, self.published.staged, self.published.manifest)
 
     def _clean(self) -> None:
         for task in self.todo:

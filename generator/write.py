@@ -48,6 +48,7 @@ class Output:
         self.staged: set[str] = set()   # written into the staging folder (every file, when fresh)
         self.folders: set[Path] = set()
         self.recorded = False           # `existing` is from the record of the last build: still true
+        self.folder_stats: dict[str, tuple] | None = None     # and its folders' stats, checked
 
     def __enter__(self) -> "Output":
         self.dest.parent.mkdir(parents=True, exist_ok=True)
@@ -64,7 +65,11 @@ class Output:
             self.previous = read_pickle(self.manifest_path, MANIFEST_VERSION)
             known = output_files(self.dest)
             self.recorded = known is not None
-            self.existing = set(files_under(self.dest) if known is None else known)
+            if known is None:
+                self.existing = set(files_under(self.dest))
+            else:
+                files, self.folder_stats = known
+                self.existing = set(files)
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.new-", dir=self.dest.parent))
         self.stage.chmod(0o755)          # readable by a web server, like the folders inside it
         return self
@@ -167,8 +172,8 @@ class Output:
         (self.stage / f"{JOURNAL}.tmp").write_text(json.dumps(journal), encoding="utf-8")
         os.replace(self.stage / f"{JOURNAL}.tmp", self.stage / JOURNAL)        # from here on, the build is done
         apply(self.stage, self.dest)
-        if not self.recorded:
-            save_output_state(self.dest, self.written)
+        if not self.recorded:       # folders this build changed nothing in keep the stats found at the start
+            save_output_state(self.dest, self.written, self.folder_stats, self.staged | (self.existing - self.written))
 
 
 def _link(source: Path, target: Path) -> None:
