@@ -155,12 +155,12 @@ def save_output_state(output: Path, files: set[str], known: dict[str, tuple] | N
     if known is None:
         look: set[str] = set()
         for rel in files:
-            _add_folders(look, rel)
+            add_folders(look, rel)
         known = {}
     else:
         look = set()
         for rel in changed:
-            _add_folders(look, rel)
+            add_folders(look, rel)
         known = dict(known)
     fd = os.open(root, os.O_RDONLY)
     try:
@@ -176,7 +176,7 @@ def save_output_state(output: Path, files: set[str], known: dict[str, tuple] | N
                  sorted(files))
 
 
-def _add_folders(folders: set[str], rel: str) -> None:
+def add_folders(folders: set[str], rel: str) -> None:
     """Adds the folders a file of the output is in, up to the output's own ("")."""
     folder = rel.rpartition("/")[0]
     while folder not in folders:

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 from .errors import OcopError
-from .fresh import forget_output_state, output_files, read_pickle, save_output_state, write_pickle
+from .fresh import add_folders, forget_output_state, output_files, read_pickle, save_output_state, write_pickle
 from .load import REGISTER
 
 JOURNAL = "journal.json"
@@ -197,33 +197,38 @@ def apply(stage: Path, dest: Path) -> None:
         new_manifest, manifest = (Path(p) for p in journal["manifest"])
         if new_manifest.exists():                   # none when it did not change
             manifest.unlink(missing_ok=True)        # until the files agree with the new one
-        folders = set()
+        root = str(dest)
+        emptied: set[str] = set()
         for rel in journal["deletes"]:
-            target = dest / rel
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            else:
-                target.unlink(missing_ok=True)
-            folders.update(target.parents)
-        for folder in sorted((f for f in folders if dest in f.parents), key=lambda f: -len(f.parts)):
+            target = f"{root}/{rel}"
             try:
-                folder.rmdir()                      # only when nothing is left in it
+                os.unlink(target)
+            except FileNotFoundError:
+                pass
+            except OSError:                         # a folder
+                shutil.rmtree(target)
+            add_folders(emptied, rel)
+        for folder in sorted(emptied - {""}, key=lambda f: -f.count("/")):
+            try:
+                os.rmdir(f"{root}/{folder}")        # only when nothing is left in it
             except OSError:
                 pass
-        made = set()
+        made: set[str] = set()
         for name, rel in journal["moves"]:
-            source, target = stage / name, dest / rel
-            if not source.exists():
+            source, target = f"{stage}/{name}", f"{root}/{rel}"
+            folder = rel.rpartition("/")[0]
+            if folder not in made:
+                _make_folder(root, folder)
+                made.add(folder)
+            try:
+                os.replace(source, target)
+            except FileNotFoundError:
+                if os.path.lexists(source):
+                    raise
                 continue                            # moved by the run that died
-            if target.parent not in made:
-                for folder in reversed([target.parent, *target.parent.parents]):
-                    if dest in folder.parents and folder.exists() and not folder.is_dir():
-                        folder.unlink()             # a file where a folder is now needed
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            if target.is_dir() and not target.is_symlink():
+            except IsADirectoryError:               # a folder where the file goes
                 shutil.rmtree(target)
-            os.replace(source, target)
+                os.replace(source, target)
         if new_manifest.exists():
             manifest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(new_manifest, manifest)
@@ -254,6 +259,20 @@ def files_under(root: Path) -> list[str]:
                 else:
                     found.append(prefix + entry.name)
     return found
+
+
+def _make_folder(root: str, folder: str) -> None:
+    """A folder of the output for files to move into, made with its parents; a file of the same
+    name as the folder or one of its parents is removed first."""
+    path = f"{root}/{folder}" if folder else root
+    if os.path.isdir(path):
+        return
+    step = root
+    for part in folder.split("/"):
+        step = f"{step}/{part}"
+        if os.path.lexists(step) and not os.path.isdir(step):
+            os.unlink(step)
+    os.makedirs(path, exist_ok=True)
 
 
 def recover(dest: Path, manifest: Path) -> None:

@@ -369,6 +369,27 @@ def test_a_build_that_dies_while_moving_files_in_is_finished_by_the_next_run(sit
     assert tree(out) == tree(cold)
 
 
+def test_a_journal_moves_files_in_past_whatever_stands_in_their_way(tmp_path):
+    from generator.write import JOURNAL, apply, staged_name
+    dest, stage = tmp_path / "out", tmp_path / ".out.new-x"
+    (dest / "a").mkdir(parents=True)
+    (dest / "a" / "b").write_text("a file where a folder goes")
+    (dest / "x" / "index.html").mkdir(parents=True)
+    (dest / "x" / "index.html" / "old").write_text("in a folder where a file goes")
+    (dest / "gone" / "deep").mkdir(parents=True)
+    (dest / "gone" / "deep" / "f").write_text("deleted, and its folders with it")
+    (dest / "kept").write_text("")
+    stage.mkdir()
+    moves = {"a/b/c.html": b"c", "x/index.html": b"x", "kept": b"new"}
+    for rel, data in moves.items():
+        (stage / staged_name(rel)).write_bytes(data)
+    (stage / JOURNAL).write_text(json.dumps({
+        "moves": sorted((staged_name(rel), rel) for rel in moves), "deletes": ["gone/deep/f"],
+        "manifest": [str(tmp_path / "new.pickle"), str(tmp_path / "built.pickle")]}))
+    apply(stage, dest)
+    assert tree(dest) == moves and not (dest / "gone").exists() and not stage.exists()
+
+
 def test_output_left_by_a_version_that_swapped_whole_folders_is_restored(site, tmp_path):
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
