@@ -98,7 +98,7 @@ class Work:
                                                 self.renderer.retired.get(route.key))
         if route.kind == "data":
             if self.lines is None:      # kept by each product's key: an edit makes one product's again
-                memo = Memo(self.cache / "data-lines.pickle", self.keys.site_key)
+                memo = Memo(self.cache / f"data-lines-{self.out.dest.name}.pickle", self.keys.site_key)
                 self.lines = [memo.get(self.keys.products[p.id], lambda p=p: exports.product_lines(site, routes, p))
                               for p in site.products]
                 memo.save()

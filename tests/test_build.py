@@ -580,7 +580,8 @@ def test_markdown_is_github_flavoured_and_converting_it_keeps_no_memory():
 
 
 def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_path, monkeypatch):
-    """The other documents of the edited product's search shard come from the cache, as they were."""
+    """The other documents of the edited product's search shard come from the cache, as they were,
+    and so do the other products' lines of the data files."""
     from generator import load
     from generator.render import Renderer
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
@@ -595,10 +596,15 @@ def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_pat
         return original(self, route) if template is None else original(self, route, template)
 
     monkeypatch.setattr(Renderer, "render", render)
+    from generator import exports
+    lines = []
+    product_lines = exports.product_lines
+    monkeypatch.setattr(exports, "product_lines", lambda s, r, p: lines.append(p.id) or product_lines(s, r, p))
     edit = site / "products/coffee.yaml"
     edit.write_text(edit.read_text(encoding="utf-8").replace("Plain-roasted", "Dark-roasted"), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     assert {key for kind, key in rendered if kind == "product"} == {"coffee"}
+    assert lines == ["coffee"]          # the data files' other lines are kept too
     assert "Dark-roasted" in (out / "en/products/coffee/index.html").read_text(encoding="utf-8")
     cold = tmp_path / "cold" / "out"
     assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
