@@ -80,9 +80,9 @@ class Task:
 class SearchIndex:
     """The shards still to index: their documents are written by the page workers (`jobs`),
     then `start()` runs Pagefind on them, one shard at a time in a thread, while the pages are
-    rendered, and links every shard into the output; `finish()` waits for it. A shard's index is kept
-    in the cache under the hash of its documents: an edit that leaves them as they were (a price,
-    a photo, a decision that keeps the stars, most of the theme) needs no indexing."""
+    rendered, and links every shard into the output; `finish()` waits for it. A shard's index
+    is kept in the cache under the hash of its documents: an edit that leaves them as they were
+    (a price, a photo, a decision that keeps the stars, most of the theme) needs no indexing."""
 
     def __init__(self, out: Output, groups: list[list[Route]], keys: Keys):
         """`groups`: the searchable pages, shard by shard (shards())."""
