@@ -4,6 +4,7 @@ Pure: a Site in, Routes out. Output paths are checked for collisions before anyt
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ class Route:
     source: str = ""    # the content file it comes from, for error messages
     page: int = 1       # of a list of products, PER_PAGE at a time
 
-    @property
+    @functools.cached_property        # asked for several times a build, of every route
     def output(self) -> str:
         return self.path + "index.html" if self.path.endswith("/") or not self.path else self.path
 
@@ -156,11 +157,11 @@ def _check_collisions(routes: list[Route]) -> None:
     for route in routes:
         by_output[route.output.casefold()].append(route)
     problems = []
-    for output, clash in sorted(by_output.items()):
-        if len(clash) > 1:
-            names = " and ".join(f"the {r.kind} page" + (f" '{r.key}'" if r.key else "") for r in clash)
-            source = next((r.source for r in clash if r.source), "site.yaml")
-            problems.append(Problem(source, 1, 1, f"{names} would both be written to output/{clash[0].output}; "
-                                    "rename one of them"))
+    for output in sorted(output for output, clash in by_output.items() if len(clash) > 1):
+        clash = by_output[output]
+        names = " and ".join(f"the {r.kind} page" + (f" '{r.key}'" if r.key else "") for r in clash)
+        source = next((r.source for r in clash if r.source), "site.yaml")
+        problems.append(Problem(source, 1, 1, f"{names} would both be written to output/{clash[0].output}; "
+                                "rename one of them"))
     if problems:
         raise ContentError(problems)

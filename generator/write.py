@@ -103,8 +103,7 @@ class Output:
         return True
 
     def _claim(self, rel: str, key: str) -> None:
-        parts = rel.split("/")
-        if not rel or rel.startswith("/") or ".." in parts or "\\" in rel or rel in self.written:
+        if not rel or rel[0] == "/" or "/../" in f"/{rel}/" or "\\" in rel or rel in self.written:
             raise ValueError(f"refusing to write outside the output folder, or twice: {rel!r}")
         self.written.add(rel)
         if key:

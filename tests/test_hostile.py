@@ -108,6 +108,16 @@ def test_document_paths_cannot_leave_the_media_folder(site, path):
     assert "must be a path inside products/media" in check(site)
 
 
+@pytest.mark.parametrize("rel", ["../x", "a/../../x", "..", "a/..", "/etc/passwd", "a\\..\\x", ""])
+def test_nothing_is_written_outside_the_output_folder(rel, tmp_path):
+    """The last line of defence, under every check of content: the writer refuses such a path."""
+    from generator.write import Output
+    with Output(tmp_path / "out", tmp_path / ".ocop-cache") as out:
+        with pytest.raises(ValueError, match="refusing to write outside"):
+            out.write(rel, b"x")
+        out.write("a/..b/x.html", b"a name, not a way up")
+
+
 def test_two_pages_for_one_file_are_an_error_before_anything_is_written(site, tmp_path):
     (site / "content" / "pages" / "products.vi.md").write_text("---\ntitle: Sản phẩm\n---\nx\n", encoding="utf-8")
     result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
