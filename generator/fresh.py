@@ -230,10 +230,14 @@ def write_pickle(path: Path, *objects) -> None:
     """Pickles objects into a file of the build's cache, complete or not at all (two processes
     writing the same file each write their own part, and the last one's is kept)."""
     part = path.with_name(f"{path.name}.{os.getpid()}.part")
-    with part.open("wb") as f:
-        for value in objects:
-            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(part, path)
+    try:
+        with part.open("wb") as f:
+            for value in objects:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, path)
+    except BaseException:           # a full disk, Ctrl-C: no part is left behind
+        part.unlink(missing_ok=True)
+        raise
 
 
 def read_pickle(path: Path, version: object) -> dict:

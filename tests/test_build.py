@@ -334,6 +334,15 @@ def test_a_crash_while_writing_leaves_the_previous_output_alone(site, tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["out", "site"]
 
 
+def test_a_cache_file_is_written_whole_or_not_at_all(tmp_path):
+    from generator.fresh import read_pickle, write_pickle
+    path = tmp_path / "memo.pickle"
+    write_pickle(path, (1, {"a": "kept"}))
+    with pytest.raises(Exception):
+        write_pickle(path, (1, {"a": lambda: "cannot be pickled"}))
+    assert read_pickle(path, 1) == {"a": "kept"} and [p.name for p in tmp_path.iterdir()] == ["memo.pickle"]
+
+
 def test_a_build_that_dies_while_moving_files_in_is_finished_by_the_next_run(site, tmp_path, monkeypatch):
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
