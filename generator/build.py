@@ -48,6 +48,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     cache = output.absolute().parent / CACHE
     try:
         site, warnings = check(site_dir, today, base_url, cache)
+        gc.disable()        # until produce() renders: routes, keys and manifests are kept to the end too
         routes = plan(site)
         theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
         renderer = Renderer(site, routes, theme)
@@ -64,6 +65,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
             pass
         raise ContentError([Problem(str(where), line, 0, f"theme template error: {e.message}")]) from None
     finally:
+        gc.enable()
         gc.unfreeze()
     return warnings
 

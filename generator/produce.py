@@ -144,6 +144,8 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
     indexer starts; never before the workers are forked). `progress(done, total)` is called as
     chunks of jobs finish."""
     jobs = [left for job in work.jobs() if (left := work.pending(job))]
+    gc.freeze()         # collections, off since build() planned the site, leave out what it made
+    gc.enable()         # and find what the pages leave behind
 
     def take(result: tuple[set[str], set[str], dict, dict]) -> None:
         written, staged, manifest, needed = result

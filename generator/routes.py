@@ -4,9 +4,8 @@ Pure: a Site in, Routes out. Output paths are checked for collisions before anyt
 """
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .errors import ContentError, Problem
@@ -23,10 +22,11 @@ class Route:
     key: str = ""       # the id of what it shows, when it shows one thing
     source: str = ""    # the content file it comes from, for error messages
     page: int = 1       # of a list of products, PER_PAGE at a time
+    output: str = field(init=False, repr=False, compare=False)     # the file: "en/products/x/index.html"
 
-    @functools.cached_property        # asked for several times a build, of every route
-    def output(self) -> str:
-        return self.path + "index.html" if self.path.endswith("/") or not self.path else self.path
+    def __post_init__(self):
+        object.__setattr__(self, "output", self.path + "index.html" if self.path.endswith("/") or not self.path
+                           else self.path)
 
     @property
     def html(self) -> bool:
@@ -153,6 +153,9 @@ def plan(site: Site) -> Routes:
 
 
 def _check_collisions(routes: list[Route]) -> None:
+    outputs = [route.output.casefold() for route in routes]
+    if len(set(outputs)) == len(outputs):
+        return
     by_output: dict[str, list[Route]] = defaultdict(list)
     for route in routes:
         by_output[route.output.casefold()].append(route)
