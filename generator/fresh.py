@@ -152,26 +152,15 @@ def save_output_state(output: Path, files: set[str], known: dict[str, tuple] | N
     true of every folder but those `changed` files were moved into or deleted from (and their
     parents), which alone are looked at again."""
     root = str(output.absolute())
-    if known is None:
-        look: set[str] = set()
-        for rel in files:
-            add_folders(look, rel)
-        known = {}
-    else:
-        look = set()
-        for rel in changed:
-            add_folders(look, rel)
-        known = dict(known)
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        for folder in look:
-            try:
-                info = os.stat(folder or ".", dir_fd=fd, follow_symlinks=False)
-                known[folder] = (info.st_ino, info.st_mtime_ns)
-            except FileNotFoundError:       # emptied by the build, and removed
-                known.pop(folder, None)
-    finally:
-        os.close(fd)
+    look: set[str] = set()
+    for rel in files if known is None else changed:
+        add_folders(look, rel)
+    known = dict(known or {})
+    for folder, ino, mtime in _folder_stats(root, look):
+        if ino is None:                     # emptied by the build, and removed
+            known.pop(folder, None)
+        else:
+            known[folder] = (ino, mtime)
     write_pickle(state_path(output), (STATE_VERSION, root, [(folder, *known[folder]) for folder in sorted(known)]),
                  sorted(files))
 
@@ -215,12 +204,17 @@ def _output_state(output: Path, with_files: bool):
         return None
 
 
-def _folder_stats(root: str, folders: list[str]):
-    """(folder, inode, modification time) of folders of `root`, looked up from it, not from /."""
+def _folder_stats(root: str, folders):
+    """(folder, inode, modification time) of folders of `root`, looked up from it, not from /;
+    (folder, None, None) for one that is not there."""
     fd = os.open(root, os.O_RDONLY)
     try:
         for folder in folders:
-            info = os.stat(folder or ".", dir_fd=fd, follow_symlinks=False)
+            try:
+                info = os.stat(folder or ".", dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                yield folder, None, None
+                continue
             yield folder, info.st_ino, info.st_mtime_ns
     finally:
         os.close(fd)

@@ -165,14 +165,14 @@ class Output:
             os.replace(new_manifest, self.manifest_path)
             save_output_state(self.dest, self.written)
             return
-        journal = {"moves": sorted((staged_name(rel), rel) for rel in self.staged),
-                   "deletes": sorted(self.existing - self.written),
+        deletes = self.existing - self.written
+        journal = {"moves": sorted((staged_name(rel), rel) for rel in self.staged), "deletes": sorted(deletes),
                    "manifest": [str(new_manifest), str(self.manifest_path)]}
         (self.stage / f"{JOURNAL}.tmp").write_text(json.dumps(journal), encoding="utf-8")
         os.replace(self.stage / f"{JOURNAL}.tmp", self.stage / JOURNAL)        # from here on, the build is done
         apply(self.stage, self.dest)
         if not self.recorded:       # folders this build changed nothing in keep the stats found at the start
-            save_output_state(self.dest, self.written, self.folder_stats, self.staged | (self.existing - self.written))
+            save_output_state(self.dest, self.written, self.folder_stats, self.staged | deletes)
 
 
 def _link(source: Path, target: Path) -> None:
