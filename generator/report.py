@@ -43,8 +43,10 @@ def figures(site: Site, month: str) -> Figures:
     config = site.config
     result = Figures(month, as_of, products=len(site.products))
     stars, categories, communes = Counter(), Counter(), Counter()
+    on_build_date = as_of == site.today        # the standing the site was checked with
     for p in site.products:
-        s = standing(site.history[p.id], as_of, config.validity_months, config.expiring_days)
+        s = site.standing[p.id] if on_build_date else standing(site.history[p.id], as_of, config.validity_months,
+                                                               config.expiring_days)
         if s.status in ("valid", "expiring"):
             stars[s.stars] += 1
             categories[p.category] += 1
