@@ -100,6 +100,11 @@ class Renderer:
         self._fragments: dict[tuple, tuple[Markup, set[str]]] = {}
         self._cards_of = ""         # the language whose cards _fragments holds
         self.certified_by_stars = {n: sum(standing[p.id].stars == n for p in self.certified) for n in (3, 4, 5)}
+        # the words of each language (_words.html), made once: no page runs that template again
+        words = theme.env.get_template("_words.html") if "_words.html" in theme.env.list_templates() else None
+        self.words = {code: words.make_module({"_": ui.gettext, "ngettext": ui.ngettext, "lang": code,
+                                               "day": lambda d, code=code: i18n.format_day(d, code) if d else ""})
+                      for code, ui in self.ui.items()} if words else {}
 
     def product(self, key: str):
         """The product a page shows: for a retired id, the product that replaced it (or None)."""
@@ -207,6 +212,7 @@ class Renderer:
             "card": lambda name, p, heading: self.fragment(name, lang, fallbacks, (p.id, heading), p=p, heading=heading),
             "search_bundles": [asset(search.bundle(i)) for i in range(len(self.search_shards))],
             "lang_name": {language.code: language.name for language in site.config.languages},
+            "words": self.words.get(lang),
         }
 
     def updated(self, kind: str, key: str, lang: str):

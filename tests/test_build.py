@@ -522,7 +522,7 @@ def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path):
         ("products/decisions/district-2023.yaml", "date: 2023-12-20", "date: 2023-06-20"),
         ("themes/default/templates/product.html", "<h2>{{ _(\"Producer\") }}</h2>", "<h2>{{ _(\"Maker\") }}</h2>"),
         ("themes/default/templates/_card.html", '<li class="card"', '<li class="card product"'),
-        ("themes/default/templates/_macros.html", '"expired": _("Expired")', '"expired": _("Lapsed")'),
+        ("themes/default/templates/_words.html", '"expired": _("Expired")', '"expired": _("Lapsed")'),
         ("themes/default/locales/vi/LC_MESSAGES/messages.po", 'msgstr "Giá"', 'msgstr "Giá bán"'),
         ("themes/default/static/style.css", "body {", "body {\n  margin: 0;"),
     ]
