@@ -6,6 +6,7 @@ its routes and the page's language. Markdown from content is converted, then san
 from __future__ import annotations
 
 import functools
+import re
 from html import escape as html_escape, unescape as html_unescape
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,11 +51,14 @@ def _same_site_images(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+# a tag of sanitized HTML: its serializer quotes every attribute with " and escapes < > in text
+_TAG = re.compile(r'<(?:[^>"]|"[^"]*")*>')
+
+
 @functools.lru_cache(maxsize=4096)
 def summary(markdown_text: str, length: int = 160) -> str:
     """Plain text of the start of some Markdown, for meta descriptions and link previews."""
-    text = " ".join(nh3.clean(markdown_html(markdown_text), tags=set()).split())
-    text = html_unescape(text)
+    text = html_unescape(" ".join(_TAG.sub("", markdown_html(markdown_text)).split()))
     return text if len(text) <= length else text[:length - 1].rsplit(" ", 1)[0] + "…"
 
 
