@@ -160,6 +160,17 @@ def test_hostile_text_in_every_output_format_stays_text(site, tmp_path):
     assert "<title>&lt;/script&gt;&lt;script&gt;alert(1)" in feed
 
 
+def test_a_pages_description_is_the_plain_text_of_its_markdown(site, tmp_path):
+    tour = site / "products" / "tour.yaml"
+    tour.write_text(tour.read_text(encoding="utf-8").replace(
+        "description: {vi: Nghỉ nhà dân., en: Homestays.}",
+        """description: {vi: '[Nhà](https://x.vn "a > b") dân &amp; <b>bếp</b> lửa <!-- x --><i>"1 < 2"</i>',"""
+        " en: Homestays.}"), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    html = (tmp_path / "out/vi/products/tour/index.html").read_text(encoding="utf-8")
+    assert '<meta name="description" content="Nhà dân &amp; bếp lửa &#34;1 &lt; 2&#34;">' in html
+
+
 def test_a_website_that_would_break_out_of_its_attribute_is_refused(site):
     tour = site / "products" / "tour.yaml"
     tour.write_text(tour.read_text(encoding="utf-8").replace("producer: {name: Tổ du lịch}",
