@@ -34,12 +34,12 @@ class Route:
 
 
 class Routes:
-    def __init__(self, site: Site, routes: list[Route]):
+    def __init__(self, site: Site, routes: list[Route], lists: dict[tuple[str, str], list]):
         self.base_url = site.config.base_url
         self.codes = site.config.codes
         self.base_path = urlsplit(self.base_url).path
         self.all = routes
-        self.listings = listings(site)
+        self.listings = lists       # listings(site)
         self._index = {(r.kind, r.lang, r.key, r.page): r for r in routes}
         self._groups: dict[tuple[str, str, int], list[Route]] = defaultdict(list)
         for r in routes:
@@ -106,9 +106,10 @@ def verify_path(product_id: str) -> str:
 def plan(site: Site) -> Routes:
     routes: list[Route] = [Route("root", "", ""), Route("404", "", "404.html")]
     default = site.config.default_lang
-    categories = [c for c in CATEGORIES if any(p.category == c for p in site.products)]
-    star_classes = sorted({s.stars for s in site.standing.values() if s.status in ("valid", "expiring")})
-    counts = {key: len(products) for key, products in listings(site).items()}
+    lists = listings(site)
+    categories = [c for c in CATEGORIES if ("category", c) in lists]
+    star_classes = sorted(int(key) for kind, key in lists if kind == "stars")
+    counts = {key: len(products) for key, products in lists.items()}
     for lang in site.config.codes:
         def add(kind: str, path: str, key: str = "", source: str = "") -> None:
             routes.append(Route(kind, lang, f"{lang}/{path}", key, source))
@@ -149,7 +150,7 @@ def plan(site: Site) -> Routes:
     routes += [Route("data", "", "data/products.json"), Route("data", "", "data/products.csv", "csv"),
                Route("sitemap", "", "sitemap.xml"), Route("robots", "", "robots.txt"), Route("headers", "", "_headers")]
     _check_collisions(routes)
-    return Routes(site, routes)
+    return Routes(site, routes, lists)
 
 
 def _check_collisions(routes: list[Route]) -> None:
