@@ -41,9 +41,6 @@ class Routes:
         self.all = routes
         self.listings = lists       # listings(site)
         self._index = {(r.kind, r.lang, r.key, r.page): r for r in routes}
-        self._groups: dict[tuple[str, str, int], list[Route]] = defaultdict(list)
-        for r in routes:
-            self._groups[r.kind, r.key, r.page].append(r)
 
     def get(self, kind: str, lang: str = "", key: str = "", page: int = 1) -> Route | None:
         return self._index.get((kind, lang, key, page))
@@ -63,7 +60,10 @@ class Routes:
 
     def translations(self, route: Route) -> list[Route]:
         """The same page in every language; a language-neutral page is its own translation."""
-        return [r for r in self._groups[route.kind, route.key, route.page] if r.lang] or [route]
+        if not route.lang:
+            return [route]
+        found = (self._index.get((route.kind, code, route.key, route.page)) for code in self.codes)
+        return [r for r in found if r]
 
     def alternates(self, route: Route) -> list[tuple[str, str]]:
         """(hreflang, URL) of every language version of a page, x-default last. A language-neutral
