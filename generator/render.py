@@ -215,7 +215,8 @@ class Renderer:
             "card": lambda name, p, heading: self.fragment(name, lang, fallbacks, (p.id, heading), p=p, heading=heading),
             "search_bundles": [asset(search.bundle(i)) for i in range(len(self.search_shards))],
             "lang_name": {language.code: language.name for language in site.config.languages},
-            "words": self.words.get(lang),
+            "words": self.words.get(lang) or jinja2.StrictUndefined(
+                hint="'words' is made from templates/_words.html, which this theme does not have"),
         }
 
     def updated(self, kind: str, key: str, lang: str):

@@ -155,6 +155,18 @@ def test_a_site_without_themes_uses_the_theme_that_ships_with_the_generator(site
     assert (tmp_path / "out/static/style.css").read_bytes() == (BUNDLED_THEMES / "default/static/style.css").read_bytes()
 
 
+def test_a_theme_without_the_words_template_that_uses_its_words_is_told_so(site, tmp_path):
+    import shutil
+    shutil.copytree(ROOT / "themes/default", site / "themes/mine")
+    (site / "themes/mine/templates/_words.html").unlink()
+    config = site / "site.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: mine\n", encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 1 and "Traceback" not in result.err and not (tmp_path / "out").exists()
+    assert ("error: theme template error: 'words' is made from templates/_words.html, which this theme "
+            "does not have") in result.err
+
+
 def stats(folder):
     return {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
 
