@@ -71,11 +71,12 @@ def site_key(site: Site, routes: Routes, code: str) -> str:
 def product_key(site: Site, product) -> str:
     """The product's record is made from its file's text, its photos, and what the site key holds
     (languages, communes, showrooms): the text's hash stands for the record (pickling 20,000
-    records costs more than half a second). Its status comes from its history and what the site
-    key holds (the build date, the validity): every key of a product's files holds both keys."""
+    records costs more than half a second). Its status comes from its history, which the texts of
+    the decision files it is in stand for likewise, and what the site key holds (the build date,
+    the validity): every key of a product's files holds both keys."""
     files = [product.path] + [f"products/{image.file}" for image in product.images]
-    return digest(site.texts[product.path], product.images, site.history.get(product.id),
-                  [site.updated.get(f) for f in files])
+    decisions = [site.texts[event.decision.path] for event in site.history.get(product.id, ())]
+    return digest(site.texts[product.path], product.images, decisions, [site.updated.get(f) for f in files])
 
 
 class Keys:

@@ -277,4 +277,4 @@ class Site:
     retired: tuple[Retired, ...] = ()
     unregistered: tuple[str, ...] = ()      # published ids not yet in products/issued.txt
     updated: dict[str, date] = field(default_factory=dict)     # file → date of its last commit (git)
-    texts: dict[str, str] = field(default_factory=dict)        # product file → hash of its path and text
+    texts: dict[str, str] = field(default_factory=dict)        # product or decision file → hash of its path and text

@@ -792,5 +792,5 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None) -> tuple[m.
         tuple(pages), tuple(news), history,
         {pid: standing(h, today, config.validity_months, config.expiring_days) for pid, h in history.items()},
         _published_media(products.values(), decisions, raw), tuple(retired[r] for r in sorted(retired)),
-        unregistered, raw.updated, {source.path: source.digest for source in raw.products})
+        unregistered, raw.updated, {source.path: source.digest for source in (*raw.products, *raw.decisions)})
     return site, sorted(problems)
