@@ -87,14 +87,12 @@ class Keys:
         self.generator = generator_key()
         self.site_key = site_key(site, routes, digest(self.generator, _files(theme_root)))
         self.products = {p.id: product_key(site, p) for p in site.products}
-        self._pages: dict[str, str] = {}
+        # one key for a product's pages, record and code: each file's is compared with its own
+        self.own_files = {pid: digest(self.site_key, key) for pid, key in self.products.items()}
 
     def page(self, route: Route) -> str | None:
-        if route.kind in PER_PRODUCT and route.key in self.products:
-            # one key for the product's pages, record and code: each file's is compared with its own
-            if route.key not in self._pages:
-                self._pages[route.key] = digest(self.site_key, self.products[route.key])
-            return self._pages[route.key]
+        if route.kind in PER_PRODUCT and route.key in self.own_files:
+            return self.own_files[route.key]
         if route.kind in LISTS:
             listing, pages = self.routes.listing(route)
             return digest(self.site_key, route.output, pages, [self.products[p.id] for p in listing])
