@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -57,8 +58,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
         if base_url is None and site.unregistered:      # a preview for another address publishes nothing
             append_register(site_dir, site.unregistered)
     except jinja2.TemplateError as e:
-        line = getattr(e, "lineno", 0) or 0
-        where = getattr(e, "filename", None) or getattr(e, "name", None) or "templates"
+        where, line = template_place(e, theme.root / "templates")     # (jinja runs only once theme is set)
         try:
             where = Path(where).resolve().relative_to(site_dir.resolve()).as_posix()
         except ValueError:
@@ -86,9 +86,24 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         search.stop()
         raise
     search.finish()
-    broken = links.problems(out.written, f"themes/{renderer.theme.root.name}/templates")
+    broken = links.problems(out.written, f"themes/{renderer.theme.root.name}/templates", site_dir)
     if broken:
         raise ContentError(broken)
+
+
+def template_place(e: jinja2.TemplateError, templates: Path) -> tuple[str, int]:
+    """The template and line a theme error comes from. Jinja names them for a syntax error; an
+    error while rendering has them in its traceback, the innermost template frame (as text, for
+    an error in a worker process: the pool passes the worker's traceback as the error's cause)."""
+    if getattr(e, "filename", None):
+        return e.filename, e.lineno or 0
+    frames, tb = [], e.__traceback__
+    while tb:
+        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    frames += [(file, int(line)) for file, line in re.findall(r'File "([^"]+)", line (\d+)', str(e.__cause__ or ""))]
+    inside = [(file, line) for file, line in frames if Path(file).is_relative_to(templates)]
+    return inside[-1] if inside else (str(templates), 0)
 
 
 def find_theme(site_dir: Path, name: str) -> Path:

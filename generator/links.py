@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from html import unescape
+from pathlib import Path
 from posixpath import normpath
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -56,8 +58,23 @@ class LinkCheck:
             target = "index.html" if target == ".index.html" else target
             self.needed.setdefault(target, (page, href, source))
 
-    def problems(self, written: set[str], theme: str) -> list[Problem]:
-        """Each link that leads nowhere, named by the content file it came from (or the theme)."""
-        return [Problem(source or theme, 0, 0, f"the page /{page} links to '{href}', which is not part of "
-                        "the site; fix the link or add what it points to")
+    def problems(self, written: set[str], theme: str, site_dir: Path) -> list[Problem]:
+        """Each link that leads nowhere, where the content file it came from has it (or in the theme)."""
+        return [Problem(source or theme, *(_place(site_dir / source, unescape(href)) if source else (0, 0)),
+                        f"the page /{page} links to '{unescape(href)}', which is not part of the site; fix the link "
+                        "or add what it points to")
                 for target, (page, href, source) in sorted(self.needed.items()) if target not in written]
+
+
+def _place(file: Path, href: str) -> tuple[int, int]:
+    """The line and column (1-based) of a link in a content file, as Markdown writes it; (0, 0) if it
+    is not written there as such (a link the theme made)."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeError):
+        return 0, 0
+    at = text.find(f"]({href}")
+    at = at + 2 if at >= 0 else text.find(href)
+    if at < 0:
+        return 0, 0
+    return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)

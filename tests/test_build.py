@@ -431,10 +431,21 @@ def test_a_link_to_a_missing_page_is_a_build_error(site, tmp_path):
                                                     "[the news](/en/news/) and [old](/en/gone/).\n", encoding="utf-8")
     result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
     assert result.code == 1
-    assert result.err.splitlines()[0] == ("content/pages/about.en.md:0:0: error: the page /en/about/ links to "
+    assert result.err.splitlines()[0] == ("content/pages/about.en.md:4:63: error: the page /en/about/ links to "
                                           "'/en/gone/', which is not part of the site; fix the link or add what it "
                                           "points to")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_broken_link_in_a_product_description_is_located_in_its_file(site, tmp_path):
+    coffee = site / "products/coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace(
+        "  en: Plain-roasted **coffee**.", "  en: Plain-roasted **coffee**, [sold here](/en/shops/?a=1&b=2)."),
+        encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 1
+    assert result.err.splitlines()[0].startswith("products/coffee.yaml:9:45: error: the page /en/products/coffee/ "
+                                                 "links to '/en/shops/?a=1&b=2', which"), result.err
 
 
 def test_ctrl_c_during_a_build_leaves_the_previous_output_alone(site, tmp_path):

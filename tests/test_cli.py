@@ -5,6 +5,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT, TODAY, ocop, tree
 
 
@@ -165,6 +167,23 @@ def test_a_theme_without_the_words_template_that_uses_its_words_is_told_so(site,
     assert result.code == 1 and "Traceback" not in result.err and not (tmp_path / "out").exists()
     assert ("error: theme template error: 'words' is made from templates/_words.html, which this theme "
             "does not have") in result.err
+
+
+@pytest.mark.parametrize("workers", [False, True])
+def test_a_theme_error_while_rendering_is_located_in_its_template(site, tmp_path, monkeypatch, workers):
+    from generator import produce
+    monkeypatch.setattr(produce, "PARALLEL_FROM", 1 if workers else 10**9)    # raised in a worker process, or here
+    shutil.copytree(ROOT / "themes/default", site / "themes/mine")
+    template = site / "themes/mine/templates/product.html"
+    lines = template.read_text(encoding="utf-8").splitlines(keepends=True)
+    template.write_text("".join(lines[:7] + ["<p>{{ p.no_such_field }}</p>\n"] + lines[7:]), encoding="utf-8")
+    config = site / "site.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: mine\n", encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 1 and "Traceback" not in result.err and not (tmp_path / "out").exists()
+    assert result.err.splitlines()[0].startswith("themes/mine/templates/product.html:8:0: error: theme template "
+                                                 "error: "), result.err
+    assert "no_such_field" in result.err
 
 
 def stats(folder):
