@@ -438,22 +438,46 @@ def _files(folder: Path, root: Path, pattern: str) -> list[str]:
     return sorted(found)
 
 
-def git_dates(root: Path) -> dict[str, date]:
-    """The date of the last commit that touched each file of the site, from one `git log`;
-    nothing outside a git checkout."""
-    try:
-        log = subprocess.run(["git", "-C", str(root), "log", "--format=%x00%cs", "--name-only", "--no-renames",
-                              "--relative", "--", "."], capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.SubprocessError):
+def git_dates(root: Path, cache: Path | None = None) -> dict[str, date]:
+    """The date of the last commit that touched each file of the site, from `git log`; nothing
+    outside a git checkout. With a cache folder, the dates of the last build's commit are kept and
+    only the commits since are read: the whole history of a folder of 20,000 files with 5,000
+    commits takes `git log` ~8 s. (A file's date is the latest of its commits', so that both ways
+    give the same dates whatever order the log lists the commits in.)"""
+    head = _git(root, "rev-parse", "--verify", "-q", "HEAD")
+    if head is None:
         return {}
+    place = str(root.resolve())
+    known = read_pickle(cache / "git-dates.pickle", 1) if cache else {}
     dates: dict[str, date] = {}
+    commits = "HEAD"
+    if known.get("root") == place:
+        if known["head"] == head:
+            return known["dates"]
+        if _git(root, "merge-base", "--is-ancestor", known["head"], "HEAD") is not None:
+            dates, commits = known["dates"], f"{known['head']}..HEAD"
+    log = _git(root, "log", "--format=%x00%cs", "--name-only", "--no-renames", "--relative", commits, "--", ".")
+    if log is None:
+        return {}
     day = None
-    for line in log.stdout.splitlines() if log.returncode == 0 else []:
+    for line in log.splitlines():
         if line.startswith("\0"):
             day = date.fromisoformat(line[1:])
-        elif line and day:
-            dates.setdefault(line, day)
+        elif line and day and (line not in dates or dates[line] < day):
+            dates[line] = day
+    if cache:
+        cache.mkdir(parents=True, exist_ok=True)
+        write_pickle(cache / "git-dates.pickle", (1, {"root": place, "head": head, "dates": dates}))
     return dates
+
+
+def _git(root: Path, *args: str) -> str | None:
+    """What a git command prints in the site's folder; None if it fails (no git, not a checkout)."""
+    try:
+        run = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return run.stdout.strip() if run.returncode == 0 else None
 
 
 def load_site(root: Path, cache: Path | None = None) -> RawSite:
@@ -461,7 +485,7 @@ def load_site(root: Path, cache: Path | None = None) -> RawSite:
     folder, unchanged YAML is not parsed again."""
     parse = Parsed(cache / "parsed.pickle" if cache else None)
     raw = RawSite(root)
-    raw.updated = git_dates(root)
+    raw.updated = git_dates(root, cache)
     problems = raw.problems
     for rel in (_files(root / "products", root, "**/*.yml") + _files(root / "content", root, "**/*.yml")
                 + (["site.yml"] if (root / "site.yml").is_file() else [])):

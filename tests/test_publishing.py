@@ -2,11 +2,12 @@
 report and the public programme page."""
 import csv
 import io
+import re
 import subprocess
 
 import pytest
 
-from conftest import TODAY, ocop
+from conftest import TODAY, ocop, tree
 
 
 def test_problems_as_github_annotations(site):
@@ -34,11 +35,11 @@ def test_new_writes_a_valid_commented_template(site, monkeypatch, kind, ident, p
     assert ocop("new", kind, ident, "--site", site).code == 2          # never overwrites
 
 
-def git(site, *args):
+def git(site, *args, when="2026-01-01"):
     subprocess.run(["git", "-C", str(site), *args], check=True, capture_output=True,
                    env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
-                        "GIT_COMMITTER_EMAIL": "t@x", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00",
-                        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00", "PATH": "/usr/bin:/bin"})
+                        "GIT_COMMITTER_EMAIL": "t@x", "GIT_AUTHOR_DATE": f"{when}T00:00:00",
+                        "GIT_COMMITTER_DATE": f"{when}T00:00:00", "PATH": "/usr/bin:/bin"})
 
 
 def test_diff_says_what_a_change_does(site):
@@ -107,3 +108,26 @@ def test_last_updated_comes_from_git_and_only_there(site, tmp_path):
     html = (tmp_path / "out/en/products/coffee/index.html").read_text(encoding="utf-8")
     assert 'Last updated: <time datetime="2026-01-01">January 1, 2026</time>' in html
     assert 'datetime="2026-01-01"' in (tmp_path / "out/en/about/index.html").read_text(encoding="utf-8")
+
+
+def test_dates_from_the_commits_since_the_last_build_are_those_of_the_whole_history(site, tmp_path):
+    git(site, "init", "-q")
+    git(site, "add", ".")
+    git(site, "commit", "-q", "-m", "first")
+    build = tmp_path / "kept" / "out"
+    assert ocop("build", "--site", site, "--output", build, "--today", TODAY).code == 0
+
+    def updated(page):
+        html = (build / f"en/products/{page}/index.html").read_text(encoding="utf-8")
+        return re.search(r'Last updated: <time datetime="([-0-9]+)"', html)[1]
+
+    for when, amend in [("2026-03-04", False), ("2026-05-06", False), ("2026-07-08", True)]:
+        coffee = site / "products/coffee.yaml"
+        coffee.write_text(coffee.read_text(encoding="utf-8") + f"# {when}\n", encoding="utf-8")
+        git(site, "add", ".")
+        git(site, "commit", "-q", "-m", when, *(["--amend"] if amend else []), when=when)      # amended: not a descendant
+        assert ocop("build", "--site", site, "--output", build, "--today", TODAY).code == 0
+        assert (updated("coffee"), updated("tea")) == (when, "2026-01-01")
+        cold = tmp_path / when / "out"          # its own cache: every commit read
+        assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
+        assert tree(cold) == tree(build)
