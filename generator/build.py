@@ -24,13 +24,14 @@ from .validate import validate
 from .write import Output, append_register
 
 
-def check(site_dir: Path, today: date, base_url: str | None = None,
-          cache: Path | None = None) -> tuple[Site, list[Problem]]:
-    """The valid Site and its warnings; raises ContentError with every problem otherwise."""
+def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path | None = None,
+          dated: bool = False) -> tuple[Site, list[Problem]]:
+    """The valid Site and its warnings; raises ContentError with every problem otherwise.
+    `dated`: with each file's last commit date, for the pages (load_site)."""
     gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
     try:
         checked = Memo(cache / "checked.pickle", generator_key()) if cache else None
-        site, problems = validate(load_site(site_dir, cache), today, checked)
+        site, problems = validate(load_site(site_dir, cache, dated), today, checked)
         if checked:
             checked.save()
     finally:
@@ -48,7 +49,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings."""
     cache = output.absolute().parent / CACHE
     try:
-        site, warnings = check(site_dir, today, base_url, cache)
+        site, warnings = check(site_dir, today, base_url, cache, dated=True)
         gc.disable()        # until produce() renders: routes, keys and manifests are kept to the end too
         routes = plan(site)
         theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")

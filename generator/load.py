@@ -13,6 +13,7 @@ import stat
 import subprocess
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -480,12 +481,22 @@ def _git(root: Path, *args: str) -> str | None:
     return run.stdout.strip() if run.returncode == 0 else None
 
 
-def load_site(root: Path, cache: Path | None = None) -> RawSite:
+def load_site(root: Path, cache: Path | None = None, dated: bool = False) -> RawSite:
     """Every file of the site that the build reads, parsed but not yet checked. With a cache
-    folder, unchanged YAML is not parsed again."""
+    folder, unchanged YAML is not parsed again. `dated`: with the date of each file's last
+    commit (which only pages show), read from git while the files are read."""
+    if not dated:
+        return _load_files(root, cache)
+    with ThreadPoolExecutor(1) as git:
+        dates = git.submit(git_dates, root, cache)
+        raw = _load_files(root, cache)
+        raw.updated = dates.result()
+    return raw
+
+
+def _load_files(root: Path, cache: Path | None) -> RawSite:
     parse = Parsed(cache / "parsed.pickle" if cache else None)
     raw = RawSite(root)
-    raw.updated = git_dates(root, cache)
     problems = raw.problems
     for rel in (_files(root / "products", root, "**/*.yml") + _files(root / "content", root, "**/*.yml")
                 + (["site.yml"] if (root / "site.yml").is_file() else [])):
