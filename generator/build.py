@@ -27,13 +27,17 @@ from .write import Output, append_register
 def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path | None = None,
           dated: bool = False) -> tuple[Site, list[Problem]]:
     """The valid Site and its warnings; raises ContentError with every problem otherwise.
-    `dated`: with each file's last commit date, for the pages (load_site)."""
+    `cache`: the build's cache folder, read and written. Without it, the cache of a build into
+    the site's default output folder is read, if there, and nothing is written: what earlier
+    builds parsed and checked is not done again. `dated`: with each file's last commit date,
+    for the pages (load_site)."""
+    keep = cache is not None
+    cache = cache or site_dir / CACHE
     gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
     try:
-        checked = Memo(cache / "checked.pickle", generator_key()) if cache else None
-        site, problems = validate(load_site(site_dir, cache, dated), today, checked)
-        if checked:
-            checked.save()
+        checked = Memo(cache / "checked.pickle", generator_key(), keep=keep)
+        site, problems = validate(load_site(site_dir, cache, dated, keep), today, checked)
+        checked.save()
     finally:
         gc.freeze()     # and later ones leave them out (build() lets go of them when it ends)
         gc.enable()

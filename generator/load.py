@@ -226,10 +226,11 @@ class Memo:
 
     FEW = 20
 
-    def __init__(self, path: Path | None, version: object, few: int | None = None):
+    def __init__(self, path: Path | None, version: object, few: int | None = None, keep: bool = True):
         """`few`: how many changed values (or 1% of them, if more) do not make the file be
-        written again (save()); 0 for values that cost more to make again than to write."""
-        self.path, self.version = path, version
+        written again (save()); 0 for values that cost more to make again than to write.
+        `keep=False`: the file is read, never written."""
+        self.path, self.version, self.keep = path, version, keep
         self.few = self.FEW if few is None else few
         self.old: dict = read_pickle(path, version) if path else {}
         self.new: dict = {}
@@ -251,7 +252,7 @@ class Memo:
         """Writes the file again when more than a few values changed: after a small edit, making
         those again next time costs less than writing the whole file now."""
         changed = self.made + len(self.old.keys() - self.new.keys())
-        if self.path is None or changed <= (max(self.few, len(self.new) // 100) if self.few else 0):
+        if not self.keep or self.path is None or changed <= (max(self.few, len(self.new) // 100) if self.few else 0):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_pickle(self.path, (self.version, self.new))
@@ -265,8 +266,8 @@ def text_key(text: str, path: str, offset: int = 0) -> str:
 class Parsed(Memo):
     """YAML already parsed (a file is still read to be hashed)."""
 
-    def __init__(self, path: Path | None = None):
-        super().__init__(path, (1, yaml.__version__))
+    def __init__(self, path: Path | None = None, keep: bool = True):
+        super().__init__(path, (1, yaml.__version__), keep=keep)
 
     def __call__(self, text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem], str]:
         """What parse_yaml gives, and text_key()."""
@@ -481,21 +482,22 @@ def _git(root: Path, *args: str) -> str | None:
     return run.stdout.strip() if run.returncode == 0 else None
 
 
-def load_site(root: Path, cache: Path | None = None, dated: bool = False) -> RawSite:
+def load_site(root: Path, cache: Path | None = None, dated: bool = False, keep: bool = True) -> RawSite:
     """Every file of the site that the build reads, parsed but not yet checked. With a cache
-    folder, unchanged YAML is not parsed again. `dated`: with the date of each file's last
-    commit (which only pages show), read from git while the files are read."""
+    folder, unchanged YAML is not parsed again (`keep=False`: the cache is read, not written).
+    `dated`: with the date of each file's last commit (which only pages show), read from git
+    while the files are read."""
     if not dated:
-        return _load_files(root, cache)
+        return _load_files(root, cache, keep)
     with ThreadPoolExecutor(1) as git:
-        dates = git.submit(git_dates, root, cache)
-        raw = _load_files(root, cache)
+        dates = git.submit(git_dates, root, cache if keep else None)
+        raw = _load_files(root, cache, keep)
         raw.updated = dates.result()
     return raw
 
 
-def _load_files(root: Path, cache: Path | None) -> RawSite:
-    parse = Parsed(cache / "parsed.pickle" if cache else None)
+def _load_files(root: Path, cache: Path | None, keep: bool) -> RawSite:
+    parse = Parsed(cache / "parsed.pickle" if cache else None, keep)
     raw = RawSite(root)
     problems = raw.problems
     for rel in (_files(root / "products", root, "**/*.yml") + _files(root / "content", root, "**/*.yml")
@@ -507,7 +509,7 @@ def _load_files(root: Path, cache: Path | None) -> RawSite:
     else:
         problems.append(Problem("site.yaml", 0, 0, "is missing; every site needs site.yaml with "
                                 "title, base_url, languages and region"))
-    known = Memo(cache / "texts.pickle" if cache else None, 1, few=0)
+    known = Memo(cache / "texts.pickle" if cache else None, 1, few=0, keep=keep)
     raw.products = [_read_product(root, rel, problems, known) for rel in _files(root / "products", root, "*.yaml")]
     known.save()
     raw.decisions = [_load_yaml_file(root, rel, problems, parse)
@@ -524,7 +526,8 @@ def _load_files(root: Path, cache: Path | None) -> RawSite:
     raw.news = [_load_markdown(root, rel, problems, parse) for rel in _files(root / "content" / "news", root, "*.md")]
     parse.save()
     media_root = root / "products" / "media"
-    probed = Memo(cache / "media.pickle" if cache else None, (1, Image.__version__, MAX_IMAGE_PIXELS), few=0)
+    probed = Memo(cache / "media.pickle" if cache else None, (1, Image.__version__, MAX_IMAGE_PIXELS), few=0,
+                  keep=keep)
     for rel in _files(media_root, root, "**/*"):
         path = root / rel
         key = Path(rel).relative_to("products").as_posix()

@@ -48,6 +48,23 @@ def test_check_writes_nothing(site):
     assert sorted(p for p in site.rglob("*")) == before
 
 
+def test_check_reads_what_a_build_into_the_default_output_checked_and_writes_nothing(site, monkeypatch):
+    from generator import load, validate
+    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    assert ocop("build", "--site", site, "--today", TODAY).code == 0
+    cache = tree(site / ".ocop-cache")
+    checks = []
+    original = validate._product
+    monkeypatch.setattr(validate, "_product", lambda source, *args: checks.append(source.path) or original(source, *args))
+    tea = site / "products/tea.yaml"
+    tea.write_text(tea.read_text(encoding="utf-8").replace("commune: dak-koi", "commune: dak-koy"), encoding="utf-8")
+    before = sorted(p for p in site.rglob("*"))
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 1 and "products/tea.yaml:3:10: error: no commune 'dak-koy'" in result.err, result.err
+    assert checks == ["products/tea.yaml"]          # the others as the build checked them
+    assert sorted(p for p in site.rglob("*")) == before and tree(site / ".ocop-cache") == cache
+
+
 def test_output_may_not_hold_the_site(site):
     result = ocop("build", "--site", site, "--output", site.parent, "--today", TODAY)
     assert result.code == 2
