@@ -2,7 +2,8 @@
 """Times whole builds from outside the process: ocop-site against Hugo on the shared catalogue
 workload (../../shared/bench), alternating, and prints medians and their ratio.
 
-    .venv/bin/python benchmarks/run.py [--sizes 1000,2000] [--runs 5] [--langs vi,en] [--photos K] [--work DIR]
+    .venv/bin/python benchmarks/run.py [--sizes 1000,2000] [--runs 5] [--langs vi,en] [--photos K] [--commits C]
+                                       [--work DIR]
 
 For each size it generates the same N products for Hugo (gen_workload.py) and for ocop-site
 (gen_spec_site.py), then, run after run, alternates:
@@ -16,6 +17,9 @@ For each size it generates the same N products for Hugo (gen_workload.py) and fo
   edit-price  ocop build after another product's price changed (no search document changes)
 With --photos K, the first K products of ocop-site's workload get a photo each (1600×1200 JPEG,
 about 0.5 MB, different for each; the shared workload has none, Hugo's neither).
+With --commits C, ocop-site's workload is a git checkout with a history of C commits after the
+first, each changing two product files, as a site's repository is; each edit is committed before
+the build (the pages show the date of each file's last commit).
 Each figure is the wall time of the whole process and its peak memory (GNU time).
 """
 from __future__ import annotations
@@ -72,12 +76,45 @@ def add_photos(site: Path, count: int) -> None:
             f.write(f"images:\n  - {{file: media/{path.stem}.jpg, alt: {{vi: Ảnh, en: Photo}}}}\n")
 
 
+def commit(site: Path, commits: int) -> None:
+    if commits:
+        subprocess.run(["git", "-C", str(site), "-c", "user.name=bench", "-c", "user.email=bench@localhost",
+                        "commit", "-qam", "edit"], check=True, capture_output=True)
+
+
+def add_history(site: Path, commits: int) -> None:
+    """Makes the site a git checkout: a first commit of every file, then `commits` commits that each
+    add a comment line to two product files (through git fast-import: seconds, not an hour)."""
+    env = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost", "GIT_COMMITTER_NAME": "bench",
+           "GIT_COMMITTER_EMAIL": "bench@localhost", "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+           "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z", "PATH": "/usr/bin:/bin"}
+
+    def git(*args: str, **kwargs) -> None:
+        subprocess.run(["git", "-C", str(site), *args], check=True, capture_output=True, env=env, **kwargs)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "all products")
+    files = sorted(p.relative_to(site).as_posix() for p in (site / "products").glob("*.yaml"))
+    texts = {f: (site / f).read_bytes() for f in files}
+    stream: list[bytes] = []
+    for n in range(commits):
+        stream.append((f"commit refs/heads/main\ncommitter bench <bench@localhost> {1704067200 + 3600 * n} +0000\n"
+                      "data 4\nedit\n" + ("from refs/heads/main^0\n" if n == 0 else "")).encode())
+        for f in (files[(7 * n) % len(files)], files[(7 * n + 3) % len(files)]):
+            texts[f] += f"# {n}\n".encode()
+            stream.append(f"M 100644 inline {f}\ndata {len(texts[f])}\n".encode() + texts[f] + b"\n")
+    git("fast-import", "--quiet", input=b"".join(stream))
+    git("reset", "-q", "--hard")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,2000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--langs", default="vi,en")
     parser.add_argument("--photos", type=int, default=0)
+    parser.add_argument("--commits", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
     hugo = shutil.which("hugo")
@@ -85,13 +122,16 @@ def main() -> None:
     print("| N | languages | what | median s | min s | max s | peak MiB | × hugo | × hugo-fresh |")
     print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
     for size in map(int, args.sizes.split(",")):
-        folder = work / (f"n{size}" + (f"-photos{args.photos}" if args.photos else ""))
+        folder = work / (f"n{size}" + (f"-photos{args.photos}" if args.photos else "")
+                         + (f"-commits{args.commits}" if args.commits else ""))
         if not folder.is_dir():
             subprocess.run([sys.executable, str(BENCH / "gen_workload.py"), str(size), str(folder)], check=True,
                            capture_output=True)
             subprocess.run([sys.executable, str(BENCH / "gen_spec_site.py"), str(size), str(folder / "spec"),
                             args.langs], check=True, capture_output=True)
             add_photos(folder / "spec", args.photos)
+            if args.commits:
+                add_history(folder / "spec", args.commits)
         site, out = folder / "spec", folder / "out"
         figures: dict[str, list[tuple[float, float]]] = {"hugo": [], "hugo-fresh": [], "cold": [], "rebuild": [],
                                                           "rebuild-full": [], "edit": [], "edit-price": []}
@@ -108,8 +148,10 @@ def main() -> None:
             (folder / ".ocop-cache" / f"snapshot-{out.name}.pickle").unlink(missing_ok=True)
             figures["rebuild-full"].append(timed(ocop(site, out)))
             edit(site, run)
+            commit(site, args.commits)
             figures["edit"].append(timed(ocop(site, out)))
             edit_price(site, run)
+            commit(site, args.commits)
             figures["edit-price"].append(timed(ocop(site, out)))
         references = [statistics.median(w for w, _ in figures[h]) if figures[h] else None
                       for h in ("hugo", "hugo-fresh")]
