@@ -25,14 +25,14 @@ from .write import Output, append_register
 
 
 def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path | None = None,
-          dated: bool = False) -> tuple[Site, list[Problem]]:
+          dated: bool = False, home: Path | None = None) -> tuple[Site, list[Problem]]:
     """The valid Site and its warnings; raises ContentError with every problem otherwise.
     `cache`: the build's cache folder, read and written. Without it, the cache of a build into
-    the site's default output folder is read, if there, and nothing is written: what earlier
-    builds parsed and checked is not done again. `dated`: with each file's last commit date,
-    for the pages (load_site)."""
+    the default output folder of the site (or of `home`, for a copy of it elsewhere) is read, if
+    there, and nothing is written: what earlier builds parsed and checked is not done again.
+    `dated`: with each file's last commit date, for the pages (load_site)."""
     keep = cache is not None
-    cache = cache or site_dir / CACHE
+    cache = cache or (home or site_dir) / CACHE
     gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
     try:
         checked = Memo(cache / "checked.pickle", generator_key(), keep=keep)
