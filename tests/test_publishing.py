@@ -66,6 +66,23 @@ def test_diff_says_what_a_change_does(site):
     assert ocop("diff", "no-such-rev", "--site", site, "--today", TODAY).code == 2
 
 
+def test_diff_checks_only_what_the_last_build_did_not(site, monkeypatch):
+    from generator import load, validate
+    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    git(site, "init", "-q")
+    git(site, "add", ".")
+    git(site, "commit", "-q", "-m", "first")
+    assert ocop("build", "--site", site, "--today", TODAY).code == 0
+    checks = []
+    original = validate._product
+    monkeypatch.setattr(validate, "_product", lambda source, *args: checks.append(source.path) or original(source, *args))
+    tea = site / "products/tea.yaml"
+    tea.write_text(tea.read_text(encoding="utf-8").replace("Trà dây rừng.", "Trà dây rừng Kon Rẫy."), encoding="utf-8")
+    result = ocop("diff", "HEAD", "--site", site, "--today", TODAY)
+    assert result.code == 0 and "- Text changed: Trà dây (tea)." in result.out.splitlines(), result.out
+    assert checks == ["products/tea.yaml"]      # the site now; HEAD's copy of it is what the build checked
+
+
 def test_diff_of_an_unchanged_site(site):
     git(site, "init", "-q")
     git(site, "add", ".")
