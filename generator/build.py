@@ -49,9 +49,10 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
 
 
 def build(site_dir: Path, output: Path, today: date, base_url: str | None = None,
-          progress: Callable[[int, int], None] | None = None) -> list[Problem]:
-    """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings."""
-    cache = output.absolute().parent / CACHE
+          progress: Callable[[int, int], None] | None = None, cache: Path | None = None) -> list[Problem]:
+    """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings.
+    `cache`: the cache folder, if not the one beside the output folder."""
+    cache = cache or output.absolute().parent / CACHE
     try:
         site, warnings = check(site_dir, today, base_url, cache, dated=True)
         gc.disable()        # until produce() renders: routes, keys and manifests are kept to the end too

@@ -55,7 +55,8 @@ class Snapshot:
 
     def __init__(self, site_dir: Path, output: Path, options: tuple):
         self.site_dir, self.output, self.options = site_dir, output.absolute(), options
-        self.path = self.output.parent / CACHE / f"snapshot-{self.output.name}.pickle"
+        self.cache = self.output.parent / CACHE
+        self.path = self.cache / f"snapshot-{self.output.name}.pickle"
         self.started = time.time_ns()
         self.inputs, self.racy = self._look()
 
@@ -69,7 +70,7 @@ class Snapshot:
                 inputs, warnings = pickle.load(f)
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
-        return warnings if inputs == self.inputs and output_unchanged(self.output) else None
+        return warnings if inputs == self.inputs and output_unchanged(self.output, self.cache) else None
 
     def forget(self) -> None:
         """Before a build changes the output: a build that dies halfway leaves no snapshot."""
@@ -140,11 +141,11 @@ def _add(path: str, link: bool, found: list[tuple]) -> bool:
     return link
 
 
-def state_path(output: Path) -> Path:
-    return output.absolute().parent / CACHE / f"output-{output.absolute().name}.pickle"
+def state_path(output: Path, cache: Path) -> Path:
+    return cache / f"output-{output.absolute().name}.pickle"
 
 
-def save_output_state(output: Path, files: set[str], known: dict[str, tuple] | None = None,
+def save_output_state(output: Path, cache: Path, files: set[str], known: dict[str, tuple] | None = None,
                       changed: set[str] = frozenset()) -> None:
     """After a build has changed its output: the files it holds, and each of its folders by inode
     and modification time (a file or folder added or deleted anywhere in the output changes the
@@ -161,8 +162,8 @@ def save_output_state(output: Path, files: set[str], known: dict[str, tuple] | N
             known.pop(folder, None)
         else:
             known[folder] = (ino, mtime)
-    write_pickle(state_path(output), (STATE_VERSION, root, [(folder, *known[folder]) for folder in sorted(known)]),
-                 sorted(files))
+    write_pickle(state_path(output, cache),
+                 (STATE_VERSION, root, [(folder, *known[folder]) for folder in sorted(known)]), sorted(files))
 
 
 def add_folders(folders: set[str], rel: str) -> None:
@@ -175,25 +176,25 @@ def add_folders(folders: set[str], rel: str) -> None:
         folder = folder.rpartition("/")[0]
 
 
-def forget_output_state(output: Path) -> None:
+def forget_output_state(output: Path, cache: Path) -> None:
     """Before a build changes its output."""
-    state_path(output).unlink(missing_ok=True)
+    state_path(output, cache).unlink(missing_ok=True)
 
 
-def output_unchanged(output: Path) -> bool:
+def output_unchanged(output: Path, cache: Path) -> bool:
     """Whether no folder of the output changed since the last build recorded it."""
-    return _output_state(output, with_files=False) is not None
+    return _output_state(output, cache, with_files=False) is not None
 
 
-def output_files(output: Path) -> tuple[list[str], dict[str, tuple]] | None:
+def output_files(output: Path, cache: Path) -> tuple[list[str], dict[str, tuple]] | None:
     """The files of the output as the last build left them and its folders' stats, when no
     folder of it has changed since (else None: the output has to be looked at)."""
-    return _output_state(output, with_files=True)
+    return _output_state(output, cache, with_files=True)
 
 
-def _output_state(output: Path, with_files: bool):
+def _output_state(output: Path, cache: Path, with_files: bool):
     try:
-        with state_path(output).open("rb") as f:
+        with state_path(output, cache).open("rb") as f:
             version, root, stats = pickle.load(f)
             if version != STATE_VERSION or root != str(output.absolute()):
                 return None

@@ -105,7 +105,7 @@ class _Handler(SimpleHTTPRequestHandler):
 def rebuild(site: Path, output: Path, base_url: str, say: Callable[[str], None], state: State) -> bool:
     started = time.monotonic()
     try:
-        warnings = build(site, output, date.today(), base_url)
+        warnings = build(site, output, date.today(), base_url, cache=output.parent)
     except ContentError as e:
         for problem in e.problems:
             say(str(problem))
@@ -122,7 +122,9 @@ def rebuild(site: Path, output: Path, base_url: str, say: Callable[[str], None],
 def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
           stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
-    # kept between sessions, in the site's cache folder: the next `ocop serve` makes only what changed
+    # kept between sessions, in the site's cache folder: the next `ocop serve` makes only what changed;
+    # that cache is also `ocop build`'s (into SITE/output) and `ocop check`'s: what one of them
+    # checked, probed or encoded (products, photos) the others take from it
     output, base_url = site / CACHE / f"preview-{port}", f"http://localhost:{port}/"
     state = State()
     rebuild(site, output, base_url, say, state)

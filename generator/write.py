@@ -63,7 +63,7 @@ class Output:
         self.fresh = not self.dest.is_dir()
         if not self.fresh:
             self.previous = read_pickle(self.manifest_path, MANIFEST_VERSION)
-            known = output_files(self.dest)
+            known = output_files(self.dest, self.cache)
             self.recorded = known is not None
             if known is None:
                 self.existing = set(files_under(self.dest))
@@ -153,7 +153,7 @@ class Output:
             shutil.rmtree(self.stage, ignore_errors=True)
             return
         if self.fresh or self.staged or not self.recorded or not self.existing <= self.written:
-            forget_output_state(self.dest)      # the output changes: its record is made again after
+            forget_output_state(self.dest, self.cache)      # the output changes: its record is made again after
             self.recorded = False
         new_manifest = self.stage.parent / f"{self.stage.name}.manifest"
         if self.fresh or self.manifest != self.previous or not self.manifest_path.is_file():
@@ -163,7 +163,7 @@ class Output:
             os.replace(self.stage, self.dest)
             self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(new_manifest, self.manifest_path)
-            save_output_state(self.dest, self.written)
+            save_output_state(self.dest, self.cache, self.written)
             return
         deletes = self.existing - self.written
         journal = {"moves": sorted((staged_name(rel), rel) for rel in self.staged), "deletes": sorted(deletes),
@@ -172,7 +172,7 @@ class Output:
         os.replace(self.stage / f"{JOURNAL}.tmp", self.stage / JOURNAL)        # from here on, the build is done
         apply(self.stage, self.dest)
         if not self.recorded:       # folders this build changed nothing in keep the stats found at the start
-            save_output_state(self.dest, self.written, self.folder_stats, self.staged | deletes)
+            save_output_state(self.dest, self.cache, self.written, self.folder_stats, self.staged | deletes)
 
 
 def _link(source: Path, target: Path) -> None:

@@ -126,6 +126,8 @@ def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
 
     try:
         assert "Cà phê" in fetch("vi/products/coffee/")[1]
+        assert (site / ".ocop-cache/media.pickle").is_file()        # the cache `ocop build` and `check` use
+        assert not (site / ".ocop-cache/.ocop-cache").exists()
         status, body = fetch("v/nothing-here/")
         assert status == 404 and "not-found" in body
         path = site / "products" / "coffee.yaml"
@@ -281,10 +283,10 @@ def test_a_rebuild_takes_the_outputs_files_from_the_record_while_no_folder_chang
     assert out not in walked and "Chuối sấy dẻo" in (out / "vi/products/banana/index.html").read_text(encoding="utf-8")
 
     def record():
-        with fresh.state_path(out).open("rb") as f:
+        with fresh.state_path(out, out.parent / ".ocop-cache").open("rb") as f:
             return pickle.load(f), pickle.load(f)
     kept = record()     # the edit's build looked again only at the folders it changed: they agree with all
-    fresh.save_output_state(out, set(kept[1]))
+    fresh.save_output_state(out, out.parent / ".ocop-cache", set(kept[1]))
     assert record() == kept
     (out / "vi" / "products" / "tea" / "index.html").unlink()
     banana.write_text(banana.read_text(encoding="utf-8").replace("dẻo", "giòn"), encoding="utf-8")
