@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import tarfile
 import tempfile
@@ -13,6 +12,7 @@ from .build import check
 from .coverage import coverage
 from .errors import ContentError, UsageError
 from .model import Site
+from .search import memory_with_room
 
 
 def site_at(site_dir: Path, rev: str, today: date) -> tuple[Site | None, int]:
@@ -25,23 +25,13 @@ def site_at(site_dir: Path, rev: str, today: date) -> tuple[Site | None, int]:
                                  capture_output=True, check=True).stdout
     except (subprocess.CalledProcessError, FileNotFoundError, ValueError) as e:
         raise UsageError(f"cannot read revision '{rev}' of the site: {getattr(e, 'stderr', b'') or e}") from None
-    with tempfile.TemporaryDirectory(prefix="ocop-diff-", dir=_scratch(len(archive))) as tmp:
+    with tempfile.TemporaryDirectory(prefix="ocop-diff-", dir=memory_with_room(2 * len(archive))) as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="data")
         try:        # what the site's builds checked is not checked again
             return check(Path(tmp) / inside, today, home=site_dir)[0], 0
         except ContentError as e:
             return None, sum(p.severity == "error" for p in e.problems)
-
-
-def _scratch(size: int) -> str | None:
-    """Memory (/dev/shm) for a copy of the site of `size` bytes, when it has room for it twice
-    over: creating 20,000 files there takes a fraction of the time it takes on a disk."""
-    try:
-        free = os.statvfs("/dev/shm")
-    except OSError:
-        return None
-    return "/dev/shm" if os.access("/dev/shm", os.W_OK) and free.f_bavail * free.f_frsize > 2 * size else None
 
 
 def describe(before: Site | None, after: Site, theme: Path, before_errors: int = 0) -> list[str]:

@@ -89,11 +89,7 @@ class Snapshot:
         if linked:
             return None, False
         racy = any(max(entry[2], entry[4]) > self.started - RACY_NS for entry in found if len(entry) > 2)
-        try:
-            head = subprocess.run(["git", "-C", str(self.site_dir), "rev-parse", "-q", "--verify", "HEAD"],
-                                  capture_output=True, text=True).stdout.strip()
-        except OSError:
-            head = ""
+        head = git(self.site_dir, "rev-parse", "-q", "--verify", "HEAD") or ""
         extra = (str(self.site_dir.resolve()), str(self.output), self.options, sys.version, library_versions(), head)
         return hashlib.blake2b(pickle.dumps((found, extra), protocol=5), digest_size=16).hexdigest(), racy
 
@@ -139,6 +135,15 @@ def _add(path: str, link: bool, found: list[tuple]) -> bool:
         return link
     found.append((path, s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns))
     return link
+
+
+def git(root: Path, *args: str) -> str | None:
+    """What a git command prints in the site's folder; None if it fails (no git, not a checkout)."""
+    try:
+        run = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return run.stdout.strip() if run.returncode == 0 else None
 
 
 def state_path(output: Path, cache: Path) -> Path:

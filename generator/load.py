@@ -10,7 +10,6 @@ import fnmatch
 import hashlib
 import os
 import stat
-import subprocess
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +22,7 @@ import yaml
 from PIL import Image
 
 from .errors import Problem
-from .fresh import RACY_NS, read_pickle, write_pickle
+from .fresh import RACY_NS, git, read_pickle, write_pickle
 
 MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
 MAX_YAML_DEPTH = 32                   # nesting of mappings and lists
@@ -446,7 +445,7 @@ def git_dates(root: Path, cache: Path | None = None) -> dict[str, date]:
     only the commits since are read: the whole history of a folder of 20,000 files with 5,000
     commits takes `git log` ~8 s. (A file's date is the latest of its commits', so that both ways
     give the same dates whatever order the log lists the commits in.)"""
-    head = _git(root, "rev-parse", "--verify", "-q", "HEAD")
+    head = git(root, "rev-parse", "--verify", "-q", "HEAD")
     if head is None:
         return {}
     place = str(root.resolve())
@@ -456,9 +455,9 @@ def git_dates(root: Path, cache: Path | None = None) -> dict[str, date]:
     if known.get("root") == place:
         if known["head"] == head:
             return known["dates"]
-        if _git(root, "merge-base", "--is-ancestor", known["head"], "HEAD") is not None:
+        if git(root, "merge-base", "--is-ancestor", known["head"], "HEAD") is not None:
             dates, commits = known["dates"], f"{known['head']}..HEAD"
-    log = _git(root, "log", "--format=%x00%cs", "--name-only", "--no-renames", "--relative", commits, "--", ".")
+    log = git(root, "log", "--format=%x00%cs", "--name-only", "--no-renames", "--relative", commits, "--", ".")
     if log is None:
         return {}
     day = None
@@ -471,15 +470,6 @@ def git_dates(root: Path, cache: Path | None = None) -> dict[str, date]:
         cache.mkdir(parents=True, exist_ok=True)
         write_pickle(cache / "git-dates.pickle", (1, {"root": place, "head": head, "dates": dates}))
     return dates
-
-
-def _git(root: Path, *args: str) -> str | None:
-    """What a git command prints in the site's folder; None if it fails (no git, not a checkout)."""
-    try:
-        run = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return run.stdout.strip() if run.returncode == 0 else None
 
 
 def load_site(root: Path, cache: Path | None = None, dated: bool = False, keep: bool = True) -> RawSite:

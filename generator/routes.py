@@ -39,7 +39,7 @@ class Routes:
         self.codes = site.config.codes
         self.base_path = urlsplit(self.base_url).path
         self.all = routes
-        self.listings = lists       # listings(site)
+        self.listings = lists       # listings(site), made once by plan()
         self._index = {(r.kind, r.lang, r.key, r.page): r for r in routes}
 
     def get(self, kind: str, lang: str = "", key: str = "", page: int = 1) -> Route | None:
