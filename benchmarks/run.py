@@ -48,7 +48,7 @@ def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
 
 
 def ocop(site: Path, out: Path) -> list[str]:
-    return [str(ROOT / ".venv" / "bin" / "ocop"), "build", "--site", str(site), "--output", str(out),
+    return [str(ROOT / ".venv" / "bin" / "python"), "-m", "generator", "build", "--site", str(site), "--output", str(out),
             "--today", "2026-11-28"]
 
 

@@ -228,6 +228,19 @@ def run(args) -> int:
     return 0
 
 
+def command() -> None:
+    """The `ocop` program: main(), then out of the process at once. Its files are written and
+    closed, its workers and threads done; what is left is freeing the few million objects of the
+    site one by one, which takes a build of 20,000 products ~0.4 s and serves nothing."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:         # a reader that has gone (`ocop report | head`)
+            pass
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     # A build keeps a few hundred thousand objects alive from start to end; Python's default
