@@ -10,6 +10,7 @@ Pagefind line is the indexing thread, which runs beside the page workers.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 
@@ -47,4 +48,5 @@ for owner, name, label in [
 if __name__ == "__main__":
     code = main(sys.argv[1:])
     print(f"{'whole process':22s} {0:8.2f} → {time.perf_counter() - START:8.2f}", file=sys.stderr)
-    sys.exit(code)
+    sys.stderr.flush()
+    os._exit(code)          # as `ocop` does (cli.command)
