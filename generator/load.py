@@ -224,6 +224,7 @@ class Memo:
     own (never content's); none yet, unreadable or of another version, and every value is made."""
 
     FEW = 20
+    read: dict[Path, tuple[tuple, dict]] = {}   # each file read: (its inode, size, time, version), what it held
 
     def __init__(self, path: Path | None, version: object, few: int | None = None, keep: bool = True):
         """`few`: how many changed values (or 1% of them, if more) do not make the file be
@@ -231,9 +232,22 @@ class Memo:
         `keep=False`: the file is read, never written."""
         self.path, self.version, self.keep = path, version, keep
         self.few = self.FEW if few is None else few
-        self.old: dict = read_pickle(path, version) if path else {}
+        self.old: dict = self._read(path, version) if path else {}
         self.new: dict = {}
         self.made = 0
+
+    @classmethod
+    def _read(cls, path: Path, version: object) -> dict:
+        """The file's values. A process that builds again and again (`ocop serve`) reads it once
+        until it is written again: the values are never changed in place, only replaced."""
+        try:
+            info = path.stat()
+        except OSError:
+            return {}
+        seen = (info.st_ino, info.st_size, info.st_mtime_ns, version)
+        if cls.read.get(path, (None,))[0] != seen:
+            cls.read[path] = (seen, read_pickle(path, version))
+        return cls.read[path][1]
 
     def get(self, key, make: Callable[[], Any], valid: Callable[[Any], bool] = lambda value: True) -> Any:
         """The value kept under `key` if `valid` says it still is, else make()'s."""

@@ -479,6 +479,31 @@ def test_ctrl_c_during_a_build_leaves_the_previous_output_alone(site, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["out", "site"]
 
 
+def test_a_process_that_builds_again_reads_a_memo_file_once_until_it_is_written(site, tmp_path, monkeypatch):
+    """As `ocop serve` does: the products checked are read from the cache at the first build
+    after the file was written, not at every build (a rebuild is checked against a cold one by
+    the random edits above, which build in one process too)."""
+    from generator import load
+    monkeypatch.setattr(load.Memo, "FEW", 0)            # a small site's memo is written too
+    monkeypatch.setattr(load.Memo, "read", {})          # nothing kept from other tests
+    reads, original = [], load.read_pickle
+    monkeypatch.setattr(load, "read_pickle", lambda path, version: reads.append(path.name) or original(path, version))
+    edits = [("content/pages/about.en.md", "The **about** page.", "The **about** page, edited."),
+             ("content/pages/about.en.md", "page, edited.", "page, edited again."),
+             ("products/coffee.yaml", "Plain-roasted **coffee**.", "Plain-roasted **coffee**, now darker."),
+             ("content/pages/about.en.md", "edited again.", "edited a third time.")]
+    read_at = []
+    for number, (path, old, new) in enumerate([(None, "", ""), *edits]):
+        if path:
+            file = site / path
+            file.write_text(file.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        reads.clear()
+        assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+        if "checked.pickle" in reads:
+            read_at.append(number)
+    assert read_at == [1, 4]        # written by the first build and by the product's edit (the third)
+
+
 def test_a_product_page_weighs_under_100_kb_with_its_css_and_js(built):
     page = built / "vi/products/coffee/index.html"
     html = page.read_text(encoding="utf-8")
