@@ -100,6 +100,9 @@ class Renderer:
         self.certified = sorted((p for p in site.products if standing[p.id].status in ("valid", "expiring")),
                                 key=lambda p: (-standing[p.id].stars, p.id))
         self.search_shards = search.shards(routes.all, len(site.products))
+        self.search_bundles: dict[str, list[str]] = {}     # language → its shards' bundles, the first (search.leads) first
+        for position, shard in enumerate(self.search_shards):
+            self.search_bundles.setdefault(shard[0].lang, []).append(routes.base_path + search.bundle(position))
         self._fragments: dict[tuple, tuple[Markup, set[str]]] = {}
         self._cards_of = ""         # the language whose cards _fragments holds
         self.certified_by_stars = {n: sum(standing[p.id].stars == n for p in self.certified) for n in (3, 4, 5)}
@@ -213,7 +216,7 @@ class Renderer:
             "escaped": lambda html: Markup(html_escape(str(html), quote=False)),
             "shared": lambda name: self.fragment(name, lang, fallbacks),
             "card": lambda name, p, heading: self.fragment(name, lang, fallbacks, (p.id, heading), p=p, heading=heading),
-            "search_bundles": [asset(search.bundle(i)) for i in range(len(self.search_shards))],
+            "search_bundles": self.search_bundles.get(lang, []),
             "lang_name": {language.code: language.name for language in site.config.languages},
             "words": self.words.get(lang) or jinja2.StrictUndefined(
                 hint="'words' is made from templates/_words.html, which this theme does not have"),

@@ -1,10 +1,11 @@
 """The search index: Pagefind, run on small search documents while the pages are rendered.
 
-The products are split into shards of about PRODUCTS_A_SHARD (by a hash of their id, so a
-product stays in its shard); free pages and news go to the first. Each shard is a Pagefind
-index of its own, with one index per language inside, kept in the cache under the hash of its
-documents: a rebuild indexes again only the shards whose searchable text changed. The
-browser loads the first index and merges the others into it (search.js, `data-more`).
+Each language's documents are split into shards of about PRODUCTS_A_SHARD products (by a hash
+of their id, so a product stays in its shard); free pages and news go to the language's first.
+Each shard is a Pagefind index of its own, kept in the cache under the hash of its documents: a
+rebuild indexes again only the shards whose searchable text changed, and an edit of one
+language's text only that language's. A language's search page loads its first shard's index
+and merges the language's others into it (search.js, `data-more`).
 A shard's documents are kept in the cache too, each under its product's key (depends.py), so
 that indexing a shard again after an edit renders only the edited product's documents.
 """
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from .depends import Keys
     from .routes import Route
 
-PRODUCTS_A_SHARD = 2000      # an edit indexes this many products again; a search loads one index a shard
+PRODUCTS_A_SHARD = 2000      # an edit indexes this many products' documents again; a search loads one index a shard
 SEARCHABLE = ("product", "page", "news")
 MERGED_FILES = ("pagefind-entry.json", ".pf_meta")      # what a merged shard needs besides its chunks
 STORE_VERSION = 2       # of the files that keep each shard's documents
@@ -50,17 +51,25 @@ def shard_of(route: Route, count: int) -> int:
 
 
 def shards(routes: list[Route], products: int) -> list[list[Route]]:
-    """The searchable pages in shards, leaving out shards that would be empty."""
+    """The searchable pages in shards: each language's apart (a search loads its own language's
+    only, and an edit of one language's text indexes that language's shard only), split by
+    product; the shards of one language follow each other, and empty ones are left out."""
     count = max(1, -(-products // PRODUCTS_A_SHARD))
-    found: list[list[Route]] = [[] for _ in range(count)]
+    found: dict[str, list[list[Route]]] = {}
     for route in routes:
         if route.kind in SEARCHABLE:
-            found[shard_of(route, count)].append(route)
-    return [shard for shard in found if shard]
+            found.setdefault(route.lang, [[] for _ in range(count)])[shard_of(route, count)].append(route)
+    return [shard for groups in found.values() for shard in groups if shard]
+
+
+def leads(groups: list[list[Route]]) -> list[int]:
+    """The position of each language's first shard: the bundle its search page loads Pagefind
+    from, and merges the language's other shards into."""
+    return [i for i, group in enumerate(groups) if i == 0 or group[0].lang != groups[i - 1][0].lang]
 
 
 def bundle(position: int) -> str:
-    """Where a shard's index is published: the first, that the page loads, and the ones merged into it."""
+    """Where a shard's index is published: `pagefind/` for the first, `pagefind-2/` and so on after it."""
     return "pagefind/" if position == 0 else f"pagefind-{position + 1}/"
 
 
@@ -87,6 +96,7 @@ class SearchIndex:
     def __init__(self, out: Output, groups: list[list[Route]], keys: Keys):
         """`groups`: the searchable pages, shard by shard (shards())."""
         self.out = out
+        self.leads = set(leads(groups))
         self.prefix = f"pagefind-{out.dest.name}-"         # each output folder beside the cache has its own
         self.generator = keys.generator
         stores = [out.cache / f"search-docs-{out.dest.name}-{n}.pickle" for n in range(len(groups))]
@@ -210,7 +220,7 @@ class SearchIndex:
             if self.stopped:
                 return
             for rel in sorted(files_under(index)):
-                if shard and "/" not in rel and not rel.endswith(MERGED_FILES):
+                if shard not in self.leads and "/" not in rel and not rel.endswith(MERGED_FILES):
                     continue                # merged shards need no script or styles of their own
                 target = bundle(shard) + rel
                 key = rel if "/" in rel else ""     # fragments and index chunks: named by the hash of their content

@@ -1,6 +1,7 @@
 """The catalogue in a real browser: language switching, filters, search without diacritics,
 accessibility (axe-core), no request to other sites, and screenshots to look at."""
 import json
+import re
 import shutil
 from urllib.parse import urlsplit
 
@@ -33,7 +34,11 @@ def sample(tmp_path_factory):
     finally:
         search.PRODUCTS_A_SHARD = shard
     assert result.code == 0, result.err
-    assert (root / "out/pagefind-3/pagefind-entry.json").is_file()
+    shards = [re.search(r'data-bundle="([^"]+)" data-more="([^"]*)"', (root / f"out/{lang}/search/index.html")
+                        .read_text(encoding="utf-8")).groups() for lang in LANGS]
+    shards = [[first, *more.split()] for first, more in shards]
+    assert all(len(own) > 1 for own in shards)                  # each language's own shards, merged
+    assert len({bundle for own in shards for bundle in own}) == sum(len(own) for own in shards)
     yield url
     server.shutdown()
 

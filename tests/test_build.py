@@ -686,19 +686,20 @@ def test_outputs_side_by_side_keep_their_own_search_index(site, tmp_path, monkey
         assert ocop("build", "--site", site, "--output", tmp_path / name, "--today", TODAY).code == 0
     cache = tmp_path / ".ocop-cache"
     theirs = {p.name for p in cache.iterdir() if p.name.startswith(("search-docs-public-2-", "pagefind-public-2-"))}
-    assert len(theirs) == 2
+    assert len(theirs) == 4         # a shard for each language: its documents and its index
     coffee = site / "products/coffee.yaml"
     coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 120000"), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", tmp_path / "public", "--today", TODAY).code == 0
     assert theirs <= {p.name for p in cache.iterdir()}
     assert ocop("build", "--site", site, "--output", tmp_path / "public-2", "--today", TODAY).code == 0
-    assert len(runs) == 2           # one index a folder, made when each was built first
+    assert len(runs) == 4           # each language's index a folder, made when each was built first
 
 
 def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path, monkeypatch):
     """A shard's index is named by its documents: a new price or a new page template changes
     pages but no search document, and the index is taken from the cache as it was; a new
-    description is indexed. Every time the site equals a cold build of the same input."""
+    description is indexed, in its own language only. Every time the site equals a cold build
+    of the same input."""
     import shutil
     from generator import search
     from generator.build import BUNDLED_THEMES
@@ -715,21 +716,21 @@ def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path,
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     monkeypatch.setattr(search.subprocess, "Popen", popen)
     for n, (path, old, new, indexed) in enumerate([
-        ("products/coffee.yaml", "min: 100000", "min: 120000", False),
-        ("themes/default/templates/product.html", '<h2>{{ _("Producer") }}</h2>', '<h2>{{ _("Maker") }}</h2>', False),
-        ("products/coffee.yaml", "Plain-roasted", "Dark-roasted", True),
+        ("products/coffee.yaml", "min: 100000", "min: 120000", 0),
+        ("themes/default/templates/product.html", '<h2>{{ _("Producer") }}</h2>', '<h2>{{ _("Maker") }}</h2>', 0),
+        ("products/coffee.yaml", "Plain-roasted", "Dark-roasted", 1),          # the English description
     ]):
         edited = site / path
         assert old in edited.read_text(encoding="utf-8")
         edited.write_text(edited.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
         runs.clear()
         assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-        assert bool(runs) == indexed, path
+        assert len(runs) == indexed, path
         cold = tmp_path / f"cold-{n}" / "out"
         assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
         assert tree(out) == tree(cold)
     assert "Dark-roasted" in (out / "en/products/coffee/index.html").read_text(encoding="utf-8")
-    assert len(list((tmp_path / ".ocop-cache").glob("pagefind-out-*"))) == 1       # the old index removed
+    assert len(list((tmp_path / ".ocop-cache").glob("pagefind-out-*"))) == 2       # the old English index removed
 
 
 def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypatch):
