@@ -81,6 +81,9 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
     keys = Keys(site, routes, renderer.theme.root)
     search = SearchIndex(out, renderer.search_shards, keys)
     try:
+        search.begin(renderer)          # an edit's few search documents: Pagefind runs from now on
+        out.look()
+        search.ready.set()
         for file, published in site.media.items():
             out.copy(published, site_dir / "products" / file)
         for rel, path in renderer.theme.static_files():

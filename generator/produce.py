@@ -17,7 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from . import exports, images, qr
+from . import exports, images, qr, search
 from .depends import Keys
 from .links import LinkCheck
 from .load import Memo
@@ -67,10 +67,8 @@ class Work:
 
     def run(self, job: tuple, links: LinkCheck) -> None:
         kind, what, output, key = job
-        if kind == "search":            # a search document, for the indexer (search.py), not the site
-            target = Path(output)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(self.renderer.render(what, "search-doc.html"))
+        if kind == "search":
+            search.write_document(self.renderer, what, output)
         elif kind == "page":
             data = self.make(what)
             if what.html:
@@ -140,9 +138,10 @@ def _chunk(jobs: list[tuple]) -> tuple[set[str], set[str], dict, dict]:
 def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] | None = None,
             first: list[tuple] = (), then: Callable[[], None] = lambda: None) -> None:
     """Writes every page, record, data file, QR code and photo; merges what was written and linked.
-    The jobs `first` are done first, then `then()` is called (the search documents, then the
-    indexer starts; never before the workers are forked). `progress(done, total)` is called as
-    chunks of jobs finish."""
+    The jobs `first` are done first, then `then()` is called (the search documents of many pages,
+    then the indexer starts, once the workers are forked; an edit's few are indexed from before
+    they are, SearchIndex.begin, by a thread that waits for Pagefind and links files, holding no
+    lock a worker needs). `progress(done, total)` is called as chunks of jobs finish."""
     jobs = [left for job in work.jobs() if (left := work.pending(job))]
     gc.freeze()         # collections, off since build() planned the site, leave out what it made
     gc.enable()         # and find what the pages leave behind
@@ -161,9 +160,6 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
         return
     work.renderer.warm()                      # compile templates once, before forking
     total = len(first) + len(jobs)
-    if len(first) <= CHUNK:         # a few (after an edit): made here, so `then()` need not wait for a worker
-        take(work.chunk(first))
-        first = []
     gc.freeze()         # the site stays where it is: collections in the workers leave its memory shared
     chunks = [first[i:i + CHUNK] for i in range(0, len(first), CHUNK)]
     started = len(chunks)

@@ -36,8 +36,10 @@ from .write import Output, files_under
 
 if TYPE_CHECKING:
     from .depends import Keys
+    from .render import Renderer
     from .routes import Route
 
+FEW = 100       # documents an edit changed: made by the build's own process, and indexed at once
 PRODUCTS_A_SHARD = 2000      # an edit indexes this many products' documents again; a search loads one index a shard
 SEARCHABLE = ("product", "page", "news")
 MERGED_FILES = ("pagefind-entry.json", ".pf_meta")      # what a merged shard needs besides its chunks
@@ -128,6 +130,7 @@ class SearchIndex:
         self.process: subprocess.Popen | None = None
         self.stopped = False
         self.thread: threading.Thread | None = None
+        self.ready = threading.Event()      # set once the output knows its previous files (Output.look)
         temp = _scratch(sum(len(task.made) for task in self.todo))
         self.in_memory = temp is not None and not out.fresh     # an index made there, then linked (_assemble)
         self.jobs: list[tuple] = []                       # ("search", route, document, None)
@@ -136,15 +139,27 @@ class SearchIndex:
             self.jobs += [("search", route, str(task.docs / route.output), None) for route in task.group
                           if route.output not in task.kept]
 
+    def begin(self, renderer: Renderer) -> None:
+        """An edit's few documents are made here and indexed at once, while the rest of the build
+        goes on; more are left to the page workers (`jobs`), and produce() starts the indexing
+        when they are made."""
+        if len(self.jobs) <= FEW:
+            for _, route, path, _ in self.jobs:
+                write_document(renderer, route, path)
+            self.jobs = []
+            self.start()
+
     def start(self) -> None:
-        self.thread = threading.Thread(target=self._index, daemon=True)
-        self.thread.start()
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._index, daemon=True)
+            self.thread.start()
 
     def _index(self) -> None:
         try:
             self._run_pagefind()
             if not self.errors and not self.stopped:
                 self._clean()
+                self.ready.wait()
                 self._publish()
         except Exception as e:          # reported by finish(), in the build's own words
             self.errors.append(str(e))
@@ -202,6 +217,7 @@ class SearchIndex:
     def stop(self) -> None:
         """Stops indexing (the build failed): nothing half-made is left in the cache."""
         self.stopped = True
+        self.ready.set()
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
         if self.thread is not None:
@@ -239,6 +255,13 @@ class SearchIndex:
     def _clean(self) -> None:
         for task in self.todo:
             shutil.rmtree(task.docs, ignore_errors=True)
+
+
+def write_document(renderer: Renderer, route: Route, path: str) -> None:
+    """A page's search document, for the indexer, not the site."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(renderer.render(route, "search-doc.html"))
 
 
 def _scratch(documents: int) -> Path | None:

@@ -61,18 +61,23 @@ class Output:
             raise OcopError(f"another build is writing {self.dest}; run this one when it has finished") from None
         recover(self.dest, self.manifest_path)
         self.fresh = not self.dest.is_dir()
-        if not self.fresh:
-            self.previous = read_pickle(self.manifest_path, MANIFEST_VERSION)
-            known = output_files(self.dest, self.cache)
-            self.recorded = known is not None
-            if known is None:
-                self.existing = set(files_under(self.dest))
-            else:
-                files, self.folder_stats = known
-                self.existing = set(files)
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.new-", dir=self.dest.parent))
         self.stage.chmod(0o755)          # readable by a web server, like the folders inside it
         return self
+
+    def look(self) -> None:
+        """Finds what the previous output holds and what each of its files was made from: before
+        the first file is written or kept."""
+        if self.fresh:
+            return
+        self.previous = read_pickle(self.manifest_path, MANIFEST_VERSION)
+        known = output_files(self.dest, self.cache)
+        self.recorded = known is not None
+        if known is None:
+            self.existing = set(files_under(self.dest))
+        else:
+            files, self.folder_stats = known
+            self.existing = set(files)
 
     # -- writing ------------------------------------------------------------------------------
 
