@@ -37,7 +37,7 @@ def timed(owner, name: str, label: str) -> None:
 
 for owner, name, label in [
     (build, "load_site", "load"), (build, "validate", "validate"), (build, "plan", "plan"),
-    (write.Output, "__enter__", "previous output"), (build, "Keys", "keys"),
+    (write.Output, "look", "previous output"), (build, "Keys", "keys"),
     (build, "produce", "produce (workers)"), (search.SearchIndex, "_run_pagefind", "pagefind (thread)"),
     (search.SearchIndex, "finish", "search into output"), (exports, "products_json", "products.json"),
     (exports, "sitemap", "sitemap.xml"), (links.LinkCheck, "problems", "link check"),
