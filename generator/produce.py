@@ -44,26 +44,22 @@ class Work:
     lines: list | None = None       # each product's line of products.json and of products.csv
 
     def jobs(self) -> list[tuple]:
-        """The files still to make: (kind, what, output file, key); the rest are kept as they are."""
-        jobs: list[tuple] = []
-        for route in self.routes.all:
-            jobs.append(("page", route, route.output, self.keys.page(route)))
-        for product in self.site.products:
-            path = qr.qr_path(self.renderer.verify_url(product.id))
-            jobs.append(("qr", product.id, (f"{path}.svg", f"{path}.png"), None))     # both from one encoding
-            for image in product.images:
-                webp, jpeg = images.variants(image.file, image.digest, image.width, image.height)
-                jobs += [("photo", (image.file, variant), variant.path, variant.path) for variant in (*webp, jpeg)]
-        return jobs
-
-    def pending(self, job: tuple) -> tuple | None:
-        """The job, or what is left of it, or None: the previous output's files made from the
-        same inputs are kept."""
-        kind, what, output, key = job
-        if kind == "qr":            # named by what went in: the name is the key
-            left = tuple(rel for rel in output if not self.out.keep(rel, rel))
-            return (kind, what, left, key) if left else None
-        return None if self.out.keep(output, key) else job
+        """The files still to make: (kind, what, output file or files, key); the previous output's
+        files made from the same inputs are kept as they are."""
+        routes = self.routes.all
+        keys = {route.output: self.keys.page(route) for route in routes}
+        codes = {product.id: qr.qr_path(self.renderer.verify_url(product.id)) for product in self.site.products}
+        photos = {variant.path: (image.file, variant) for product in self.site.products for image in product.images
+                  for webp, jpeg in [images.variants(image.file, image.digest, image.width, image.height)]
+                  for variant in (*webp, jpeg)}         # (a photo two products show is made once)
+        named = [f"{path}.{kind}" for path in codes.values() for kind in ("svg", "png")] + list(photos)
+        keys.update(zip(named, named))          # QR codes and photos are named by what went in: the name is the key
+        kept = self.out.keep_all(keys)
+        jobs = [("page", route, route.output, keys[route.output]) for route in routes if route.output not in kept]
+        for product_id, path in codes.items():          # both from one encoding
+            if left := tuple(rel for rel in (f"{path}.svg", f"{path}.png") if rel not in kept):
+                jobs.append(("qr", product_id, left, None))
+        return jobs + [("photo", what, rel, rel) for rel, what in photos.items() if rel not in kept]
 
     def run(self, job: tuple, links: LinkCheck) -> None:
         kind, what, output, key = job
@@ -142,7 +138,7 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
     then the indexer starts, once the workers are forked; an edit's few are indexed from before
     they are, SearchIndex.begin, by a thread that waits for Pagefind and links files, holding no
     lock a worker needs). `progress(done, total)` is called as chunks of jobs finish."""
-    jobs = [left for job in work.jobs() if (left := work.pending(job))]
+    jobs = work.jobs()
     gc.freeze()         # collections, off since build() planned the site, leave out what it made
     gc.enable()         # and find what the pages leave behind
 

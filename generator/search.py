@@ -235,13 +235,13 @@ class SearchIndex:
         for shard, index in enumerate(self.shards):
             if self.stopped:
                 return
-            for rel in sorted(files_under(index)):
-                if shard not in self.leads and "/" not in rel and not rel.endswith(MERGED_FILES):
-                    continue                # merged shards need no script or styles of their own
-                target = bundle(shard) + rel
-                key = rel if "/" in rel else ""     # fragments and index chunks: named by the hash of their content
-                if not out.keep(target, key):
-                    out.copy(target, index / rel, key, link=True)
+            files = {bundle(shard) + rel: rel for rel in sorted(files_under(index))     # merged shards need
+                     if shard in self.leads or "/" in rel or rel.endswith(MERGED_FILES)}    # no script of their own
+            # fragments and index chunks (in folders) are named by the hash of their content: the name is the key
+            kept = out.keep_all({target: rel for target, rel in files.items() if "/" in rel})
+            for target, rel in files.items():
+                if target not in kept:
+                    out.copy(target, index / rel, rel if "/" in rel else "", link=True)
 
     def finish(self) -> None:
         if self.thread is None:

@@ -98,14 +98,16 @@ class Output:
         if self.fresh or not self._same(rel, source.read_bytes):
             (_link if link else shutil.copyfile)(source, self._staged(rel))
 
-    def keep(self, rel: str, key: str) -> bool:
-        """Keeps the previous output's file when it was made from the same inputs (`key`); else
-        returns False, and the caller makes the file. (A kept page's links need no new check:
-        whatever they lead to is among its inputs, unchanged too.)"""
-        if not key or self.previous.get(rel) != key or rel not in self.existing:
-            return False
-        self._claim(rel, key)
-        return True
+    def keep_all(self, keys: dict[str, str | None]) -> set[str]:
+        """Keeps each of the previous output's files that was made from the same inputs (its key
+        in `keys`; None: always made) and returns them; the caller makes the others. (A kept page's
+        links need no new check: whatever they lead to is among its inputs, unchanged too.)"""
+        kept = {rel for rel, _ in keys.items() & self.previous.items()} & self.existing
+        if not kept.isdisjoint(self.written):
+            raise ValueError(f"refusing to write twice: {min(kept & self.written)!r}")
+        self.written |= kept
+        self.manifest.update((rel, self.previous[rel]) for rel in kept)
+        return kept
 
     def _claim(self, rel: str, key: str) -> None:
         if not rel or rel[0] == "/" or "/../" in f"/{rel}/" or "\\" in rel or rel in self.written:

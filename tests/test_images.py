@@ -110,3 +110,16 @@ def test_photos_are_read_and_decoded_again_only_when_they_change(site, tmp_path,
     assert result.code == 1
     assert "products/media/tour-photo.jpg" in result.err and "is not a readable image" in result.err
     assert hashed == [len(data) // 2] and decoded == ["tour-photo.jpg"]
+
+
+def test_a_photo_two_products_show_is_made_once(site, tmp_path):
+    write_photo(site, "tour-photo.jpg", size=(800, 600))
+    coffee = site / "products/coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace(
+        "images:\n", "images:\n  - {file: media/tour-photo.jpg, alt: {vi: Ảnh, en: A photo}}\n"), encoding="utf-8")
+    html = build(site, tmp_path / "out")
+    files = picture_files(html, tmp_path / "out")
+    assert files and all(f.is_file() for f in files)
+    assert set(picture_files((tmp_path / "out/vi/products/coffee/index.html").read_text(encoding="utf-8"),
+                             tmp_path / "out")) == set(files)
+    build(site, tmp_path / "out")           # and kept by a rebuild
