@@ -1,7 +1,6 @@
 """`ocop diff REV`: what a change does to the public site, in plain words, for a reviewer."""
 from __future__ import annotations
 
-import io
 import subprocess
 import tarfile
 import tempfile
@@ -18,20 +17,30 @@ from .search import memory_with_room
 def site_at(site_dir: Path, rev: str, today: date) -> tuple[Site | None, int]:
     """The site as it was at a git revision (None if it was invalid there), and its error count."""
     try:
-        top = Path(subprocess.run(["git", "-C", str(site_dir), "rev-parse", "--show-toplevel"], capture_output=True,
-                                  text=True, check=True).stdout.strip())
-        inside = site_dir.resolve().relative_to(top.resolve()).as_posix()
-        archive = subprocess.run(["git", "-C", str(top), "archive", "--format=tar", rev, "--", inside or "."],
-                                 capture_output=True, check=True).stdout
+        top = Path(_git(site_dir, "rev-parse", "--show-toplevel").decode().strip())
+        inside = site_dir.resolve().relative_to(top.resolve()).as_posix() or "."
+        listing = _git(top, "ls-tree", "-r", "-l", "-z", rev, "--", inside)   # "mode type object size\tpath"
     except (subprocess.CalledProcessError, FileNotFoundError, ValueError) as e:
-        raise UsageError(f"cannot read revision '{rev}' of the site: {getattr(e, 'stderr', b'') or e}") from None
-    with tempfile.TemporaryDirectory(prefix="ocop-diff-", dir=memory_with_room(2 * len(archive))) as tmp:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp, filter="data")
+        why = getattr(e, "stderr", b"").decode(errors="replace").strip() or e
+        raise UsageError(f"cannot read revision '{rev}' of the site: {why}") from None
+    size = sum(int(entry.split(b"\t")[0].split()[3]) for entry in listing.split(b"\0")
+               if entry and entry.split()[1] == b"blob")
+    with tempfile.TemporaryDirectory(prefix="ocop-diff-", dir=memory_with_room(2 * size)) as tmp:
+        # streamed from git into the folder: a site's photos never need to fit in memory
+        with subprocess.Popen(["git", "-C", str(top), "archive", "--format=tar", rev, "--", inside],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as git:
+            with tarfile.open(fileobj=git.stdout, mode="r|") as tar:
+                tar.extractall(tmp, filter="data")
+        if git.returncode != 0:
+            raise UsageError(f"cannot read revision '{rev}' of the site: git archive failed")
         try:        # what the site's builds checked is not checked again
             return check(Path(tmp) / inside, today, home=site_dir)[0], 0
         except ContentError as e:
             return None, sum(p.severity == "error" for p in e.problems)
+
+
+def _git(folder: Path, *args: str) -> bytes:
+    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=True).stdout
 
 
 def describe(before: Site | None, after: Site, theme: Path, before_errors: int = 0) -> list[str]:

@@ -90,6 +90,18 @@ def test_diff_of_an_unchanged_site(site):
     assert ocop("diff", "HEAD", "--site", site, "--today", TODAY).out == "- No change to the public site.\n"
 
 
+def test_diff_of_a_site_in_a_folder_of_its_repository(site):
+    git(site.parent, "init", "-q")
+    git(site.parent, "add", "site")
+    git(site.parent, "commit", "-q", "-m", "first")
+    tea = site / "products/tea.yaml"
+    tea.write_text(tea.read_text(encoding="utf-8").replace("Trà dây rừng.", "Trà dây rừng Kon Rẫy."), encoding="utf-8")
+    result = ocop("diff", "HEAD", "--site", site, "--today", TODAY)
+    assert result.out == "- Text changed: Trà dây (tea).\n", result.err
+    bad = ocop("diff", "no-such-rev", "--site", site, "--today", TODAY)
+    assert bad.code == 2 and "cannot read revision 'no-such-rev' of the site: fatal: " in bad.err, bad.err
+
+
 def test_monthly_report_in_three_formats(site, tmp_path):
     md = ocop("report", "--month", "2025-09", "--site", site, "--today", TODAY)
     assert md.code == 0
