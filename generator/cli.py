@@ -6,6 +6,7 @@ import gc
 import os
 import sys
 import time
+import traceback
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -264,3 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ocop: interrupted; the previous output is unchanged", file=sys.stderr)
         return 130
+    except Exception as e:          # a fault of ocop's own, not of the site's files: one line, not a traceback
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        print(f"ocop: internal error: {type(e).__name__}: {e} ({Path(where.filename).name}:{where.lineno}); "
+              "please report it with the command you ran", file=sys.stderr)
+        return 70

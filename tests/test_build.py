@@ -504,6 +504,19 @@ def test_a_process_that_builds_again_reads_a_memo_file_once_until_it_is_written(
     assert read_at == [1, 4]        # written by the first build and by the product's edit (the third)
 
 
+def test_a_fault_of_ocop_itself_is_one_line_and_leaves_the_output(site, tmp_path, monkeypatch):
+    from generator import produce
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    before = tree(out)
+    monkeypatch.setattr(produce.Work, "make", lambda self, route: 1 / 0)
+    (site / "content/pages/about.en.md").write_text("---\ntitle: About\n---\nEdited.\n", encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+    assert result.code == 70 and "Traceback" not in result.err
+    assert result.err.startswith("ocop: internal error: ZeroDivisionError: division by zero (test_build.py:"), result.err
+    assert tree(out) == before
+
+
 def test_a_product_page_weighs_under_100_kb_with_its_css_and_js(built):
     page = built / "vi/products/coffee/index.html"
     html = page.read_text(encoding="utf-8")
