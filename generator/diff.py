@@ -29,9 +29,13 @@ def site_at(site_dir: Path, rev: str, today: date) -> tuple[Site | None, int]:
         # streamed from git into the folder: a site's photos never need to fit in memory
         with subprocess.Popen(["git", "-C", str(top), "archive", "--format=tar", rev, "--", inside],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as git:
-            with tarfile.open(fileobj=git.stdout, mode="r|") as tar:
-                tar.extractall(tmp, filter="data")
-        if git.returncode != 0:
+            try:
+                with tarfile.open(fileobj=git.stdout, mode="r|") as tar:
+                    tar.extractall(tmp, filter="data")
+                read = True
+            except tarfile.TarError:
+                read = False
+        if git.returncode != 0 or not read:
             raise UsageError(f"cannot read revision '{rev}' of the site: git archive failed")
         try:        # what the site's builds checked is not checked again
             return check(Path(tmp) / inside, today, home=site_dir)[0], 0
