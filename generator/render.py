@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from html import escape as html_escape, unescape as html_unescape
 from dataclasses import dataclass, field
 from datetime import date
@@ -105,7 +106,8 @@ class Renderer:
             self.search_bundles.setdefault(shard[0].lang, []).append(routes.base_path + search.bundle(position))
         self._fragments: dict[tuple, tuple[Markup, set[str]]] = {}
         self._cards_of = ""         # the language whose cards _fragments holds
-        self.certified_by_stars = {n: sum(standing[p.id].stars == n for p in self.certified) for n in (3, 4, 5)}
+        counted = Counter(standing[p.id].stars for p in self.certified)
+        self.certified_by_stars = {n: counted[n] for n in (3, 4, 5)}
         # the words of each language (_words.html), made once: no page runs that template again
         words = theme.env.get_template("_words.html") if "_words.html" in theme.env.list_templates() else None
         self.words = {code: words.make_module({"_": ui.gettext, "ngettext": ui.ngettext, "lang": code,

@@ -58,9 +58,14 @@ def shards(routes: list[Route], products: int) -> list[list[Route]]:
     product; the shards of one language follow each other, and empty ones are left out."""
     count = max(1, -(-products // PRODUCTS_A_SHARD))
     found: dict[str, list[list[Route]]] = {}
+    where: dict[tuple[str, str], int] = {}      # a page's shard, the same in every language
     for route in routes:
         if route.kind in SEARCHABLE:
-            found.setdefault(route.lang, [[] for _ in range(count)])[shard_of(route, count)].append(route)
+            if (route.kind, route.key) not in where:
+                where[route.kind, route.key] = shard_of(route, count)
+            if route.lang not in found:
+                found[route.lang] = [[] for _ in range(count)]
+            found[route.lang][where[route.kind, route.key]].append(route)
     return [shard for groups in found.values() for shard in groups if shard]
 
 
