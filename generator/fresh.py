@@ -167,8 +167,8 @@ def save_output_state(output: Path, cache: Path, files: set[str], known: dict[st
             known.pop(folder, None)
         else:
             known[folder] = (ino, mtime)
-    write_pickle(state_path(output, cache),
-                 (STATE_VERSION, root, [(folder, *known[folder]) for folder in sorted(known)]), sorted(files))
+    write_pickle(state_path(output, cache), (STATE_VERSION, root, [(folder, *stat) for folder, stat in known.items()]),
+                 list(files))
 
 
 def add_folders(folders: set[str], rel: str) -> None:

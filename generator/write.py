@@ -102,11 +102,12 @@ class Output:
         """Keeps each of the previous output's files that was made from the same inputs (its key
         in `keys`; None: always made) and returns them; the caller makes the others. (A kept page's
         links need no new check: whatever they lead to is among its inputs, unchanged too.)"""
-        kept = {rel for rel, _ in keys.items() & self.previous.items()} & self.existing
+        same = dict(keys.items() & self.previous.items())
+        kept = same.keys() & self.existing
         if not kept.isdisjoint(self.written):
             raise ValueError(f"refusing to write twice: {min(kept & self.written)!r}")
         self.written |= kept
-        self.manifest.update((rel, self.previous[rel]) for rel in kept)
+        self.manifest.update(same if len(kept) == len(same) else {rel: same[rel] for rel in kept})
         return kept
 
     def _claim(self, rel: str, key: str) -> None:
