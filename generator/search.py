@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -21,7 +22,6 @@ import re
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -188,7 +188,7 @@ class SearchIndex:
                 docs = _in_order(task.docs, documents, task.kept)
                 shutil.rmtree(part, ignore_errors=True)
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "pagefind", "--site", str(docs), "--output-path", str(made_in), "--silent"],
+                    [pagefind_program(), "--site", str(docs), "--output-path", str(made_in), "--silent"],
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             self._drop_stale()          # while Pagefind runs
             header = {"pages": task.pages, "index": index.name.removeprefix(self.prefix)}
@@ -260,6 +260,17 @@ class SearchIndex:
     def _clean(self) -> None:
         for task in self.todo:
             shutil.rmtree(task.docs, ignore_errors=True)
+
+
+@functools.cache
+def pagefind_program() -> str:
+    """Pagefind's program, found as `python -m pagefind` finds it (PAGEFIND_BINARY_PATH, the
+    extended build, the plain one, the PATH), and started directly: a Python less for each shard."""
+    from pagefind.service import get_executable
+    found = get_executable()
+    if found is None:
+        raise OcopError("Pagefind's program is not installed: pip install 'pagefind[extended]'")
+    return str(found)
 
 
 def write_document(renderer: Renderer, route: Route, path: str) -> None:

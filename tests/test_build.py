@@ -694,7 +694,7 @@ def test_outputs_side_by_side_keep_their_own_search_index(site, tmp_path, monkey
     runs = []
     original = search.subprocess.Popen
     monkeypatch.setattr(search.subprocess, "Popen", lambda command, *a, **kw: (
-        runs.append(command) if "pagefind" in command else None) or original(command, *a, **kw))
+        runs.append(command) if "--output-path" in command else None) or original(command, *a, **kw))
     for name in ("public", "public-2"):
         assert ocop("build", "--site", site, "--output", tmp_path / name, "--today", TODAY).code == 0
     cache = tmp_path / ".ocop-cache"
@@ -720,7 +720,7 @@ def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path,
     original = search.subprocess.Popen
 
     def popen(command, *args, **kwargs):
-        if "pagefind" in command:
+        if "--output-path" in command:         # Pagefind
             runs.append(command)
         return original(command, *args, **kwargs)
 
