@@ -13,6 +13,7 @@ import jinja2
 from . import BUNDLED_THEMES, CACHE
 from .depends import Keys, generator_key
 from .errors import ContentError, Problem
+from .fresh import FolderCheck
 from .links import LinkCheck
 from .load import Memo, load_site
 from .model import Site
@@ -53,13 +54,14 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings.
     `cache`: the cache folder, if not the one beside the output folder."""
     cache = cache or output.absolute().parent / CACHE
+    folders = FolderCheck(output, cache)        # the previous output's folders looked at meanwhile
     try:
         site, warnings = check(site_dir, today, base_url, cache, dated=True)
         gc.disable()        # until produce() renders: routes, keys and manifests are kept to the end too
         routes = plan(site)
         theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
         renderer = Renderer(site, routes, theme)
-        with Output(output, cache) as out:
+        with Output(output, cache, folders) as out:
             write_site(out, site_dir, site, routes, renderer, progress)
         if base_url is None and site.unregistered:      # a preview for another address publishes nothing
             append_register(site_dir, site.unregistered)
@@ -71,6 +73,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
             pass
         raise ContentError([Problem(str(where), line, 0, f"theme template error: {e.message}")]) from None
     finally:
+        folders.close()
         gc.enable()
         gc.unfreeze()
     return warnings

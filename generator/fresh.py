@@ -191,23 +191,76 @@ def output_unchanged(output: Path, cache: Path) -> bool:
     return _output_state(output, cache, with_files=False) is not None
 
 
-def output_files(output: Path, cache: Path) -> tuple[list[str], dict[str, tuple]] | None:
+def output_files(output: Path, cache: Path, looked: tuple[int, int] | None = None
+                 ) -> tuple[list[str], dict[str, tuple]] | None:
     """The files of the output as the last build left them and its folders' stats, when no
-    folder of it has changed since (else None: the output has to be looked at)."""
-    return _output_state(output, cache, with_files=True)
+    folder of it has changed since (else None: the output has to be looked at). `looked`: the
+    record FolderCheck found every folder as it says, by (inode, time): not looked at again."""
+    return _output_state(output, cache, with_files=True, looked=looked)
 
 
-def _output_state(output: Path, cache: Path, with_files: bool):
+def _output_state(output: Path, cache: Path, with_files: bool, looked: tuple[int, int] | None = None):
     try:
         with state_path(output, cache).open("rb") as f:
-            version, root, stats = pickle.load(f)
-            if version != STATE_VERSION or root != str(output.absolute()):
+            record = pickle.load(f)
+            info = os.fstat(f.fileno())
+            if (info.st_ino, info.st_mtime_ns) != looked and not _folders_as_recorded(output, record):
                 return None
-            if list(_folder_stats(root, [folder for folder, _, _ in stats])) != stats:
-                return None
+            stats = record[2]
             return (pickle.load(f), {folder: (ino, mtime) for folder, ino, mtime in stats}) if with_files else []
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         return None
+
+
+def _folders_as_recorded(output: Path, record: tuple) -> bool:
+    version, root, stats = record
+    return (version == STATE_VERSION and root == str(output.absolute())
+            and list(_folder_stats(root, [folder for folder, _, _ in stats])) == stats)
+
+
+class FolderCheck:
+    """The output's folders compared with the record of the last build by a child process, while
+    this one reads and checks the site (63,000 folders at 20,000 products: 0.15 s). `result()`:
+    the record's (inode, time) when every folder was as it says, else None. A build that changes
+    the output replaces its record first: the answer holds for that one file only."""
+
+    def __init__(self, output: Path, cache: Path):
+        self.pid: int | None = None
+        path = state_path(output, cache)
+        if not path.is_file():
+            return
+        try:
+            pipe, answer = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:                # the child looks, answers and leaves, running nothing of the parent's
+            found = b""
+            try:
+                with path.open("rb") as f:
+                    info = os.fstat(f.fileno())
+                    if _folders_as_recorded(output, pickle.load(f)):
+                        found = b"%d %d" % (info.st_ino, info.st_mtime_ns)
+            finally:
+                os.write(answer, found)
+                os._exit(0)
+        os.close(answer)
+        self.pid, self.pipe = pid, pipe
+
+    def result(self) -> tuple[int, int] | None:
+        if self.pid is None:
+            return None
+        try:
+            found = os.read(self.pipe, 64)
+        finally:
+            self.close()
+        return tuple(map(int, found.split())) if found else None
+
+    def close(self) -> None:
+        if self.pid is not None:
+            os.close(self.pipe)
+            os.waitpid(self.pid, 0)
+            self.pid = None
 
 
 def _folder_stats(root: str, folders):

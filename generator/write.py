@@ -25,7 +25,8 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 from .errors import OcopError
-from .fresh import add_folders, forget_output_state, output_files, read_pickle, save_output_state, write_pickle
+from .fresh import (FolderCheck, add_folders, forget_output_state, output_files, read_pickle, save_output_state,
+                    write_pickle)
 from .load import REGISTER
 
 JOURNAL = "journal.json"
@@ -35,9 +36,11 @@ MANIFEST_VERSION = 2
 class Output:
     """The output folder of one build: what it had, what this build writes, and the commit."""
 
-    def __init__(self, dest: Path, cache: Path):
+    def __init__(self, dest: Path, cache: Path, folders: FolderCheck | None = None):
+        """`folders`: the output's folders being compared with their record meanwhile."""
         self.dest = dest.absolute()
         self.cache = cache
+        self.folder_check = folders
         self.manifest_path = cache / f"built-{self.dest.name}.pickle"
         self.stage: Path | None = None
         self.fresh = True               # no previous output: the staging folder is the new output
@@ -71,7 +74,7 @@ class Output:
         if self.fresh:
             return
         self.previous = read_pickle(self.manifest_path, MANIFEST_VERSION)
-        known = output_files(self.dest, self.cache)
+        known = output_files(self.dest, self.cache, self.folder_check.result() if self.folder_check else None)
         self.recorded = known is not None
         if known is None:
             self.existing = set(files_under(self.dest))

@@ -1,5 +1,6 @@
 """The command line as a user meets it: exit codes, messages, no tracebacks."""
 import json
+import os
 import pickle
 import shutil
 import subprocess
@@ -267,6 +268,26 @@ def test_no_snapshot_is_kept_of_files_changed_just_before_the_build(site, tmp_pa
     (site / "themes" / "notes.txt").symlink_to(site / "site.yaml")     # what it leads to could change unseen
     for _ in range(2):
         assert ocop(*build).out.startswith("built")
+
+
+def test_the_output_s_folders_are_compared_with_their_record_by_a_child_process(site, tmp_path, monkeypatch):
+    from generator import fresh
+    out, cache = tmp_path / "out", tmp_path / ".ocop-cache"
+    build = ("build", "--site", site, "--output", out, "--today", TODAY)
+    assert ocop(*build).code == 0
+    record = os.stat(fresh.state_path(out, cache))
+    assert fresh.FolderCheck(out, cache).result() == (record.st_ino, record.st_mtime_ns)
+    (out / "vi" / "products" / "tea" / "index.html").unlink()           # a folder changed
+    assert fresh.FolderCheck(out, cache).result() is None
+    assert ocop(*build).code == 0 and (out / "vi" / "products" / "tea" / "index.html").is_file()
+    looked = []                 # this process compares no folder of the whole record again
+    real = fresh._folder_stats
+    monkeypatch.setattr(fresh, "_folder_stats", lambda root, folders: looked.append(len(folders)) or real(root, folders))
+    tea = site / "products" / "tea.yaml"
+    tea.write_text(tea.read_text(encoding="utf-8").replace("Trà dây rừng.", "Trà dây rừng Kon Rẫy."), encoding="utf-8")
+    assert ocop(*build).code == 0 and "Kon Rẫy" in (out / "vi/products/tea/index.html").read_text(encoding="utf-8")
+    folders = sum(1 for p in out.rglob("*") if p.is_dir()) + 1
+    assert looked and max(looked) < folders         # only those the edit's commit changed
 
 
 def test_a_rebuild_takes_the_outputs_files_from_the_record_while_no_folder_changed(site, tmp_path, monkeypatch):
