@@ -48,16 +48,17 @@ class Work:
         files made from the same inputs are kept as they are."""
         routes = self.routes.all
         keys = {route.output: self.keys.page(route) for route in routes}
-        codes = {product.id: qr.qr_path(self.renderer.verify_url(product.id)) for product in self.site.products}
+        codes = {product.id: (f"{path}.svg", f"{path}.png") for product in self.site.products   # from one encoding
+                 for path in [qr.qr_path(self.renderer.verify_url(product.id))]}
         photos = {variant.path: (image.file, variant) for product in self.site.products for image in product.images
                   for webp, jpeg in [images.variants(image.file, image.digest, image.width, image.height)]
                   for variant in (*webp, jpeg)}         # (a photo two products show is made once)
-        named = [f"{path}.{kind}" for path in codes.values() for kind in ("svg", "png")] + list(photos)
+        named = [rel for files in codes.values() for rel in files] + list(photos)
         keys.update(zip(named, named))          # QR codes and photos are named by what went in: the name is the key
         kept = self.out.keep_all(keys)
         jobs = [("page", route, route.output, keys[route.output]) for route in routes if route.output not in kept]
-        for product_id, path in codes.items():          # both from one encoding
-            if left := tuple(rel for rel in (f"{path}.svg", f"{path}.png") if rel not in kept):
+        for product_id, files in codes.items():
+            if left := tuple(rel for rel in files if rel not in kept):
                 jobs.append(("qr", product_id, left, None))
         return jobs + [("photo", what, rel, rel) for rel, what in photos.items() if rel not in kept]
 

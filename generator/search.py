@@ -240,7 +240,7 @@ class SearchIndex:
         for shard, index in enumerate(self.shards):
             if self.stopped:
                 return
-            files = {bundle(shard) + rel: rel for rel in sorted(files_under(index))     # merged shards need
+            files = {bundle(shard) + rel: rel for rel in files_under(index)             # merged shards need
                      if shard in self.leads or "/" in rel or rel.endswith(MERGED_FILES)}    # no script of their own
             # fragments and index chunks (in folders) are named by the hash of their content: the name is the key
             kept = out.keep_all({target: rel for target, rel in files.items() if "/" in rel})
