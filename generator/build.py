@@ -37,8 +37,11 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
     gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
     try:
         checked = Memo(cache / "checked.pickle", generator_key(), keep=keep)
-        site, problems = validate(load_site(site_dir, cache, dated, keep), today, checked)
-        checked.save()
+        decided = Memo(cache / "decided.pickle", generator_key(), few=0, keep=keep)
+        raw = load_site(site_dir, cache, dated, keep)
+        site, problems = validate(raw, today, checked, decided)
+        for memo in (checked, decided, raw.parsed_decisions):
+            memo.save()
     finally:
         gc.freeze()     # and later ones leave them out (build() lets go of them when it ends)
         gc.enable()

@@ -7,6 +7,7 @@ to validate.py. All limits on untrusted input live at the top of this file.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import stat
@@ -65,8 +66,8 @@ class Source:
     data: Any = None
     body: str = ""            # Markdown files: the text after the front matter
     digest: str = ""          # YAML files: a hash of the path and the text (text_key); "": unreadable
-    text: str | None = None   # product files: the text, parsed when needed (parse_product)
-    root: Path | None = None  # product files not read, their digest known by their times: read when needed
+    text: str | None = None   # product and decision files: the text, parsed when needed (parse_later)
+    root: Path | None = None  # such files not read, their digest known by their times: read when needed
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class RawSite:
     pages: list[Source] = field(default_factory=list)
     news: list[Source] = field(default_factory=list)
     media: dict[str, Media] = field(default_factory=dict)     # path relative to products/
+    parsed_decisions: "Parsed | None" = None      # the decisions' YAML parsed by earlier builds
     updated: dict[str, date] = field(default_factory=dict)    # path → date of the last commit touching it
     problems: list[Problem] = field(default_factory=list)
 
@@ -232,9 +234,13 @@ class Memo:
         `keep=False`: the file is read, never written."""
         self.path, self.version, self.keep = path, version, keep
         self.few = self.FEW if few is None else few
-        self.old: dict = self._read(path, version) if path else {}
         self.new: dict = {}
         self.made = 0
+
+    @functools.cached_property
+    def old(self) -> dict:
+        """The values of the file: read at the first get(), not before (a memo may go unused)."""
+        return self._read(self.path, self.version) if self.path else {}
 
     @classmethod
     def _read(cls, path: Path, version: object) -> dict:
@@ -264,6 +270,8 @@ class Memo:
     def save(self) -> None:
         """Writes the file again when more than a few values changed: after a small edit, making
         those again next time costs less than writing the whole file now."""
+        if not self.new:            # unused: the file stays as it is
+            return
         changed = self.made + len(self.old.keys() - self.new.keys())
         if not self.keep or self.path is None or changed <= (max(self.few, len(self.new) // 100) if self.few else 0):
             return
@@ -323,10 +331,10 @@ def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse: Parsed
     return source
 
 
-def _read_product(root: Path, rel: str, problems: list[Problem], known: Memo) -> Source:
-    """A product file, read but not parsed: validate.py parses it only when the product is not
-    among those it checked before (by text_key and what the product refers to). `known` keeps
-    each file's text_key by its size, times and inode: an unchanged file is not even read."""
+def _read_later(root: Path, rel: str, problems: list[Problem], known: Memo) -> Source:
+    """A product or decision file, read but not parsed: validate.py parses it only when what it
+    checked before is not kept (by text_key and what the check refers to). `known` keeps each
+    file's text_key by its size, times and inode: an unchanged file is not even read."""
     stamp = _stamp(os.path.join(root, rel), rel, MAX_TEXT_BYTES)      # (a str: 20,000 Paths cost 0.1 s)
     if stamp in known.old:
         return Source(rel, digest=known.get(stamp, lambda: None), root=root)
@@ -340,9 +348,9 @@ def _read_product(root: Path, rel: str, problems: list[Problem], known: Memo) ->
     return source
 
 
-def parse_product(source: Source) -> list[Problem]:
-    """Parses a file read by _read_product into `source.data` (reading it first if it was not);
-    returns the problems found."""
+def parse_later(source: Source, parse: Parsed | None = None) -> list[Problem]:
+    """Parses a file read by _read_later into `source.data` (reading it first if it was not), by
+    `parse` if given; returns the problems found."""
     if source.text is None:
         text, found = read_text(source.root, source.path)
         if text is None:
@@ -351,7 +359,7 @@ def parse_product(source: Source) -> list[Problem]:
             return [Problem(source.path, 1, 1, "the file changed while the build was reading the site; "
                             "build again")]
         source.text = text
-    source.data, found = parse_yaml(source.text, source.path)
+    source.data, found = parse(source.text, source.path)[:2] if parse else parse_yaml(source.text, source.path)
     return found + _empty(source, found)
 
 
@@ -514,10 +522,11 @@ def _load_files(root: Path, cache: Path | None, keep: bool) -> RawSite:
         problems.append(Problem("site.yaml", 0, 0, "is missing; every site needs site.yaml with "
                                 "title, base_url, languages and region"))
     known = Memo(cache / "texts.pickle" if cache else None, 1, few=0, keep=keep)
-    raw.products = [_read_product(root, rel, problems, known) for rel in _files(root / "products", root, "*.yaml")]
-    known.save()
-    raw.decisions = [_load_yaml_file(root, rel, problems, parse)
+    raw.products = [_read_later(root, rel, problems, known) for rel in _files(root / "products", root, "*.yaml")]
+    raw.decisions = [_read_later(root, rel, problems, known)
                      for rel in _files(root / "products" / "decisions", root, "**/*.yaml")]
+    known.save()
+    raw.parsed_decisions = Parsed(cache / "parsed-decisions.pickle" if cache else None, keep)
     for name in ("communes", "showrooms", "retired"):
         if (root / "content" / f"{name}.yaml").is_file():
             setattr(raw, name, _load_yaml_file(root, f"content/{name}.yaml", problems, parse))

@@ -18,7 +18,7 @@ from typing import Any
 from . import model as m
 from .depends import digest
 from .errors import Problem
-from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_product
+from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_later
 from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -446,7 +446,7 @@ def _media_ref(f: _File, entry: Map, key: str, raw: RawSite, image: bool) -> tup
 
 def _check_product(source: Source, raw: RawSite, langs, communes, showrooms) -> tuple[m.Product | None, list[Problem]]:
     """A product file parsed and checked: the product, if it has no error, and its problems."""
-    problems = parse_product(source)
+    problems = parse_later(source)
     product = _product(source, raw, langs, communes, showrooms, problems) if source.data is not None else None
     source.data = None          # the parsed tree is not needed again
     return product, problems
@@ -604,6 +604,35 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
     return decisions, events
 
 
+def _decided(raw: RawSite, config: m.Config, products: dict[str, m.Product], today: date, files: set[str],
+             memo: Memo | None) -> tuple[list[m.Decision], dict[str, tuple[m.Event, ...]], dict[str, m.Standing],
+                                       list[Problem]]:
+    """The decisions, each product's history of them and standing today, and their problems. Kept
+    between builds (`memo`) under all that they are made from: the texts of the decisions and of
+    site.yaml, the build date, the names of the product files and which of them hold a product;
+    and, while the scans they link are the same files, when they had no error."""
+    def make():
+        found: list[Problem] = []
+        for source in raw.decisions:
+            if source.digest:           # else unreadable: load.py said why
+                found += parse_later(source, raw.parsed_decisions)
+        decisions, events = _decisions(raw, config, products, today, found, files)
+        for source in raw.decisions:
+            source.data = None          # the parsed trees are not needed again
+        history = {pid: tuple(events.get(pid, ())) for pid in sorted(products)}
+        standings = {pid: standing(h, today, config.validity_months, config.expiring_days) for pid, h in history.items()}
+        scans = {d.document: raw.media[d.document] for d in decisions if d.document}
+        return decisions, history, standings, found, scans
+
+    def valid(kept) -> bool:
+        *_, found, scans = kept
+        return not any(p.severity == "error" for p in found) and all(raw.media.get(f) == m for f, m in scans.items())
+
+    key = digest(raw.site.digest, today.isoformat(), *(f"{s.path}\0{s.digest}" for s in raw.decisions),
+                 *sorted(files), "", *sorted(files - products.keys()))
+    return (memo.get(key, make, valid) if memo else make())[:4]
+
+
 def _recognition(f: _File, entry: Map, decision: m.Decision, product: str, config: m.Config) -> m.Event | None:
     stars = entry.get("stars")
     if isinstance(stars, bool) or stars not in (3, 4, 5):
@@ -754,10 +783,12 @@ def _published_media(products, decisions, raw: RawSite) -> dict[str, str]:
     return published
 
 
-def validate(raw: RawSite, today: date, checked: Memo | None = None) -> tuple[m.Site | None, list[Problem]]:
+def validate(raw: RawSite, today: date, checked: Memo | None = None,
+             decided: Memo | None = None) -> tuple[m.Site | None, list[Problem]]:
     """Every problem of the site, and the Site when there is no error among them. `checked`:
     products checked by earlier builds (with their problems), by the text of their file and all
-    that a product's check reads besides (languages, communes, showrooms; its photos: _same_photos)."""
+    that a product's check reads besides (languages, communes, showrooms; its photos: _same_photos).
+    `decided`: the decisions checked by an earlier build, and what they make of the products (_decided)."""
     problems = list(raw.problems)
     config = _config(raw.site, problems)
     langs = config.codes if config else None
@@ -777,20 +808,18 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None) -> tuple[m.
     if config is None:
         return None, sorted(problems)
     files = {PurePosixPath(s.path).stem for s in raw.products}
-    decisions, events = _decisions(raw, config, products, today, problems, files)
+    decisions, history, standings, found = _decided(raw, config, products, today, files, decided)
+    problems += found
     retired = _retired(raw.retired, config.codes, products, files, problems)
     unregistered = _register(raw, files, retired, problems)
     pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False)
     news = _articles(raw.news, config.codes, config.default_lang, problems, news=True)
     if any(p.severity == "error" for p in problems):
         return None, sorted(problems)
-    history = {pid: tuple(events.get(pid, ())) for pid in sorted(products)}
     site = m.Site(
         config, today, tuple(products[pid] for pid in sorted(products)),
         tuple(sorted(decisions, key=lambda d: (d.date, d.path))),
         tuple(communes[c] for c in sorted(communes)), tuple(showrooms[s] for s in sorted(showrooms)),
-        tuple(pages), tuple(news), history,
-        {pid: standing(h, today, config.validity_months, config.expiring_days) for pid, h in history.items()},
-        _published_media(products.values(), decisions, raw), tuple(retired[r] for r in sorted(retired)),
+        tuple(pages), tuple(news), history, standings, _published_media(products.values(), decisions, raw), tuple(retired[r] for r in sorted(retired)),
         unregistered, raw.updated, {source.path: source.digest for source in (*raw.products, *raw.decisions)})
     return site, sorted(problems)

@@ -802,6 +802,47 @@ def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_r
     assert gone.code == 1 and "products/tea.yaml:3:10: error: no commune 'dak-koi'" in gone.err, gone.err
 
 
+def test_decisions_checked_by_an_earlier_build_are_checked_again_when_what_they_read_changes(
+        site, tmp_path, monkeypatch):
+    """The decisions, checked once, are kept under their texts, the build date and the product
+    files: a product's edit leaves them alone; another date, a scan they link changed or gone, or
+    a product they name gone, and they are checked again."""
+    from generator import validate
+    checks = []
+    original = validate._decisions
+    monkeypatch.setattr(validate, "_decisions", lambda *args: checks.append(1) or original(*args))
+    (site / "products/media/scan.pdf").write_bytes(b"%PDF-1.4 first")
+    decision = site / "products/decisions/district-2023.yaml"
+    decision.write_text(decision.read_text(encoding="utf-8") + "document: media/scan.pdf\n", encoding="utf-8")
+    out = tmp_path / "out"
+    build = ("build", "--site", site, "--output", out, "--today", TODAY)
+
+    def built(*args) -> int:
+        checks.clear()
+        result = ocop(*(args or build))
+        assert result.code == 0, result.err
+        return len(checks)
+    assert built() == 1
+    coffee = site / "products/coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 120000"), encoding="utf-8")
+    assert built() == 0
+    assert built(*build[:-1], "2026-12-01") == 1 and built() == 1
+
+    (site / "products/media/scan.pdf").unlink()
+    gone = ocop(*build)
+    assert gone.code == 1 and "products/decisions/district-2023.yaml:" in gone.err
+    assert "error: the file products/media/scan.pdf does not exist" in gone.err, gone.err
+    (site / "products/media/scan.pdf").write_bytes(b"%PDF-1.4 second")
+    assert built() == 1
+    [scan] = (out / "media").glob("scan-*.pdf")
+    assert scan.read_bytes() == b"%PDF-1.4 second"
+    assert scan.name in (out / "en/products/chicken/index.html").read_text(encoding="utf-8")
+
+    (site / "products/chicken.yaml").unlink()
+    named = ocop(*build)
+    assert named.code == 1 and "error: no product 'chicken' (products/chicken.yaml)" in named.err, named.err
+
+
 def test_product_files_are_read_again_only_when_they_change(site, tmp_path, monkeypatch):
     """A product file's hash is kept by its size, times and inode: a rebuild reads only the files
     that changed, and those of the others whose product has to be checked again (a commune
@@ -830,7 +871,7 @@ def test_product_files_are_read_again_only_when_they_change(site, tmp_path, monk
     assert tree(out) == tree(cold)
 
     stale = load.Source("products/tea.yaml", digest="the hash it had when its times were recorded", root=site)
-    [problem] = load.parse_product(stale)
+    [problem] = load.parse_later(stale)
     assert (problem.path, problem.severity) == ("products/tea.yaml", "error")
     assert "changed while the build was reading the site" in problem.message
 
