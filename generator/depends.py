@@ -71,12 +71,14 @@ def site_key(site: Site, routes: Routes, code: str) -> str:
 def product_key(site: Site, product) -> str:
     """The product's record is made from its file's text, its photos, and what the site key holds
     (languages, communes, showrooms): the text's hash stands for the record (pickling 20,000
-    records costs more than half a second). Its status comes from its history, which the texts of
-    the decision files it is in stand for likewise, and what the site key holds (the build date,
-    the validity): every key of a product's files holds both keys."""
+    records costs more than half a second); a photo's hash stands for its size in pixels. Its
+    status comes from its history, which the texts of the decision files it is in stand for
+    likewise, and what the site key holds (the build date, the validity): every key of a
+    product's files holds both keys. (Strings only: they are joined, not pickled.)"""
     files = [product.path] + [f"products/{image.file}" for image in product.images]
-    decisions = [site.texts[event.decision.path] for event in site.history.get(product.id, ())]
-    return digest(site.texts[product.path], product.images, decisions, [site.updated.get(f) for f in files])
+    return digest(site.texts[product.path], *(f"photo {image.file} {image.digest}" for image in product.images),
+                  *(f"decision {site.texts[event.decision.path]}" for event in site.history.get(product.id, ())),
+                  *(f"date {site.updated.get(f)}" for f in files))
 
 
 class Keys:
@@ -89,13 +91,19 @@ class Keys:
         self.products = {p.id: product_key(site, p) for p in site.products}
         # one key for a product's pages, record and code: each file's is compared with its own
         self.own_files = {pid: digest(self.site_key, key) for pid, key in self.products.items()}
+        self.listed = {name: [self.products[p.id] for p in listing] for name, listing in routes.listings.items()}
+
+    def pages(self, routes: list[Route]) -> dict[str, str | None]:
+        """page() of each route, by its output file (a product's files without a call each)."""
+        own, page = self.own_files, self.page
+        return {r.output: own[r.key] if r.kind in PER_PRODUCT and r.key in own else page(r) for r in routes}
 
     def page(self, route: Route) -> str | None:
         if route.kind in PER_PRODUCT and route.key in self.own_files:
             return self.own_files[route.key]
         if route.kind in LISTS:
-            listing, pages = self.routes.listing(route)
-            return digest(self.site_key, route.output, pages, [self.products[p.id] for p in listing])
+            listed, pages = self.routes.listing(route, self.listed)
+            return digest(self.site_key, route.output, str(pages), *listed)
         if route.kind == "data":        # every product
             return digest(self.site_key, route.output, list(self.products.values()))
         if route.kind == "sitemap":     # every page's address

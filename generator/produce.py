@@ -47,7 +47,7 @@ class Work:
         """The files still to make: (kind, what, output file or files, key); the previous output's
         files made from the same inputs are kept as they are."""
         routes = self.routes.all
-        keys = {route.output: self.keys.page(route) for route in routes}
+        keys = self.keys.pages(routes)
         codes = {product.id: (f"{path}.svg", f"{path}.png") for product in self.site.products   # from one encoding
                  for path in [qr.qr_path(self.renderer.verify_url(product.id))]}
         photos = {variant.path: (image.file, variant) for product in self.site.products for image in product.images

@@ -50,9 +50,10 @@ class Routes:
         """The link to a page from any other page of the site (absolute path, works from 404.html too)."""
         return self.base_path + self._index[kind, lang, key, page].path
 
-    def listing(self, route: Route) -> tuple[list, int]:
-        """The products one page of a list shows, and how many pages the list has."""
-        products = self.listings.get((route.kind, route.key), [])
+    def listing(self, route: Route, lists: dict[tuple[str, str], list] | None = None) -> tuple[list, int]:
+        """The products one page of a list shows (or what stands for them in `lists`, list by list),
+        and how many pages the list has."""
+        products = (lists or self.listings).get((route.kind, route.key), [])
         start = (route.page - 1) * PER_PAGE
         return products[start:start + PER_PAGE], pages_of(len(products))
 

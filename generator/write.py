@@ -23,6 +23,7 @@ import shutil
 import signal
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import KeysView
 
 from .errors import OcopError
 from .fresh import (FolderCheck, add_folders, forget_output_state, output_files, read_pickle, save_output_state,
@@ -101,17 +102,17 @@ class Output:
         if self.fresh or not self._same(rel, source.read_bytes):
             (_link if link else shutil.copyfile)(source, self._staged(rel))
 
-    def keep_all(self, keys: dict[str, str | None]) -> set[str]:
+    def keep_all(self, keys: dict[str, str | None]) -> KeysView[str]:
         """Keeps each of the previous output's files that was made from the same inputs (its key
         in `keys`; None: always made) and returns them; the caller makes the others. (A kept page's
         links need no new check: whatever they lead to is among its inputs, unchanged too.)"""
-        same = dict(keys.items() & self.previous.items())
-        kept = same.keys() & self.existing
-        if not kept.isdisjoint(self.written):
-            raise ValueError(f"refusing to write twice: {min(kept & self.written)!r}")
-        self.written |= kept
-        self.manifest.update(same if len(kept) == len(same) else {rel: same[rel] for rel in kept})
-        return kept
+        previous, existing = self.previous.get, self.existing
+        same = {rel: key for rel, key in keys.items() if key is not None and previous(rel) == key and rel in existing}
+        if not self.written.isdisjoint(same):
+            raise ValueError(f"refusing to write twice: {min(self.written.intersection(same))!r}")
+        self.written.update(same)
+        self.manifest.update(same)
+        return same.keys()
 
     def _claim(self, rel: str, key: str) -> None:
         if not rel or rel[0] == "/" or "/../" in f"/{rel}/" or "\\" in rel or rel in self.written:
