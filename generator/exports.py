@@ -82,8 +82,9 @@ def json_for_html(data, **dumps) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def product_lines(site: Site, routes: Routes, product: Product) -> tuple[str, str]:
-    """A product's line of products.json and its row of products.csv."""
+def product_lines(site: Site, routes: Routes, product: Product) -> tuple[bytes, bytes]:
+    """A product's line of products.json and its row of products.csv, in UTF-8 (kept as bytes
+    between builds: no text to decode and encode again)."""
     r = product_record(site, routes, product)
     d = r["decision"] or {}
     out = io.StringIO()
@@ -91,13 +92,13 @@ def product_lines(site: Site, routes: Routes, product: Product) -> tuple[str, st
         [_cell(v) for v in [r["id"], *r["name"].values(), r["category"], r["commune"], r["status"], r["stars"],
                             r["score"], r["valid_until"], d.get("number"), d.get("date"), d.get("issuer"),
                             r["verify_url"], *r["urls"].values(), r["qr"]["svg"], r["qr"]["png"], r["gtin"]]])
-    return json_for_html(r, separators=(",", ":")), out.getvalue()
+    return json_for_html(r, separators=(",", ":")).encode(), out.getvalue().encode()
 
 
-def products_json(site: Site, lines: list[tuple[str, str]]) -> bytes:
+def products_json(site: Site, lines: list[tuple[bytes, bytes]]) -> bytes:
     """One product a line: compact, and a change shows as one changed line."""
-    products = ",\n".join(line for line, _ in lines)
-    return f'{{"generated":"{site.today.isoformat()}","products":[\n{products}\n]}}\n'.encode()
+    products = b",\n".join(line for line, _ in lines)
+    return b'{"generated":"%s","products":[\n%s\n]}\n' % (site.today.isoformat().encode(), products)
 
 
 def _cell(value) -> str:
@@ -106,14 +107,14 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def products_csv(site: Site, lines: list[tuple[str, str]]) -> bytes:
+def products_csv(site: Site, lines: list[tuple[bytes, bytes]]) -> bytes:
     codes = site.config.codes
     header = (["id"] + [f"name_{c}" for c in codes] + ["category", "commune", "status", "stars", "score",
               "valid_until", "decision_number", "decision_date", "decision_issuer", "verify_url"]
               + [f"url_{c}" for c in codes] + ["qr_svg", "qr_png", "gtin"])
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(header)
-    return (out.getvalue() + "".join(row for _, row in lines)).encode("utf-8-sig")
+    return out.getvalue().encode("utf-8-sig") + b"".join(row for _, row in lines)
 
 
 def sitemap(routes: Routes) -> bytes:
