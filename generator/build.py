@@ -26,19 +26,20 @@ from .write import Output, append_register
 
 
 def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path | None = None,
-          dated: bool = False, home: Path | None = None) -> tuple[Site, list[Problem]]:
+          dated: bool = False, home: Path | None = None, seen: dict[str, tuple] | None = None
+          ) -> tuple[Site, list[Problem]]:
     """The valid Site and its warnings; raises ContentError with every problem otherwise.
     `cache`: the build's cache folder, read and written. Without it, the cache of a build into
     the default output folder of the site (or of `home`, for a copy of it elsewhere) is read, if
     there, and nothing is written: what earlier builds parsed and checked is not done again.
-    `dated`: with each file's last commit date, for the pages (load_site)."""
+    `dated`: with each file's last commit date, for the pages; `seen`: the files' stats (load_site)."""
     keep = cache is not None
     cache = cache or (home or site_dir) / CACHE
     gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
     try:
         checked = Memo(cache / "checked.pickle", generator_key(), keep=keep)
         decided = Memo(cache / "decided.pickle", generator_key(), few=0, keep=keep)
-        raw = load_site(site_dir, cache, dated, keep)
+        raw = load_site(site_dir, cache, dated, keep, seen)
         site, problems = validate(raw, today, checked, decided)
         for memo in (checked, decided, raw.parsed_decisions):
             memo.save()
@@ -53,13 +54,15 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
 
 
 def build(site_dir: Path, output: Path, today: date, base_url: str | None = None,
-          progress: Callable[[int, int], None] | None = None, cache: Path | None = None) -> list[Problem]:
+          progress: Callable[[int, int], None] | None = None, cache: Path | None = None,
+          seen: dict[str, tuple] | None = None) -> list[Problem]:
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings.
-    `cache`: the cache folder, if not the one beside the output folder."""
+    `cache`: the cache folder, if not the one beside the output folder; `seen`: the stats of the
+    site's files, just taken (load_site)."""
     cache = cache or output.absolute().parent / CACHE
     folders = FolderCheck(output, cache)        # the previous output's folders looked at meanwhile
     try:
-        site, warnings = check(site_dir, today, base_url, cache, dated=True)
+        site, warnings = check(site_dir, today, base_url, cache, dated=True, seen=seen)
         gc.disable()        # until produce() renders: routes, keys and manifests are kept to the end too
         routes = plan(site)
         theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")

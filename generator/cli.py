@@ -153,7 +153,8 @@ def run(args) -> int:
         if warnings is None:
             from . import build as pipeline
             snapshot.forget()
-            warnings = pipeline.build(site, output, day, base_url, None if args.quiet else Progress())
+            warnings = pipeline.build(site, output, day, base_url, None if args.quiet else Progress(),
+                                      seen=snapshot.seen)
             snapshot.save(warnings)
             done = f"built {output} in {time.monotonic() - started:.1f} s"
         else:

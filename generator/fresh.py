@@ -58,6 +58,7 @@ class Snapshot:
         self.cache = self.output.parent / CACHE
         self.path = self.cache / f"snapshot-{self.output.name}.pickle"
         self.started = time.time_ns()
+        self.seen: dict[str, tuple] | None = None
         self.inputs, self.racy = self._look()
 
     def unchanged(self) -> list[Problem] | None:
@@ -88,6 +89,8 @@ class Snapshot:
         found, linked = site_files(self.site_dir, PACKAGE, BUNDLED_THEMES)
         if linked:
             return None, False
+        if self.seen is None:       # the stats the build's load_site takes them from
+            self.seen = {entry[0]: entry[1:] for entry in found if len(entry) > 2}
         racy = any(max(entry[2], entry[4]) > self.started - RACY_NS for entry in found if len(entry) > 2)
         head = git(self.site_dir, "rev-parse", "-q", "--verify", "HEAD") or ""
         extra = (str(self.site_dir.resolve()), str(self.output), self.options, sys.version, library_versions(), head)
@@ -95,9 +98,9 @@ class Snapshot:
 
 
 def site_files(site_dir: Path, *more: Path) -> tuple[list[tuple], bool]:
-    """(path, size, mtime, inode, ctime) of every file a build of the site reads, and of the files
-    under `more`, sorted; and whether a symbolic link is among them (its target's times are
-    given, but a change further along the link would go unseen)."""
+    """(path, size, mtime, inode, ctime, whether it is a regular file) of every file a build of
+    the site reads, and of the files under `more`, sorted; and whether a symbolic link is among
+    them (its target's times are given, but a change further along the link would go unseen)."""
     found: list[tuple] = []
     linked = False
     for root in (site_dir / "site.yaml", site_dir / "site.yml", site_dir / "content", site_dir / "products",
@@ -133,7 +136,7 @@ def _add(path: str, link: bool, found: list[tuple]) -> bool:
     except OSError:                     # a link that leads nowhere
         found.append((path, None))
         return link
-    found.append((path, s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns))
+    found.append((path, s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns, stat.S_ISREG(s.st_mode)))
     return link
 
 

@@ -331,11 +331,13 @@ def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse: Parsed
     return source
 
 
-def _read_later(root: Path, rel: str, problems: list[Problem], known: Memo) -> Source:
+def _read_later(root: Path, rel: str, problems: list[Problem], known: Memo, base: str,
+                seen: dict[str, tuple] | None) -> Source:
     """A product or decision file, read but not parsed: validate.py parses it only when what it
     checked before is not kept (by text_key and what the check refers to). `known` keeps each
-    file's text_key by its size, times and inode: an unchanged file is not even read."""
-    stamp = _stamp(os.path.join(root, rel), rel, MAX_TEXT_BYTES)      # (a str: 20,000 Paths cost 0.1 s)
+    file's text_key by its size, times and inode: an unchanged file is not even read. `base`:
+    str(root) (a str: 20,000 Paths cost 0.1 s); `seen`: load_site's."""
+    stamp = _stamp(f"{base}/{rel}", rel, MAX_TEXT_BYTES, seen)
     if stamp in known.old:
         return Source(rel, digest=known.get(stamp, lambda: None), root=root)
     text, found = read_text(root, rel)
@@ -363,18 +365,21 @@ def parse_later(source: Source, parse: Parsed | None = None) -> list[Problem]:
     return found + _empty(source, found)
 
 
-def _stamp(path: str | Path, rel: str, limit: int) -> tuple | None:
+def _stamp(path: str | Path, rel: str, limit: int, seen: dict[str, tuple] | None = None) -> tuple | None:
     """A file's size, times and inode, which stand for its content between builds; None for a
     symbolic link, a file over `limit` bytes, or one changed in the last seconds (it may change
-    again within the same clock tick and keep its times: fresh.py)."""
-    try:
-        info = os.lstat(path)
-    except OSError:
+    again within the same clock tick and keep its times: fresh.py). `seen`: load_site's."""
+    found = seen.get(path) if seen else None
+    if found is None:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return None
+        found = info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns, stat.S_ISREG(info.st_mode)
+    size, mtime, inode, ctime, regular = found
+    if not regular or size > limit or time.time_ns() - max(mtime, ctime) <= RACY_NS:
         return None
-    if (not stat.S_ISREG(info.st_mode) or info.st_size > limit
-            or time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) <= RACY_NS):
-        return None
-    return rel, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
+    return rel, size, mtime, inode, ctime
 
 
 def _empty(source: Source, found: list[Problem]) -> list[Problem]:
@@ -494,21 +499,23 @@ def git_dates(root: Path, cache: Path | None = None) -> dict[str, date]:
     return dates
 
 
-def load_site(root: Path, cache: Path | None = None, dated: bool = False, keep: bool = True) -> RawSite:
+def load_site(root: Path, cache: Path | None = None, dated: bool = False, keep: bool = True,
+              seen: dict[str, tuple] | None = None) -> RawSite:
     """Every file of the site that the build reads, parsed but not yet checked. With a cache
     folder, unchanged YAML is not parsed again (`keep=False`: the cache is read, not written).
     `dated`: with the date of each file's last commit (which only pages show), read from git
-    while the files are read."""
+    while the files are read. `seen`: the files' stats taken just before (fresh.Snapshot.seen),
+    by str(root / rel): the product and decision files are not looked at again."""
     if not dated:
-        return _load_files(root, cache, keep)
+        return _load_files(root, cache, keep, seen)
     with ThreadPoolExecutor(1) as git:
         dates = git.submit(git_dates, root, cache if keep else None)
-        raw = _load_files(root, cache, keep)
+        raw = _load_files(root, cache, keep, seen)
         raw.updated = dates.result()
     return raw
 
 
-def _load_files(root: Path, cache: Path | None, keep: bool) -> RawSite:
+def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tuple] | None) -> RawSite:
     parse = Parsed(cache / "parsed.pickle" if cache else None, keep)
     raw = RawSite(root)
     problems = raw.problems
@@ -522,8 +529,9 @@ def _load_files(root: Path, cache: Path | None, keep: bool) -> RawSite:
         problems.append(Problem("site.yaml", 0, 0, "is missing; every site needs site.yaml with "
                                 "title, base_url, languages and region"))
     known = Memo(cache / "texts.pickle" if cache else None, 1, few=0, keep=keep)
-    raw.products = [_read_later(root, rel, problems, known) for rel in _files(root / "products", root, "*.yaml")]
-    raw.decisions = [_read_later(root, rel, problems, known)
+    raw.products = [_read_later(root, rel, problems, known, str(root), seen)
+                    for rel in _files(root / "products", root, "*.yaml")]
+    raw.decisions = [_read_later(root, rel, problems, known, str(root), seen)
                      for rel in _files(root / "products" / "decisions", root, "**/*.yaml")]
     known.save()
     raw.parsed_decisions = Parsed(cache / "parsed-decisions.pickle" if cache else None, keep)

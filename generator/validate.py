@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import posixpath
 import re
 from collections import defaultdict
 from datetime import date, datetime
@@ -807,7 +808,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
             products[product.id] = product
     if config is None:
         return None, sorted(problems)
-    files = {PurePosixPath(s.path).stem for s in raw.products}
+    files = {posixpath.splitext(posixpath.basename(s.path))[0] for s in raw.products}     # (no Path each: 0.07 s)
     decisions, history, standings, found = _decided(raw, config, products, today, files, decided)
     problems += found
     retired = _retired(raw.retired, config.codes, products, files, problems)
