@@ -58,8 +58,14 @@ class Snapshot:
         self.cache = self.output.parent / CACHE
         self.path = self.cache / f"snapshot-{self.output.name}.pickle"
         self.started = time.time_ns()
-        self.seen: dict[str, tuple] | None = None
+        self.found: list[tuple] = []
         self.inputs, self.racy = self._look()
+
+    @property
+    def seen(self) -> dict[str, tuple] | None:
+        """The stats of the inputs as first looked at, by path: a build's load_site takes them
+        from here (none with a symbolic link among the inputs)."""
+        return {entry[0]: entry[1:] for entry in self.found if len(entry) > 2} if self.found else None
 
     def unchanged(self) -> list[Problem] | None:
         """The previous build's warnings when it was made from exactly these inputs and its
@@ -89,8 +95,7 @@ class Snapshot:
         found, linked = site_files(self.site_dir, PACKAGE, BUNDLED_THEMES)
         if linked:
             return None, False
-        if self.seen is None:       # the stats the build's load_site takes them from
-            self.seen = {entry[0]: entry[1:] for entry in found if len(entry) > 2}
+        self.found = self.found or found
         racy = any(max(entry[2], entry[4]) > self.started - RACY_NS for entry in found if len(entry) > 2)
         head = git(self.site_dir, "rev-parse", "-q", "--verify", "HEAD") or ""
         extra = (str(self.site_dir.resolve()), str(self.output), self.options, sys.version, library_versions(), head)
