@@ -22,6 +22,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -39,6 +40,23 @@ if TYPE_CHECKING:
     from .render import Renderer
     from .routes import Route
 
+# Run by a Python of its own before it becomes Pagefind (its command follows the code): writes a
+# shard's documents, given on its input, into a new folder in sorted order. Pagefind numbers pages
+# in the order it lists folders, which is the order their entries were made (on tmpfs; ext4 lists
+# large folders by a hash of the names), while the page workers write documents in whatever order
+# they finish them: so that two builds give the same index, byte for byte. (A process of its own,
+# on the other core: in a thread of the build's, writing 2,000 documents took 0.6 s of the lock
+# every thread of a Python process needs.)
+WRITE_THEN_INDEX = """
+import os, pickle, sys
+folder, documents = pickle.load(sys.stdin.buffer)
+for rel, data in documents:
+    path = os.path.join(folder, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+os.execv(sys.argv[1], sys.argv[1:])
+"""
 FEW = 100       # documents an edit changed: made by the build's own process, and indexed at once
 PRODUCTS_A_SHARD = 2000      # an edit indexes this many products' documents again; a search loads one index a shard
 SEARCHABLE = ("product", "page", "news")
@@ -185,11 +203,14 @@ class SearchIndex:
             made_in = task.docs / ".index" if self.in_memory else part
             indexing = not index.is_dir()
             if indexing:
-                docs = _in_order(task.docs, documents, task.kept)
                 shutil.rmtree(part, ignore_errors=True)
+                docs = task.docs / ".sorted"
                 self.process = subprocess.Popen(
-                    [pagefind_program(), "--site", str(docs), "--output-path", str(made_in), "--silent"],
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                    [sys.executable, "-I", "-S", "-c", WRITE_THEN_INDEX,
+                     pagefind_program(), "--site", str(docs), "--output-path", str(made_in), "--silent"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                with contextlib.suppress(BrokenPipeError), self.process.stdin:     # (it says why it stopped)
+                    self.process.stdin.write(pickle.dumps((str(docs), sorted(documents.items())), protocol=5))
             self._drop_stale()          # while Pagefind runs
             header = {"pages": task.pages, "index": index.name.removeprefix(self.prefix)}
             with contextlib.suppress(OSError):      # only saves work; Pagefind reports a full disk
@@ -197,8 +218,8 @@ class SearchIndex:
                              {doc: (key, documents[doc]) for doc, key in task.made.items() if key})
             if not indexing:
                 continue
-            output = self.process.communicate()[0]
-            if self.process.returncode != 0:
+            output = self.process.stdout.read().decode(errors="replace")
+            if self.process.wait() != 0:
                 shutil.rmtree(part, ignore_errors=True)
                 if not self.stopped:
                     self.errors.append(output.strip()[-500:])
@@ -284,7 +305,7 @@ def _scratch(documents: int) -> Path | None:
     """Where the search documents live for the few seconds they are needed: in memory
     (/dev/shm) when it has room for them and a shard's index, else the system's temporary
     folder (containers often give /dev/shm 64 MB; Pagefind may then number the pages in
-    another order, see _in_order). Folders left there by a build that was killed a day ago
+    another order, see WRITE_THEN_INDEX). Folders left there by a build that was killed a day ago
     or more are removed."""
     shm = Path("/dev/shm")
     for left in Path(tempfile.gettempdir()).glob("ocop-search-*"), shm.glob("ocop-search-*"):
@@ -337,18 +358,3 @@ def _stored_documents(store: Path) -> dict[str, tuple[str, bytes]]:
         return {}
 
 
-def _in_order(docs: Path, documents: dict[str, bytes], kept: dict[str, bytes]) -> Path:
-    """A new folder with the documents in sorted order: those `kept` from the store written, the
-    rest moved from `docs`. Pagefind numbers pages in the order it lists folders, which is the
-    order their entries were made (on tmpfs; ext4 lists large folders by a hash of the names),
-    while the page workers write documents in whatever order they finish them: so that two
-    builds give the same index, byte for byte."""
-    ordered = docs / ".sorted"
-    for rel in sorted(documents):
-        target = ordered / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if rel in kept:
-            target.write_bytes(kept[rel])
-        else:
-            os.replace(docs / rel, target)
-    return ordered
