@@ -63,9 +63,13 @@ class Snapshot:
 
     @property
     def seen(self) -> dict[str, tuple] | None:
-        """The stats of the inputs as first looked at, by path: a build's load_site takes them
-        from here (none with a symbolic link among the inputs)."""
-        return {entry[0]: entry[1:] for entry in self.found if len(entry) > 2} if self.found else None
+        """The stats of the site's files as first looked at, by their path in the site folder: a
+        build's load_site takes them from here (none with a symbolic link among the inputs)."""
+        if not self.found:
+            return None
+        root = str(self.site_dir / "_")[:-1]        # "" for ".", else the folder and a slash
+        return {entry[0][len(root):]: entry[1:] for entry in self.found
+                if len(entry) > 2 and entry[0].startswith(root)}
 
     def unchanged(self) -> list[Problem] | None:
         """The previous build's warnings when it was made from exactly these inputs and its

@@ -369,7 +369,7 @@ def _stamp(path: str | Path, rel: str, limit: int, seen: dict[str, tuple] | None
     """A file's size, times and inode, which stand for its content between builds; None for a
     symbolic link, a file over `limit` bytes, or one changed in the last seconds (it may change
     again within the same clock tick and keep its times: fresh.py). `seen`: load_site's."""
-    found = seen.get(path) if seen else None
+    found = seen.get(rel) if seen else None
     if found is None:
         try:
             info = os.lstat(path)
@@ -505,7 +505,7 @@ def load_site(root: Path, cache: Path | None = None, dated: bool = False, keep: 
     folder, unchanged YAML is not parsed again (`keep=False`: the cache is read, not written).
     `dated`: with the date of each file's last commit (which only pages show), read from git
     while the files are read. `seen`: the files' stats taken just before (fresh.Snapshot.seen),
-    by str(root / rel): the product and decision files are not looked at again."""
+    by their path in the site folder: the product and decision files are not looked at again."""
     if not dated:
         return _load_files(root, cache, keep, seen)
     with ThreadPoolExecutor(1) as git:

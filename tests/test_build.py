@@ -878,6 +878,26 @@ def test_product_files_are_read_again_only_when_they_change(site, tmp_path, monk
     assert "changed while the build was reading the site" in problem.message
 
 
+@pytest.mark.parametrize("named", ["here", "relative", "absolute"])
+def test_a_build_takes_the_site_files_stats_from_the_snapshot_it_starts_with(site, tmp_path, monkeypatch, named):
+    """The snapshot that a build starts with looked at every file of the site: the load takes the
+    product and decision files' stats from it, however the site folder is named, and looks again
+    only at the file it reads (the edited one, by read_text)."""
+    from generator import load
+    monkeypatch.setattr(load, "RACY_NS", 0)         # files written by this test count as settled at once
+    monkeypatch.chdir(site.parent if named == "relative" else site)
+    where = {"here": ".", "relative": site.name, "absolute": str(site)}[named]
+    build = ("build", "--site", where, "--output", tmp_path / "out", "--today", TODAY)
+    assert ocop(*build).code == 0
+    coffee = site / "products/coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 120000"), encoding="utf-8")
+    looked, lstat = [], os.lstat
+    monkeypatch.setattr(load.os, "lstat", lambda path, *a, **kw: looked.append(os.fspath(path)) or lstat(path, *a, **kw))
+    assert ocop(*build).code == 0
+    assert not [p for p in looked if "products/" in p and p.endswith(".yaml")], looked
+    assert "120.000" in (tmp_path / "out/vi/products/coffee/index.html").read_text(encoding="utf-8")
+
+
 def test_search_documents_go_to_the_disk_when_dev_shm_has_no_room(site, tmp_path, monkeypatch):
     """Containers often give /dev/shm 64 MB: a site whose search documents would not fit there
     writes them to the temporary folder instead. (Pagefind may number the pages in another order
