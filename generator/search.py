@@ -50,12 +50,18 @@ if TYPE_CHECKING:
 WRITE_THEN_INDEX = """
 import os, pickle, sys
 folder, documents = pickle.load(sys.stdin.buffer)
-for rel, data in documents:
-    path = os.path.join(folder, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-os.execv(sys.argv[1], sys.argv[1:])
+try:
+    for rel, data in documents:
+        path = os.path.join(folder, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+except OSError as e:
+    sys.exit(f"cannot write the search documents: {e.filename or folder}: {e.strerror}")
+try:
+    os.execv(sys.argv[1], sys.argv[1:])
+except OSError as e:
+    sys.exit(f"cannot run {sys.argv[1]}: {e.strerror}")
 """
 FEW = 100       # documents an edit changed: made by the build's own process, and indexed at once
 PRODUCTS_A_SHARD = 2000      # an edit indexes this many products' documents again; a search loads one index a shard

@@ -627,7 +627,8 @@ def _decided(raw: RawSite, config: m.Config, products: dict[str, m.Product], tod
 
     def valid(kept) -> bool:
         *_, found, scans = kept
-        return not any(p.severity == "error" for p in found) and all(raw.media.get(f) == m for f, m in scans.items())
+        return (not any(p.severity == "error" for p in found)
+                and all(raw.media.get(file) == media for file, media in scans.items()))
 
     key = digest(raw.site.digest, today.isoformat(), *(f"{s.path}\0{s.digest}" for s in raw.decisions),
                  *sorted(files), "", *sorted(files - products.keys()))
@@ -821,6 +822,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
         config, today, tuple(products[pid] for pid in sorted(products)),
         tuple(sorted(decisions, key=lambda d: (d.date, d.path))),
         tuple(communes[c] for c in sorted(communes)), tuple(showrooms[s] for s in sorted(showrooms)),
-        tuple(pages), tuple(news), history, standings, _published_media(products.values(), decisions, raw), tuple(retired[r] for r in sorted(retired)),
+        tuple(pages), tuple(news), history, standings,
+        _published_media(products.values(), decisions, raw), tuple(retired[r] for r in sorted(retired)),
         unregistered, raw.updated, {source.path: source.digest for source in (*raw.products, *raw.decisions)})
     return site, sorted(problems)

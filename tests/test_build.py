@@ -898,6 +898,22 @@ def test_a_build_takes_the_site_files_stats_from_the_snapshot_it_starts_with(sit
     assert "120.000" in (tmp_path / "out/vi/products/coffee/index.html").read_text(encoding="utf-8")
 
 
+def test_a_search_index_that_cannot_be_made_is_one_line_and_leaves_the_output(site, tmp_path, monkeypatch):
+    """Pagefind missing (or failing): the build stops with what went wrong in one line, no
+    traceback, and the previous output as it was."""
+    from generator import search
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    before = tree(out)
+    monkeypatch.setattr(search, "pagefind_program", lambda: str(tmp_path / "no-pagefind"))
+    coffee = site / "products/coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace("Plain-roasted", "Dark-roasted"), encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert f"the search index could not be built: cannot run {tmp_path / 'no-pagefind'}: No such file" in result.err
+    assert tree(out) == before
+
+
 def test_search_documents_go_to_the_disk_when_dev_shm_has_no_room(site, tmp_path, monkeypatch):
     """Containers often give /dev/shm 64 MB: a site whose search documents would not fit there
     writes them to the temporary folder instead. (Pagefind may number the pages in another order
