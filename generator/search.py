@@ -155,7 +155,9 @@ class SearchIndex:
         self.stale = [old for old in out.cache.glob(f"{self.prefix}*")                  # removed by _run_pagefind
                       if ours.fullmatch(old.name) and old not in named]
         self.errors: list[str] = []
-        self.published: Output | None = None      # what _publish() linked into the output
+        self.published: list[Output] = []      # what _publish() linked into the output
+        self.others = set(range(len(self.shards))) - {task.position for task in self.todo}    # not indexed again
+        self.claim = threading.Lock()       # the others are linked by whichever thread is first free
         self.process: subprocess.Popen | None = None
         self.stopped = False
         self.thread: threading.Thread | None = None
@@ -189,7 +191,7 @@ class SearchIndex:
             if not self.errors and not self.stopped:
                 self._clean()
                 self.ready.wait()
-                self._publish()
+                self._publish({task.position for task in self.todo} | self._others())
         except Exception as e:          # reported by finish(), in the build's own words
             self.errors.append(str(e))
 
@@ -259,12 +261,15 @@ class SearchIndex:
                 shutil.rmtree(index.with_name(index.name + ".part"), ignore_errors=True)
         self._clean()
 
-    def _publish(self) -> None:
-        """Links every shard's files into the output while the pages are still being made: through
-        a copy of the output that keeps its own list of what it wrote, merged by finish()."""
-        out = self.published = copy.copy(self.out)
+    def _publish(self, shards: set[int]) -> None:
+        """Links these shards' files into the output, from the indexing thread while the pages are
+        still being made, or from finish() while Pagefind still runs: through a copy of the output
+        that keeps its own list of what it wrote, merged by finish()."""
+        out = copy.copy(self.out)
         out.written, out.staged, out.manifest = set(), set(), {}
-        for shard, index in enumerate(self.shards):
+        self.published.append(out)
+        for shard in sorted(shards):
+            index = self.shards[shard]
             if self.stopped:
                 return
             files = {bundle(shard) + rel: rel for rel in files_under(index)             # merged shards need
@@ -275,14 +280,22 @@ class SearchIndex:
                 if target not in kept:
                     out.copy(target, index / rel, rel if "/" in rel else "", link=True)
 
+    def _others(self) -> set[int]:
+        with self.claim:
+            others, self.others = self.others, set()
+        return others
+
     def finish(self) -> None:
         if self.thread is None:
             self.start()
+        if self.thread.is_alive():      # still indexing: the shards not indexed again are linked meanwhile
+            self._publish(self._others())
         self.thread.join()
         self._clean()
         if self.errors:
             raise OcopError(f"the search index could not be built: {self.errors[0]}")
-        self.out.merge(self.published.written, self.published.staged, self.published.manifest)
+        for out in self.published:
+            self.out.merge(out.written, out.staged, out.manifest)
 
     def _clean(self) -> None:
         for task in self.todo:

@@ -898,6 +898,34 @@ def test_a_build_takes_the_site_files_stats_from_the_snapshot_it_starts_with(sit
     assert "120.000" in (tmp_path / "out/vi/products/coffee/index.html").read_text(encoding="utf-8")
 
 
+def test_shards_not_indexed_again_are_linked_by_the_build_while_pagefind_runs(site, tmp_path, monkeypatch):
+    """After a product's edit, the build links the search shards the product is not in itself,
+    while Pagefind indexes its shard (here made slow); the site is the one a cold build makes."""
+    import threading
+    from generator import search
+    monkeypatch.setattr(search, "PRODUCTS_A_SHARD", 1)         # a shard a product, as 20,000 make 2,000s
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    slow = tmp_path / "slow-pagefind"
+    slow.write_text(f'#!/bin/sh\nsleep 1\nexec "{search.pagefind_program()}" "$@"\n', encoding="utf-8")
+    slow.chmod(0o755)
+    monkeypatch.setattr(search, "pagefind_program", lambda: str(slow))
+    linked, publish = {}, search.SearchIndex._publish
+
+    def recorded(self, shards):
+        linked.setdefault(threading.current_thread() is threading.main_thread(), set()).update(shards)
+        return publish(self, shards)
+    monkeypatch.setattr(search.SearchIndex, "_publish", recorded)
+    coffee = site / "products/coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace("Plain-roasted", "Dark-roasted"), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert len(linked[False]) == 2 and linked[True] and not linked[True] & linked[False]    # coffee's vi and en
+    assert len(list(out.glob("pagefind*/pagefind-entry.json"))) == len(linked[True] | linked[False])
+    cold = tmp_path / "cold" / "out"
+    assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
+    assert tree(out) == tree(cold)
+
+
 def test_a_search_index_that_cannot_be_made_is_one_line_and_leaves_the_output(site, tmp_path, monkeypatch):
     """Pagefind missing (or failing): the build stops with what went wrong in one line, no
     traceback, and the previous output as it was."""
