@@ -289,7 +289,11 @@ class SearchIndex:
         if self.thread is None:
             self.start()
         if self.thread.is_alive():      # still indexing: the shards not indexed again are linked meanwhile
-            self._publish(self._others())
+            try:
+                self._publish(self._others())
+            except BaseException:       # (a full disk, Ctrl-C) the indexer stops before the output is cleaned up
+                self.stop()
+                raise
         self.thread.join()
         self._clean()
         if self.errors:
