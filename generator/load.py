@@ -331,13 +331,12 @@ def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse: Parsed
     return source
 
 
-def _read_later(root: Path, rel: str, problems: list[Problem], known: Memo, base: str,
-                seen: dict[str, tuple] | None) -> Source:
+def _read_later(root: Path, rel: str, problems: list[Problem], known: Memo, seen: dict[str, tuple] | None) -> Source:
     """A product or decision file, read but not parsed: validate.py parses it only when what it
     checked before is not kept (by text_key and what the check refers to). `known` keeps each
-    file's text_key by its size, times and inode: an unchanged file is not even read. `base`:
-    str(root) (a str: 20,000 Paths cost 0.1 s); `seen`: load_site's."""
-    stamp = _stamp(f"{base}/{rel}", rel, MAX_TEXT_BYTES, seen)
+    file's text_key by its size, times and inode: an unchanged file is not even read. `seen`:
+    load_site's."""
+    stamp = _stamp(f"{root}/{rel}", rel, MAX_TEXT_BYTES, seen)     # (a str: 20,000 Paths cost 0.1 s)
     if stamp in known.old:
         return Source(rel, digest=known.get(stamp, lambda: None), root=root)
     text, found = read_text(root, rel)
@@ -529,9 +528,8 @@ def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tupl
         problems.append(Problem("site.yaml", 0, 0, "is missing; every site needs site.yaml with "
                                 "title, base_url, languages and region"))
     known = Memo(cache / "texts.pickle" if cache else None, 1, few=0, keep=keep)
-    raw.products = [_read_later(root, rel, problems, known, str(root), seen)
-                    for rel in _files(root / "products", root, "*.yaml")]
-    raw.decisions = [_read_later(root, rel, problems, known, str(root), seen)
+    raw.products = [_read_later(root, rel, problems, known, seen) for rel in _files(root / "products", root, "*.yaml")]
+    raw.decisions = [_read_later(root, rel, problems, known, seen)
                      for rel in _files(root / "products" / "decisions", root, "**/*.yaml")]
     known.save()
     raw.parsed_decisions = Parsed(cache / "parsed-decisions.pickle" if cache else None, keep)
