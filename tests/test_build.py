@@ -545,13 +545,15 @@ def test_sharing_tags_and_structured_data(built):
     assert (built / "robots.txt").read_text(encoding="utf-8").endswith("Sitemap: https://ocop.example.vn/sitemap.xml\n")
 
 
-def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path):
-    """Kept pages, caches (photos, QR codes, search index) and the previous output never leave a
-    stale byte: after random edits of every kind of input, building over the old output gives
-    what a cold build gives."""
+def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path, monkeypatch):
+    """Kept pages, caches (photos, QR codes, search index, checked products) and the previous
+    output never leave a stale byte: after random edits of every kind of input, building over the
+    old output gives what a cold build gives."""
     import random
     import shutil
+    from generator import load
     from generator.build import BUNDLED_THEMES
+    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memos are written too
     shutil.copytree(BUNDLED_THEMES / "default", site / "themes/default")      # a theme of the site's own, to edit
     rng = random.Random(7)
     out = tmp_path / "incremental"
@@ -685,6 +687,23 @@ def test_a_product_from_the_cache_has_the_key_it_had_when_checked(site, tmp_path
     tea.write_text(tea.read_text(encoding="utf-8").replace("Trà dây rừng.", "Trà dây rừng Kon Rẫy."), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     assert "tea" in rendered and "coffee" not in rendered       # coffee: a photo, whose alt text is in its key
+
+
+def test_a_product_from_the_cache_unpacks_what_only_its_pages_read_when_they_read_it(site, tmp_path, monkeypatch):
+    """The cache of checked products keeps what only a product's own pages and data read (its
+    names, texts, producer, price) packed: checking the site again from the cache unpacks none of
+    it (a rebuild unpacks the few products whose pages it makes), and a product unpacked is the
+    product that was checked."""
+    from datetime import date
+    from generator import load, model
+    from generator.build import check
+    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    cache = tmp_path / "cache"
+    first, _ = check(site, date.fromisoformat(TODAY), cache=cache)
+    again, _ = check(site, date.fromisoformat(TODAY), cache=cache)
+    assert again.products and all(set(model.PACKED).isdisjoint(vars(p)) for p in again.products)
+    assert again.products == first.products
+    assert all(set(model.PACKED) <= vars(p).keys() for p in again.products)
 
 
 def test_outputs_side_by_side_keep_their_own_search_index(site, tmp_path, monkeypatch):
