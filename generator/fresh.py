@@ -28,7 +28,6 @@ import stat
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 from . import BUNDLED_THEMES, CACHE, PACKAGE
@@ -41,13 +40,19 @@ STATE_VERSION = 1
 
 
 def library_versions() -> list[tuple[str, str]]:
-    versions = []
-    for name in LIBRARIES:
+    """Each library's version ("" if it is not installed), from the name of the first metadata
+    folder of it on the path, as importlib.metadata finds it (whose import costs 30 ms a build)."""
+    found: dict[str, str] = {}
+    for folder in sys.path:
         try:
-            versions.append((name, metadata.version(name)))
-        except metadata.PackageNotFoundError:
-            versions.append((name, ""))
-    return versions
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                project, _, version = name.rsplit(".", 1)[0].partition("-")
+                found.setdefault(project.lower().replace("-", "_").replace(".", "_"), version)
+    return [(name, found.get(name, "")) for name in LIBRARIES]
 
 
 class Snapshot:
