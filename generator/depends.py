@@ -3,12 +3,13 @@ version was made from, a rebuild keeps that file without making it again.
 
 The keys are deliberately coarse. Everything that is not a product (site.yaml, communes,
 showrooms, pages, retired ids, the theme, the generator itself, the build date, which lists
-exist and how many pages each has) goes into one site key that every file's key contains: edit
-any of it and every page is made again. On top of that:
+exist) goes into one site key that every file's key contains: edit any of it and every page is
+made again. On top of that:
 - a product's own pages (its page in each language, its verification page, record and GS1
   redirect) add the product: its file's text and photos (which, with the site key, make its
   record), its history (which, with the build date, makes its status) and the dates of its files;
-- a page of a product list adds the products it shows;
+- a page of a product list adds the products it shows and how many pages its list has (a new
+  product that makes a list a page longer makes that list again, not the whole site);
 - QR codes and photos are named by their inputs already: the name is the key;
 - the data files add every product; the sitemap, every page's address;
 - every other page (home, programme, search, news, free pages, showrooms) is made on every build
@@ -65,7 +66,7 @@ def generator_key() -> str:
 
 def site_key(site: Site, routes: Routes, code: str) -> str:
     return digest(code, site.config, site.today, site.communes, site.showrooms, site.pages, bool(site.news),
-                  site.retired, site.media, [(r.kind, r.lang, r.key, r.page) for r in routes.all if r.kind in LISTS])
+                  site.retired, site.media, [(r.kind, r.lang, r.key) for r in routes.all if r.kind in LISTS and r.page == 1])
 
 
 def product_key(site: Site, product) -> str:

@@ -689,6 +689,31 @@ def test_a_product_from_the_cache_has_the_key_it_had_when_checked(site, tmp_path
     assert "tea" in rendered and "coffee" not in rendered       # coffee: a photo, whose alt text is in its key
 
 
+def test_a_new_product_that_makes_a_list_a_page_longer_makes_that_list_again_not_the_site(
+        site, tmp_path, monkeypatch):
+    """How many pages a list has is in the keys of that list's pages, not in the site's: a new
+    product that gives the catalogue a second page makes the catalogue's pages again (and the
+    lists and search index it is in), not the other products' pages."""
+    from generator import routes
+    from generator.render import Renderer
+    monkeypatch.setattr(routes, "PER_PAGE", len(list((site / "products").glob("*.yaml"))))    # one page, then two
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    rendered = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
+        (route.kind, route.lang, route.key, route.page)) or original(self, route, *args))
+    (site / "products/melon.yaml").write_text(
+        (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert {("catalogue", "en", "", 1), ("catalogue", "en", "", 2), ("product", "en", "melon", 1)} <= set(rendered)
+    assert not {key for kind, _, key, _ in rendered if kind in ("product", "verify")} - {"melon"}
+    assert "page/2/" in (out / "en/products/index.html").read_text(encoding="utf-8")
+    cold = tmp_path / "cold" / "out"
+    assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
+    assert tree(out) == tree(cold)
+
+
 def test_a_product_from_the_cache_unpacks_what_only_its_pages_read_when_they_read_it(site, tmp_path, monkeypatch):
     """The cache of checked products keeps what only a product's own pages and data read (its
     names, texts, producer, price) packed: checking the site again from the cache unpacks none of
