@@ -158,7 +158,8 @@ class SearchIndex:
         self.published: list[Output] = []      # what _publish() linked into the output
         self.others = set(range(len(self.shards))) - {task.position for task in self.todo}    # not indexed again
         self.claim = threading.Lock()       # the others are linked by whichever thread is first free
-        self.process: subprocess.Popen | None = None
+        self.processes: list[subprocess.Popen] = []
+        self.at_once = 1        # Pagefinds running together: one beside the page workers, two after an edit
         self.stopped = False
         self.thread: threading.Thread | None = None
         self.ready = threading.Event()      # set once the output knows its previous files (Output.look)
@@ -178,6 +179,7 @@ class SearchIndex:
             for _, route, path, _ in self.jobs:
                 write_document(renderer, route, path)
             self.jobs = []
+            self.at_once = min(2, os.cpu_count() or 1)      # (a new product is in a shard of each language)
             self.start()
 
     def start(self) -> None:
@@ -196,52 +198,67 @@ class SearchIndex:
             self.errors.append(str(e))
 
     def _run_pagefind(self) -> None:
-        for task in self.todo:
-            if self.stopped:
-                return
-            documents = {doc: task.kept[doc] if doc in task.kept else (task.docs / doc).read_bytes()
-                         for doc in sorted(task.made)}
-            # named by what it is made from: the documents, Pagefind's version and this code
-            index = self.out.cache / f"{self.prefix}{digest(self.generator, documents)}"
-            self.shards[task.position] = index
-            if task.old and task.old != index:
-                self.stale.append(task.old)
-            part = index.with_name(index.name + ".part")     # renamed when complete: never used half made
-            self.stale = [old for old in self.stale if old not in (index, part)]
-            made_in = task.docs / ".index" if self.in_memory else part
-            indexing = not index.is_dir()
-            if indexing:
+        running: list[tuple] = []       # indexes being made: at most `at_once`, finished in order
+        try:
+            for task in self.todo:
+                if self.stopped:
+                    return
+                documents = {doc: task.kept[doc] if doc in task.kept else (task.docs / doc).read_bytes()
+                             for doc in sorted(task.made)}
+                # named by what it is made from: the documents, Pagefind's version and this code
+                index = self.out.cache / f"{self.prefix}{digest(self.generator, documents)}"
+                self.shards[task.position] = index
+                if task.old and task.old != index:
+                    self.stale.append(task.old)
+                part = index.with_name(index.name + ".part")     # renamed when complete: never used half made
+                self.stale = [old for old in self.stale if old not in (index, part)]
+                made_in = task.docs / ".index" if self.in_memory else part
+                if not index.is_dir():
+                    shutil.rmtree(part, ignore_errors=True)
+                    docs = task.docs / ".sorted"
+                    process = subprocess.Popen(
+                        [sys.executable, "-I", "-S", "-c", WRITE_THEN_INDEX,
+                         pagefind_program(), "--site", str(docs), "--output-path", str(made_in), "--silent"],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                    self.processes.append(process)
+                    running.append((process, task, made_in, part, index))
+                    with contextlib.suppress(BrokenPipeError), process.stdin:     # (it says why it stopped)
+                        process.stdin.write(pickle.dumps((str(docs), sorted(documents.items())), protocol=5))
+                self._drop_stale()          # while Pagefind runs
+                header = {"pages": task.pages, "index": index.name.removeprefix(self.prefix)}
+                with contextlib.suppress(OSError):      # only saves work; Pagefind reports a full disk
+                    write_pickle(task.store, (STORE_VERSION, header),
+                                 {doc: (key, documents[doc]) for doc, key in task.made.items() if key})
+                if len(running) >= self.at_once and not self._finish_index(*running.pop(0)):
+                    return
+            while running:
+                if not self._finish_index(*running.pop(0)):
+                    return
+            self._drop_stale()
+        finally:
+            for process, _, _, part, _ in running:      # after a failure: stopped, nothing half made kept
+                process.kill()
+                process.wait()
                 shutil.rmtree(part, ignore_errors=True)
-                docs = task.docs / ".sorted"
-                self.process = subprocess.Popen(
-                    [sys.executable, "-I", "-S", "-c", WRITE_THEN_INDEX,
-                     pagefind_program(), "--site", str(docs), "--output-path", str(made_in), "--silent"],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-                with contextlib.suppress(BrokenPipeError), self.process.stdin:     # (it says why it stopped)
-                    self.process.stdin.write(pickle.dumps((str(docs), sorted(documents.items())), protocol=5))
-            self._drop_stale()          # while Pagefind runs
-            header = {"pages": task.pages, "index": index.name.removeprefix(self.prefix)}
-            with contextlib.suppress(OSError):      # only saves work; Pagefind reports a full disk
-                write_pickle(task.store, (STORE_VERSION, header),
-                             {doc: (key, documents[doc]) for doc, key in task.made.items() if key})
-            if not indexing:
-                continue
-            output = self.process.stdout.read().decode(errors="replace")
-            if self.process.wait() != 0:
-                shutil.rmtree(part, ignore_errors=True)
-                if not self.stopped:
-                    self.errors.append(output.strip()[-500:])
-                return
-            # Pagefind lists the languages in hash-map order; sorted, two builds are byte-identical
-            # (its filter indexes vary the same way, so the theme filters by page metadata instead)
-            entry = made_in / "pagefind-entry.json"
-            data = json.loads(entry.read_text(encoding="utf-8"))
-            data["languages"] = dict(sorted(data["languages"].items()))
-            entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-            if made_in != part:
-                _assemble(made_in, part, self.out.dest / bundle(task.position))
-            os.replace(part, index)
-        self._drop_stale()
+
+    def _finish_index(self, process: subprocess.Popen, task: Task, made_in: Path, part: Path, index: Path) -> bool:
+        """Waits for Pagefind to make a shard's index, then puts the index in the cache; False if it failed."""
+        output = process.stdout.read().decode(errors="replace")
+        if process.wait() != 0:
+            shutil.rmtree(part, ignore_errors=True)
+            if not self.stopped:
+                self.errors.append(output.strip()[-500:])
+            return False
+        # Pagefind lists the languages in hash-map order; sorted, two builds are byte-identical
+        # (its filter indexes vary the same way, so the theme filters by page metadata instead)
+        entry = made_in / "pagefind-entry.json"
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        data["languages"] = dict(sorted(data["languages"].items()))
+        entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        if made_in != part:
+            _assemble(made_in, part, self.out.dest / bundle(task.position))
+        os.replace(part, index)
+        return True
 
     def _drop_stale(self) -> None:
         """Removes the shards of earlier versions of the site, and any left half made."""
@@ -252,8 +269,9 @@ class SearchIndex:
         """Stops indexing (the build failed): nothing half-made is left in the cache."""
         self.stopped = True
         self.ready.set()
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
         if self.thread is not None:
             self.thread.join()
         for index in self.shards:

@@ -970,6 +970,56 @@ def test_shards_not_indexed_again_are_linked_by_the_build_while_pagefind_runs(si
     assert tree(out) == tree(cold)
 
 
+def test_a_new_product_is_indexed_in_each_language_at_once(site, tmp_path, monkeypatch):
+    """A new product is in a shard of each language: after an edit, two Pagefinds run side by
+    side (here made slow, and logging when each starts and ends); the site is the one a cold
+    build makes."""
+    from generator import search
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    log, slow = tmp_path / "pagefind.log", tmp_path / "slow-pagefind"
+    slow.write_text(f'#!/bin/sh\necho start >> "{log}"\nsleep 1\n"{search.pagefind_program()}" "$@"\n'
+                    f'code=$?\necho end >> "{log}"\nexit $code\n', encoding="utf-8")
+    slow.chmod(0o755)
+    monkeypatch.setattr(search, "pagefind_program", lambda: str(slow))
+    monkeypatch.setattr(search.os, "cpu_count", lambda: 2)
+    (site / "products/melon.yaml").write_text(
+        (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert log.read_text(encoding="utf-8").split() == ["start", "start", "end", "end"]
+    cold = tmp_path / "cold" / "out"
+    assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
+    assert tree(out) == tree(cold)
+
+
+def test_a_pagefind_that_fails_beside_another_stops_both_and_leaves_the_output(site, tmp_path, monkeypatch):
+    """One of two Pagefinds running side by side fails: the other is stopped, nothing half made
+    is left in the cache, and the previous output is as it was."""
+    from generator import search
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    before = tree(out)
+    failing = tmp_path / "failing-pagefind"         # fails on the first shard (vi), is slow on the other
+    failing.write_text(f'#!/bin/sh\nif [ -d "$2/vi" ]; then echo "Error: out of room"; exit 1; fi\n'
+                       f'sleep 2\nexec "{search.pagefind_program()}" "$@"\n', encoding="utf-8")
+    failing.chmod(0o755)
+    monkeypatch.setattr(search, "pagefind_program", lambda: str(failing))
+    monkeypatch.setattr(search.os, "cpu_count", lambda: 2)
+    (site / "products/melon.yaml").write_text(
+        (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+    assert result.code == 1 and "the search index could not be built: Error: out of room" in result.err, result.err
+    assert tree(out) == before
+    assert not list((tmp_path / ".ocop-cache").glob("pagefind-*.part"))
+    running = []                # the other one was stopped, not left running
+    for command in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            running += [command] if str(failing).encode() in command.read_bytes() else []
+        except OSError:         # (a process that ended meanwhile)
+            pass
+    assert running == []
+
+
 def test_a_search_index_that_cannot_be_made_is_one_line_and_leaves_the_output(site, tmp_path, monkeypatch):
     """Pagefind missing (or failing): the build stops with what went wrong in one line, no
     traceback, and the previous output as it was."""
