@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 
 from .model import Product, Retired, Site, Standing
 from .qr import qr_path
@@ -116,16 +117,21 @@ def products_csv(site: Site, lines: list[tuple[bytes, bytes]]) -> bytes:
     return out.getvalue().encode("utf-8-sig") + b"".join(row for _, row in lines)
 
 
+_XML_PLAIN = re.compile(r'[^&<>"\n\r\t]*')       # text that XML writes as it is, in an element or quoted
+
+
 def sitemap(routes: Routes) -> bytes:
-    from xml.sax.saxutils import escape, quoteattr      # (here: its import costs a build that keeps the sitemap 10 ms)
+    """Every page's address and its versions'. The addresses are made of the base URL, ids,
+    language codes and fixed words, all checked to hold nothing XML escapes (validate.py): they
+    are written as they are (escaping 190,000 of them took 0.15 s at 20,000 products)."""
+    pages = [route for route in routes.pages() if route.kind != "404"]
+    if not (_XML_PLAIN.fullmatch(routes.base_url) and all(_XML_PLAIN.fullmatch(route.path) for route in pages)):
+        raise ValueError("a page address holds a character XML must escape")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
-    for route in routes.pages():
-        if route.kind == "404":
-            continue
-        lines.append(f"<url><loc>{escape(routes.url(route))}</loc>")
-        lines += [f'<xhtml:link rel="alternate" hreflang="{lang}" href={quoteattr(url)}/>'
-                  for lang, url in routes.alternates(route)]
+    for route in pages:
+        lines.append(f"<url><loc>{routes.url(route)}</loc>")
+        lines += [f'<xhtml:link rel="alternate" hreflang="{lang}" href="{url}"/>' for lang, url in routes.alternates(route)]
         lines.append("</url>")
     return ("\n".join(lines + ["</urlset>"]) + "\n").encode()
 
