@@ -548,8 +548,10 @@ DECISION_REQUIRED = ("number", "date", "issuer")
 
 
 def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], today: date,
-               problems: list[Problem], files: set[str]) -> tuple[list[m.Decision], dict[str, list[m.Event]]]:
-    """Field checks of each decision, then the rules that tie decisions and products together."""
+               problems: list[Problem], files: set[str], named_ids: set[str]
+               ) -> tuple[list[m.Decision], dict[str, list[m.Event]]]:
+    """Field checks of each decision, then the rules that tie decisions and products together.
+    `named_ids` gets every product id the decisions name."""
     langs = config.codes
     decisions, events, numbers = [], defaultdict(list), {}
     marks: dict[int, tuple[_File, tuple[int, int]]] = {}        # id(event) → where it was written
@@ -582,6 +584,7 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
             if entry is None:
                 continue
             product = f.string(entry, "product")
+            named_ids.add(product)
             if product in files and product not in products:
                 product = ""            # the product's own file has errors, reported there
             elif product and product not in products:
@@ -610,29 +613,35 @@ def _decided(raw: RawSite, config: m.Config, products: dict[str, m.Product], tod
                                        list[Problem]]:
     """The decisions, each product's history of them and standing today, and their problems. Kept
     between builds (`memo`) under all that they are made from: the texts of the decisions and of
-    site.yaml, the build date, the names of the product files and which of them hold a product;
-    and, while the scans they link are the same files, when they had no error."""
+    site.yaml and the build date; and, while the products they name are as they were (a valid
+    product, a file with errors, or none) and the scans they link are the same files, when they
+    had no error. (A product they do not name is unrated: adding one checks none of them again.)"""
     def make():
         found: list[Problem] = []
         for source in raw.decisions:
             if source.digest:           # else unreadable: load.py said why
                 found += parse_later(source, raw.parsed_decisions)
-        decisions, events = _decisions(raw, config, products, today, found, files)
+        named: set[str] = set()
+        decisions, events = _decisions(raw, config, products, today, found, files, named)
         for source in raw.decisions:
             source.data = None          # the parsed trees are not needed again
-        history = {pid: tuple(events.get(pid, ())) for pid in sorted(products)}
+        history = {pid: tuple(events[pid]) for pid in sorted(events.keys() & products.keys())}
         standings = {pid: standing(h, today, config.validity_months, config.expiring_days) for pid, h in history.items()}
         scans = {d.document: raw.media[d.document] for d in decisions if d.document}
-        return decisions, history, standings, found, scans
+        return decisions, history, standings, found, scans, {pid: (pid in products, pid in files) for pid in named}
 
     def valid(kept) -> bool:
-        *_, found, scans = kept
+        *_, found, scans, named = kept
         return (not any(p.severity == "error" for p in found)
-                and all(raw.media.get(file) == media for file, media in scans.items()))
+                and all(raw.media.get(file) == media for file, media in scans.items())
+                and all((pid in products, pid in files) == was for pid, was in named.items()))
 
-    key = digest(raw.site.digest, today.isoformat(), *(f"{s.path}\0{s.digest}" for s in raw.decisions),
-                 *sorted(files), "", *sorted(files - products.keys()))
-    return (memo.get(key, make, valid) if memo else make())[:4]
+    key = digest(raw.site.digest, today.isoformat(), *(f"{s.path}\0{s.digest}" for s in raw.decisions))
+    decisions, rated, standings, found, *_ = memo.get(key, make, valid) if memo else make()
+    unrated = standing((), today, config.validity_months, config.expiring_days)
+    ids = sorted(products)
+    return (decisions, {pid: rated.get(pid, ()) for pid in ids},
+            {pid: standings.get(pid, unrated) for pid in ids}, found)
 
 
 def _recognition(f: _File, entry: Map, decision: m.Decision, product: str, config: m.Config) -> m.Event | None:

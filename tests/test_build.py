@@ -848,9 +848,9 @@ def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_r
 
 def test_decisions_checked_by_an_earlier_build_are_checked_again_when_what_they_read_changes(
         site, tmp_path, monkeypatch):
-    """The decisions, checked once, are kept under their texts, the build date and the product
-    files: a product's edit leaves them alone; another date, a scan they link changed or gone, or
-    a product they name gone, and they are checked again."""
+    """The decisions, checked once, are kept under their texts and the build date: a product's
+    edit or a new product leaves them alone; another date, a scan they link changed or gone, or a
+    product they name gone or made valid again, and they are checked again."""
     from generator import validate
     checks = []
     original = validate._decisions
@@ -872,6 +872,16 @@ def test_decisions_checked_by_an_earlier_build_are_checked_again_when_what_they_
     coffee = site / "products/coffee.yaml"
     coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 120000"), encoding="utf-8")
     assert built() == 0
+    (site / "products/melon.yaml").write_text(
+        (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+    assert built() == 0 and (out / "v/melon/index.html").is_file()      # named by none: unrated
+    chicken = site / "products/chicken.yaml"
+    text = chicken.read_text(encoding="utf-8")
+    chicken.write_text(text.replace("category: food", "category: fud"), encoding="utf-8")
+    assert ocop(*build).code == 1
+    chicken.write_text(text, encoding="utf-8")
+    assert built() == 1         # a product they name, valid again: its history made again
+    assert "389/QĐ-UBND" in (out / "en/products/chicken/index.html").read_text(encoding="utf-8")
     assert built(*build[:-1], "2026-12-01") == 1 and built() == 1
 
     (site / "products/media/scan.pdf").unlink()
