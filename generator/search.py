@@ -1,9 +1,7 @@
 """The search index: Pagefind, run on small search documents while the pages are rendered.
 
-Each language's documents are split into shards of PRODUCTS_A_SHARD products or fewer, by a hash
-of their id: a power of two of them, so that the count changes only when the catalogue passes
-2,000, 4,000, 8,000… products (then every product may change shard, and each shard is indexed
-again), and a product stays in its shard until then; free pages and news go to the language's first.
+Each language's documents are split into shards of about PRODUCTS_A_SHARD products (by a hash
+of their id, so a product stays in its shard); free pages and news go to the language's first.
 Each shard is a Pagefind index of its own, kept in the cache under the hash of its documents: a
 rebuild indexes again only the shards whose searchable text changed, and an edit of one
 language's text only that language's. A language's search page loads its first shard's index
@@ -66,7 +64,7 @@ except OSError as e:
     sys.exit(f"cannot run {sys.argv[1]}: {e.strerror}")
 """
 FEW = 100       # documents an edit changed: made by the build's own process, and indexed at once
-PRODUCTS_A_SHARD = 2000      # at most (half as many at least): an edit indexes a shard again; a search loads each
+PRODUCTS_A_SHARD = 2000      # an edit indexes this many products' documents again; a search loads one index a shard
 SEARCHABLE = ("product", "page", "news")
 MERGED_FILES = ("pagefind-entry.json", ".pf_meta")      # what a merged shard needs besides its chunks
 STORE_VERSION = 2       # of the files that keep each shard's documents
@@ -82,7 +80,7 @@ def shards(routes: list[Route], products: int) -> list[list[Route]]:
     """The searchable pages in shards: each language's apart (a search loads its own language's
     only, and an edit of one language's text indexes that language's shard only), split by
     product; the shards of one language follow each other, and empty ones are left out."""
-    count = 1 << max(0, -(-products // PRODUCTS_A_SHARD) - 1).bit_length()      # the power of two at or above
+    count = max(1, -(-products // PRODUCTS_A_SHARD))
     found: dict[str, list[list[Route]]] = {}
     where: dict[tuple[str, str], int] = {}      # a page's shard, the same in every language
     for route in routes:

@@ -980,28 +980,6 @@ def test_shards_not_indexed_again_are_linked_by_the_build_while_pagefind_runs(si
     assert tree(out) == tree(cold)
 
 
-def test_a_new_product_changes_one_shard_a_language_until_the_count_of_shards_doubles(site, tmp_path, monkeypatch):
-    """Shards come in powers of two: a catalogue that grows past a multiple of a shard's size,
-    but not past a power of two of them, keeps every product in its shard, and a new product
-    is indexed with its own shard's only; the site is the one a cold build makes."""
-    from generator import search
-    monkeypatch.setattr(search, "PRODUCTS_A_SHARD", 1)         # 5 products in 8 shards, then 6
-    runs = []
-    original = search.subprocess.Popen
-    monkeypatch.setattr(search.subprocess, "Popen", lambda command, *a, **kw: (
-        runs.append(command) if "--output-path" in command else None) or original(command, *a, **kw))
-    out = tmp_path / "out"
-    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    runs.clear()
-    (site / "products/melon.yaml").write_text(
-        (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
-    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    assert len(runs) == 2               # melon's shard in each language
-    cold = tmp_path / "cold" / "out"
-    assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
-    assert tree(out) == tree(cold)
-
-
 def test_a_new_product_is_indexed_in_each_language_at_once(site, tmp_path, monkeypatch):
     """A new product is in a shard of each language: after an edit, two Pagefinds run side by
     side (here made slow, and logging when each starts and ends); the site is the one a cold
