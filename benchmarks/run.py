@@ -15,9 +15,6 @@ For each size it generates the same N products for Hugo (gen_workload.py) and fo
               after a fresh checkout, whose files all have new times)
   edit        ocop build after one product's description changed (its search shard is indexed again)
   edit-price  ocop build after another product's price changed (no search document changes)
-  add         ocop build after a new product was added (a copy of the first under a new id: its
-              pages, the lists it is in, a search shard in each language, the data files and the
-              sitemap change); the added products stay, one more each run
 With --photos K, the first K products of ocop-site's workload get a photo each (1600×1200 JPEG,
 about 0.5 MB, different for each; the shared workload has none, Hugo's neither).
 With --commits C, ocop-site's workload is a git checkout with a history of C commits after the
@@ -68,11 +65,6 @@ def edit_price(site: Path, run: int) -> None:
     path.write_text(re.sub(r"price: \{min: \d+", f"price: {{min: {1000 + run}", text, count=1), encoding="utf-8")
 
 
-def add_product(site: Path, run: int) -> None:
-    first = next(iter(sorted((site / "products").glob("*.yaml"))))
-    (site / "products" / f"x-added-{run}.yaml").write_text(first.read_text(encoding="utf-8"), encoding="utf-8")
-
-
 def add_photos(site: Path, count: int) -> None:
     from PIL import Image, ImageFilter
     media = site / "products" / "media"
@@ -86,9 +78,8 @@ def add_photos(site: Path, count: int) -> None:
 
 def commit(site: Path, commits: int) -> None:
     if commits:
-        subprocess.run(["git", "-C", str(site), "add", "-A"], check=True, capture_output=True)
         subprocess.run(["git", "-C", str(site), "-c", "user.name=bench", "-c", "user.email=bench@localhost",
-                        "commit", "-qm", "edit"], check=True, capture_output=True)
+                        "commit", "-qam", "edit"], check=True, capture_output=True)
 
 
 def add_history(site: Path, commits: int) -> None:
@@ -143,7 +134,7 @@ def main() -> None:
                 add_history(folder / "spec", args.commits)
         site, out = folder / "spec", folder / "out"
         figures: dict[str, list[tuple[float, float]]] = {"hugo": [], "hugo-fresh": [], "cold": [], "rebuild": [],
-                                                          "rebuild-full": [], "edit": [], "edit-price": [], "add": []}
+                                                          "rebuild-full": [], "edit": [], "edit-price": []}
         for run in range(args.runs):
             if hugo:
                 command = [hugo, "--quiet", "--cleanDestinationDir", "-d", str(folder / "hugo-out")]
@@ -162,9 +153,6 @@ def main() -> None:
             edit_price(site, run)
             commit(site, args.commits)
             figures["edit-price"].append(timed(ocop(site, out)))
-            add_product(site, len(list(site.glob("products/x-added-*.yaml"))))
-            commit(site, args.commits)
-            figures["add"].append(timed(ocop(site, out)))
         references = [statistics.median(w for w, _ in figures[h]) if figures[h] else None
                       for h in ("hugo", "hugo-fresh")]
         for what, runs in figures.items():
