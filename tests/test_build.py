@@ -54,6 +54,23 @@ def file_for(out: Path, url: str) -> Path:
 
 # ---------------------------------------------------------------------------- products.json
 
+def add_melon(site: Path) -> None:
+    """A new product: banana's file under another id and name."""
+    (site / "products/melon.yaml").write_text(
+        (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+
+
+def pagefind_behind(tmp_path: Path, monkeypatch, script: str) -> Path:
+    """Pagefind run by a shell script (`{pagefind}` in it: the real program), two at a time after
+    an edit, as on two cores."""
+    from generator import search
+    wrapper = tmp_path / "pagefind-behind"
+    wrapper.write_text("#!/bin/sh\n" + script.replace("{pagefind}", search.pagefind_program()) + "\n", encoding="utf-8")
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(search, "pagefind_program", lambda: str(wrapper))
+    monkeypatch.setattr(search.os, "cpu_count", lambda: 2)
+    return wrapper
+
 def test_products_json_contract(built):
     data = json.loads((built / "data" / "products.json").read_text(encoding="utf-8"))
     assert data["generated"] == TODAY
@@ -589,8 +606,7 @@ def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path, monkey
             from PIL import Image
             Image.new("RGB", (64, 48), (10, 120, 40)).save(site / "products/media/coffee.png")
         if round_ == 3:
-            (site / "products/melon.yaml").write_text(
-                (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+            add_melon(site)
         built = ocop("build", "--site", site, "--output", out, "--today", TODAY)
         assert built.code == 0, built.err
         cold = tmp_path / f"cold-{round_}" / "out"                 # its own folder: no cache, no previous output
@@ -703,8 +719,7 @@ def test_a_new_product_that_makes_a_list_a_page_longer_makes_that_list_again_not
     original = Renderer.render
     monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
         (route.kind, route.lang, route.key, route.page)) or original(self, route, *args))
-    (site / "products/melon.yaml").write_text(
-        (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+    add_melon(site)
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     assert {("catalogue", "en", "", 1), ("catalogue", "en", "", 2), ("product", "en", "melon", 1)} <= set(rendered)
     assert not {key for kind, _, key, _ in rendered if kind in ("product", "verify")} - {"melon"}
@@ -872,8 +887,7 @@ def test_decisions_checked_by_an_earlier_build_are_checked_again_when_what_they_
     coffee = site / "products/coffee.yaml"
     coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 120000"), encoding="utf-8")
     assert built() == 0
-    (site / "products/melon.yaml").write_text(
-        (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+    add_melon(site)
     assert built() == 0 and (out / "v/melon/index.html").is_file()      # named by none: unrated
     chicken = site / "products/chicken.yaml"
     text = chicken.read_text(encoding="utf-8")
@@ -960,10 +974,7 @@ def test_shards_not_indexed_again_are_linked_by_the_build_while_pagefind_runs(si
     monkeypatch.setattr(search, "PRODUCTS_A_SHARD", 1)         # a shard a product, as 20,000 make 2,000s
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    slow = tmp_path / "slow-pagefind"
-    slow.write_text(f'#!/bin/sh\nsleep 1\nexec "{search.pagefind_program()}" "$@"\n', encoding="utf-8")
-    slow.chmod(0o755)
-    monkeypatch.setattr(search, "pagefind_program", lambda: str(slow))
+    pagefind_behind(tmp_path, monkeypatch, 'sleep 1\nexec "{pagefind}" "$@"')
     linked, publish = {}, search.SearchIndex._publish
 
     def recorded(self, shards):
@@ -984,17 +995,12 @@ def test_a_new_product_is_indexed_in_each_language_at_once(site, tmp_path, monke
     """A new product is in a shard of each language: after an edit, two Pagefinds run side by
     side (here made slow, and logging when each starts and ends); the site is the one a cold
     build makes."""
-    from generator import search
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    log, slow = tmp_path / "pagefind.log", tmp_path / "slow-pagefind"
-    slow.write_text(f'#!/bin/sh\necho start >> "{log}"\nsleep 1\n"{search.pagefind_program()}" "$@"\n'
-                    f'code=$?\necho end >> "{log}"\nexit $code\n', encoding="utf-8")
-    slow.chmod(0o755)
-    monkeypatch.setattr(search, "pagefind_program", lambda: str(slow))
-    monkeypatch.setattr(search.os, "cpu_count", lambda: 2)
-    (site / "products/melon.yaml").write_text(
-        (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+    log = tmp_path / "pagefind.log"
+    pagefind_behind(tmp_path, monkeypatch, f'echo start >> "{log}"\nsleep 1\n"{{pagefind}}" "$@"\ncode=$?\n'
+                                           f'echo end >> "{log}"\nexit $code')
+    add_melon(site)
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     assert log.read_text(encoding="utf-8").split() == ["start", "start", "end", "end"]
     cold = tmp_path / "cold" / "out"
@@ -1005,18 +1011,12 @@ def test_a_new_product_is_indexed_in_each_language_at_once(site, tmp_path, monke
 def test_a_pagefind_that_fails_beside_another_stops_both_and_leaves_the_output(site, tmp_path, monkeypatch):
     """One of two Pagefinds running side by side fails: the other is stopped, nothing half made
     is left in the cache, and the previous output is as it was."""
-    from generator import search
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     before = tree(out)
-    failing = tmp_path / "failing-pagefind"         # fails on the first shard (vi), is slow on the other
-    failing.write_text(f'#!/bin/sh\nif [ -d "$2/vi" ]; then echo "Error: out of room"; exit 1; fi\n'
-                       f'sleep 2\nexec "{search.pagefind_program()}" "$@"\n', encoding="utf-8")
-    failing.chmod(0o755)
-    monkeypatch.setattr(search, "pagefind_program", lambda: str(failing))
-    monkeypatch.setattr(search.os, "cpu_count", lambda: 2)
-    (site / "products/melon.yaml").write_text(
-        (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
+    failing = pagefind_behind(tmp_path, monkeypatch,         # fails on the first shard (vi), is slow on the other
+                              'if [ -d "$2/vi" ]; then echo "Error: out of room"; exit 1; fi\nsleep 2\nexec "{pagefind}" "$@"')
+    add_melon(site)
     result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
     assert result.code == 1 and "the search index could not be built: Error: out of room" in result.err, result.err
     assert tree(out) == before
