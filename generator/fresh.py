@@ -296,14 +296,18 @@ def _folder_stats(root: str, folders):
         os.close(fd)
 
 
-def write_pickle(path: Path, *objects) -> None:
+def write_pickle(path: Path, *objects, fast: bool = False) -> None:
     """Pickles objects into a file of the build's cache, complete or not at all (two processes
-    writing the same file each write their own part, and the last one's is kept)."""
+    writing the same file each write their own part, and the last one's is kept). `fast`: without
+    the pickler's memo, which keeps every object written alive until the end: for values that
+    share no object (one met twice is written, and read, twice)."""
     part = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
         with part.open("wb") as f:
             for value in objects:
-                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler.fast = fast
+                pickler.dump(value)
         os.replace(part, path)
     except BaseException:           # a full disk, Ctrl-C: no part is left behind
         part.unlink(missing_ok=True)

@@ -228,11 +228,13 @@ class Memo:
     FEW = 20
     read: dict[Path, tuple[tuple, dict]] = {}   # each file read: (its inode, size, time, version), what it held
 
-    def __init__(self, path: Path | None, version: object, few: int | None = None, keep: bool = True):
+    def __init__(self, path: Path | None, version: object, few: int | None = None, keep: bool = True,
+                 fast: bool = False):
         """`few`: how many changed values (or 1% of them, if more) do not make the file be
         written again (save()); 0 for values that cost more to make again than to write.
-        `keep=False`: the file is read, never written."""
-        self.path, self.version, self.keep = path, version, keep
+        `keep=False`: the file is read, never written. `fast`: values that share no object with
+        each other, written without the pickler's memo (write_pickle)."""
+        self.path, self.version, self.keep, self.fast = path, version, keep, fast
         self.few = self.FEW if few is None else few
         self.new: dict = {}
         self.made = 0
@@ -276,7 +278,7 @@ class Memo:
         if not self.keep or self.path is None or changed <= (max(self.few, len(self.new) // 100) if self.few else 0):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_pickle(self.path, (self.version, self.new))
+        write_pickle(self.path, (self.version, self.new), fast=self.fast)
 
 
 def text_key(text: str, path: str, offset: int = 0) -> str:
