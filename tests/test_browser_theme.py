@@ -120,6 +120,39 @@ def test_search_results_can_be_narrowed(browser, sample):
     page.context.close()
 
 
+def test_a_search_loads_only_the_results_it_shows(browser, tmp_path):
+    """Each result's title and excerpt is a request of its own (a weak connection pays for each):
+    of 40 coffees found, the 30 shown are loaded, and the count says 40; narrowed by a filter,
+    the results are looked at to find those that match."""
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(ROOT / "site.yaml", site)
+    for part in ("products", "content", "themes"):
+        shutil.copytree(ROOT / part, site / part)
+    coffee = re.sub(r"(?m)^gtin:.*\n", "", (site / "products/ca-phe-dak-rve.yaml").read_text(encoding="utf-8"))
+    for n in range(39):
+        (site / f"products/ca-phe-{n}.yaml").write_text(coffee, encoding="utf-8")
+    server, url = serve_folder(tmp_path / "out")
+    try:
+        result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY, "--base-url", url)
+        assert result.code == 0, result.err
+        page = new_page(browser)
+        fragments = []
+        page.on("request", lambda request: fragments.append(request.url) if "pf_fragment" in request.url else None)
+        page.goto(url + "en/search/?q=coffee")
+        page.locator("#search-results li a").first.wait_for(timeout=15000)
+        page.wait_for_load_state("networkidle")
+        assert page.locator("#search-results li a").count() == 30 and len(fragments) == 30
+        assert page.locator("#search-status").inner_text() == "Results: 40"
+        page.goto(url + "en/search/?q=coffee&category=food")        # none: every coffee is a drink
+        page.locator("#search-status", has_text=page.locator("#search-status").get_attribute("data-none")).wait_for(
+            timeout=15000)
+        assert page.locator("#search-results li").count() == 0
+        page.context.close()
+    finally:
+        server.shutdown()
+
+
 def test_no_request_leaves_the_site(browser, sample):
     origin = urlsplit(sample).netloc
     page = new_page(browser)

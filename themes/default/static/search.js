@@ -34,11 +34,14 @@ async function run() {
     for (const shard of more) await pagefind.mergeIndex(shard, { baseUrl });
   }
   const search = await pagefind.search(term);
-  const found = await Promise.all(search.results.slice(0, 100).map((r) => r.data()));
   const wanted = filters.filter((f) => form.elements[f].value);
+  /* A result's data (title, excerpt, metadata) is a request of its own: narrowed, the first 100
+     are looked at; else only the 30 shown are loaded, and the count is all that matched. */
+  const found = await Promise.all(search.results.slice(0, wanted.length ? 100 : 30).map((r) => r.data()));
   const results = found.filter((r) => wanted.every((f) => (r.meta[f] || "") === form.elements[f].value));
-  status.textContent = results.length
-    ? status.getAttribute("data-some").replace("{count}", results.length)
+  const count = wanted.length ? results.length : search.results.length;
+  status.textContent = count
+    ? status.getAttribute("data-some").replace("{count}", count)
     : status.getAttribute("data-none");
   for (const r of results.slice(0, 30)) {
     const li = document.createElement("li");
