@@ -37,7 +37,8 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
     cache = cache or (home or site_dir) / CACHE
     gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
     try:
-        checked = Memo(cache / "checked.pickle", generator_key(), keep=keep, fast=True)     # (each product its own)
+        # (fast: no checked product shares an object with another)
+        checked = Memo(cache / "checked.pickle", generator_key(), keep=keep, fast=True)
         decided = Memo(cache / "decided.pickle", generator_key(), few=0, keep=keep)
         raw = load_site(site_dir, cache, dated, keep, seen)
         site, problems = validate(raw, today, checked, decided)
