@@ -150,8 +150,14 @@ def _add(path: str, link: bool, found: list[tuple]) -> bool:
     except OSError:                     # a link that leads nowhere
         found.append((path, None))
         return link
-    found.append((path, s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns, stat.S_ISREG(s.st_mode)))
+    found.append((path, *file_stats(s)))
     return link
+
+
+def file_stats(s: os.stat_result) -> tuple[int, int, int, int, bool]:
+    """What stands for a file's content between builds: size, mtime, inode, ctime, and whether it
+    is a regular file (the snapshot's entries, and load.py's stamps, which may take them from it)."""
+    return s.st_size, s.st_mtime_ns, s.st_ino, s.st_ctime_ns, stat.S_ISREG(s.st_mode)
 
 
 def git(root: Path, *args: str) -> str | None:

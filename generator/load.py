@@ -23,7 +23,7 @@ import yaml
 from PIL import Image
 
 from .errors import Problem
-from .fresh import RACY_NS, git, read_pickle, write_pickle
+from .fresh import RACY_NS, file_stats, git, read_pickle, write_pickle
 
 MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
 MAX_YAML_DEPTH = 32                   # nesting of mappings and lists
@@ -376,7 +376,7 @@ def _stamp(path: str | Path, rel: str, limit: int, seen: dict[str, tuple] | None
             info = os.lstat(path)
         except OSError:
             return None
-        found = info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns, stat.S_ISREG(info.st_mode)
+        found = file_stats(info)
     size, mtime, inode, ctime, regular = found
     if not regular or size > limit or time.time_ns() - max(mtime, ctime) <= RACY_NS:
         return None
