@@ -10,7 +10,8 @@ made again. On top of that:
   record), its history (which, with the build date, makes its status) and the dates of its files;
 - a page of a product list adds the products it shows and how many pages its list has (a new
   product that makes a list a page longer makes that list again, not the whole site);
-- QR codes and photos are named by their inputs already: the name is the key;
+- QR codes and photos are named by their inputs already: the name is the key (a product's QR
+  code is kept with its pages, by the product's key; one made again is taken from the cache);
 - the data files add every product; the sitemap, every page's address;
 - every other page (home, programme, search, news, free pages, showrooms) is made on every build
   and written only when its bytes changed.
@@ -90,14 +91,9 @@ class Keys:
         self.generator = generator_key()
         self.site_key = site_key(site, routes, digest(self.generator, _files(theme_root)))
         self.products = {p.id: product_key(site, p) for p in site.products}
-        # one key for a product's pages, record and code: each file's is compared with its own
+        # one key for a product's pages, record and code, kept or made together (Output.keep_groups)
         self.own_files = {pid: digest(self.site_key, key) for pid, key in self.products.items()}
         self.listed = {name: [self.products[p.id] for p in listing] for name, listing in routes.listings.items()}
-
-    def pages(self, routes: list[Route]) -> dict[str, str | None]:
-        """page() of each route, by its output file (a product's files without a call each)."""
-        own, page = self.own_files, self.page
-        return {r.output: own[r.key] if r.kind in PER_PRODUCT and r.key in own else page(r) for r in routes}
 
     def page(self, route: Route) -> str | None:
         if route.kind in PER_PRODUCT and route.key in self.own_files:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import exports, images, qr, search
-from .depends import Keys
+from .depends import PER_PRODUCT, Keys
 from .links import LinkCheck
 from .load import Memo
 from .model import Site
@@ -45,22 +45,34 @@ class Work:
 
     def jobs(self) -> list[tuple]:
         """The files still to make: (kind, what, output file or files, key); the previous output's
-        files made from the same inputs are kept as they are."""
-        routes = self.routes.all
-        keys = self.keys.pages(routes)
-        codes = {product.id: (f"{path}.svg", f"{path}.png") for product in self.site.products   # from one encoding
-                 for path in [qr.qr_path(self.renderer.verify_url(product.id))]}
+        files made from the same inputs are kept as they are. A product's pages, record and QR
+        code are kept or made together, by its key; QR codes and photos are named by what went in."""
+        own, page, routes = self.keys.own_files, self.keys.page, self.routes.all
+        kept = self.out.keep_groups(own)
+        made: dict[str, list[str]] = {}         # the files of each product made again
+        keys = {}
+        for route in routes:
+            if route.kind in PER_PRODUCT and route.key in own:
+                if route.key not in kept:
+                    made.setdefault(route.key, []).append(route.output)
+            else:
+                keys[route.output] = page(route)
+        codes = {}
+        for product_id, files in made.items():      # (the SVG and PNG from one encoding)
+            path = qr.qr_path(self.renderer.verify_url(product_id))
+            codes[product_id] = (f"{path}.svg", f"{path}.png")
+            self.out.group(product_id, own[product_id], (*files, *codes[product_id]))
         photos = {variant.path: (image.file, variant) for product in self.site.products for image in product.images
                   for webp, jpeg in [images.variants(image.file, image.digest, image.width, image.height)]
                   for variant in (*webp, jpeg)}         # (a photo two products show is made once)
-        named = [rel for files in codes.values() for rel in files] + list(photos)
-        keys.update(zip(named, named))          # QR codes and photos are named by what went in: the name is the key
-        kept = self.out.keep_all(keys)
-        jobs = [("page", route, route.output, keys[route.output]) for route in routes if route.output not in kept]
+        named = self.out.keep_named([rel for files in codes.values() for rel in files] + list(photos))
+        kept_pages = self.out.keep_all(keys)
+        jobs = [("page", route, route.output, keys.get(route.output, "")) for route in routes
+                if not (route.output in kept_pages or route.kind in PER_PRODUCT and route.key in kept)]
         for product_id, files in codes.items():
-            if left := tuple(rel for rel in files if rel not in kept):
+            if left := tuple(rel for rel in files if rel not in named):
                 jobs.append(("qr", product_id, left, None))
-        return jobs + [("photo", what, rel, rel) for rel, what in photos.items() if rel not in kept]
+        return jobs + [("photo", what, rel, "") for rel, what in photos.items() if rel not in named]
 
     def run(self, job: tuple, links: LinkCheck) -> None:
         kind, what, output, key = job
@@ -76,11 +88,11 @@ class Work:
             for rel in output:
                 cached = self.cache / rel           # named by what went in: never stale
                 if cached.is_file():
-                    self.out.copy(rel, cached, rel, link=True)
+                    self.out.copy(rel, cached, link=True)
                     continue
                 modules = modules or qr.matrix(self.renderer.verify_url(what))
                 cached.parent.mkdir(parents=True, exist_ok=True)
-                self.out.write(rel, qr.svg(modules) if rel.endswith(".svg") else qr.png(modules), rel, cache=cached)
+                self.out.write(rel, qr.svg(modules) if rel.endswith(".svg") else qr.png(modules), cache=cached)
         else:
             file, variant = what
             self.out.write(output, images.encode(self.site_dir / "products" / file, variant, self.cache), key)

@@ -292,11 +292,11 @@ class SearchIndex:
                 return
             files = {bundle(shard) + rel: rel for rel in files_under(index)             # merged shards need
                      if shard in self.leads or "/" in rel or rel.endswith(MERGED_FILES)}    # no script of their own
-            # fragments and index chunks (in folders) are named by the hash of their content: the name is the key
-            kept = out.keep_all({target: rel for target, rel in files.items() if "/" in rel})
+            # fragments and index chunks (in folders) are named by the hash of their content
+            kept = out.keep_named([target for target, rel in files.items() if "/" in rel])
             for target, rel in files.items():
                 if target not in kept:
-                    out.copy(target, index / rel, rel if "/" in rel else "", link=True)
+                    out.copy(target, index / rel, link=True)
 
     def _others(self) -> set[int]:
         with self.claim:

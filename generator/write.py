@@ -9,7 +9,9 @@ exactly as it was; a run that dies while carrying out a journal is completed by 
 
 Beside the files, the output keeps a manifest (in the cache folder): for each file, the key of
 what it was made from, so that a rebuild can keep a file whose inputs did not change without
-making it again (see depends.py); and a record of the files the output holds and of each of its
+making it again (see depends.py); files made together from one key (a product's pages, record
+and QR code) are kept as a group, under that key, with the list of its files; files named by
+what went into them (QR codes, photos, search fragments) need no key: the name is one. And a record of the files the output holds and of each of its
 folders' inode and time (fresh.py): while no folder changed, the next build takes the files from
 it instead of looking at every one.
 """
@@ -31,7 +33,7 @@ from .fresh import (FolderCheck, add_folders, forget_output_state, output_files,
 from .load import REGISTER
 
 JOURNAL = "journal.json"
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
 
 
 class Output:
@@ -47,6 +49,8 @@ class Output:
         self.fresh = True               # no previous output: the staging folder is the new output
         self.previous: dict[str, str] = {}      # file → key of what the previous output's was made from
         self.manifest: dict[str, str] = {}      # the same, of this build
+        self.previous_groups: dict[str, tuple[str, tuple[str, ...]]] = {}     # group → (key, its files)
+        self.groups: dict[str, tuple[str, tuple[str, ...]]] = {}              # the same, of this build
         self.existing: set[str] = set()   # the files of the previous output
         self.written: set[str] = set()
         self.staged: set[str] = set()   # written into the staging folder (every file, when fresh)
@@ -74,7 +78,8 @@ class Output:
         the first file is written or kept."""
         if self.fresh:
             return
-        self.previous = read_pickle(self.manifest_path, MANIFEST_VERSION)
+        manifest = read_pickle(self.manifest_path, MANIFEST_VERSION)
+        self.previous, self.previous_groups = manifest.get("files", {}), manifest.get("groups", {})
         known = output_files(self.dest, self.cache, self.folder_check.result() if self.folder_check else None)
         self.recorded = known is not None
         if known is None:
@@ -108,11 +113,36 @@ class Output:
         links need no new check: whatever they lead to is among its inputs, unchanged too.)"""
         previous, existing = self.previous.get, self.existing
         same = {rel: key for rel, key in keys.items() if key is not None and previous(rel) == key and rel in existing}
-        if not self.written.isdisjoint(same):
-            raise ValueError(f"refusing to write twice: {min(self.written.intersection(same))!r}")
-        self.written.update(same)
+        self._keep(same)
         self.manifest.update(same)
         return same.keys()
+
+    def keep_groups(self, keys: dict[str, str]) -> KeysView[str]:
+        """Keeps the files of each group (files made together from one key) whose key is the one
+        the previous output's were made from, all of them still there; returns those groups. The
+        caller makes the others, and names their files (group())."""
+        previous, existing = self.previous_groups.get, self.existing
+        same = {name: found for name, key in keys.items()
+                if (found := previous(name)) and found[0] == key and existing.issuperset(found[1])}
+        self._keep([rel for _, files in same.values() for rel in files])
+        self.groups.update(same)
+        return same.keys()
+
+    def group(self, name: str, key: str, files: tuple[str, ...]) -> None:
+        """Records that this build makes these files together from `key` (written with no key of their own)."""
+        self.groups[name] = (key, files)
+
+    def keep_named(self, files: list[str]) -> set[str]:
+        """Keeps each of these files, named by what went into them, that the previous output has;
+        returns them."""
+        same = self.existing.intersection(files)
+        self._keep(same)
+        return same
+
+    def _keep(self, files) -> None:
+        if not self.written.isdisjoint(files):
+            raise ValueError(f"refusing to write twice: {min(self.written.intersection(files))!r}")
+        self.written.update(files)
 
     def _claim(self, rel: str, key: str) -> None:
         if not rel or rel[0] == "/" or "/../" in f"/{rel}/" or "\\" in rel or rel in self.written:
@@ -168,8 +198,9 @@ class Output:
             forget_output_state(self.dest, self.cache)      # the output changes: its record is made again after
             self.recorded = False
         new_manifest = self.stage.parent / f"{self.stage.name}.manifest"
-        if self.fresh or self.manifest != self.previous or not self.manifest_path.is_file():
-            write_pickle(new_manifest, (MANIFEST_VERSION, self.manifest))
+        if (self.fresh or self.manifest != self.previous or self.groups != self.previous_groups
+                or not self.manifest_path.is_file()):
+            write_pickle(new_manifest, (MANIFEST_VERSION, {"files": self.manifest, "groups": self.groups}))
         if self.fresh:
             self.manifest_path.unlink(missing_ok=True)
             os.replace(self.stage, self.dest)
