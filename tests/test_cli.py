@@ -236,6 +236,8 @@ def test_a_build_with_nothing_changed_writes_nothing_and_repeats_the_warnings(si
     rebuilds("a file deleted deep in the output is made again")
     shutil.rmtree(out / "v" / "coffee")
     rebuilds("a folder deleted from the output is made again")
+    min(out.glob("qr/*.png")).unlink()
+    rebuilds("a QR code deleted from the output is made again (with the pages of its product, kept together)")
     (out / "stray.html").write_text("x", encoding="utf-8")
     rebuilds("a file the build did not write is removed")
     text = banana.read_text(encoding="utf-8")
