@@ -564,8 +564,8 @@ def test_sharing_tags_and_structured_data(built):
 
 def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path, monkeypatch):
     """Kept pages, caches (photos, QR codes, search index, checked products) and the previous
-    output never leave a stale byte: after random edits of every kind of input, building over the
-    old output gives what a cold build gives."""
+    output never leave a stale byte: after random edits of every kind of input, a product added
+    and one withdrawn, building over the old output gives what a cold build gives."""
     import random
     import shutil
     from generator import load
@@ -607,6 +607,9 @@ def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path, monkey
             Image.new("RGB", (64, 48), (10, 120, 40)).save(site / "products/media/coffee.png")
         if round_ == 3:
             add_melon(site)
+        if round_ == 5:         # a product withdrawn: its verification page stays, saying so
+            (site / "products/tour.yaml").unlink()
+            (site / "content/retired.yaml").write_text("- {id: tour, note: Ngừng.}\n", encoding="utf-8")
         built = ocop("build", "--site", site, "--output", out, "--today", TODAY)
         assert built.code == 0, built.err
         cold = tmp_path / f"cold-{round_}" / "out"                 # its own folder: no cache, no previous output
