@@ -92,7 +92,7 @@ class Keys:
         self.site_key = site_key(site, routes, digest(self.generator, _files(theme_root)))
         self.products = {p.id: product_key(site, p) for p in site.products}
         # one key for a product's pages, record and code, kept or made together (Output.keep_groups)
-        self.own_files = {pid: digest(self.site_key, key) for pid, key in self.products.items()}
+        self.own_files = {pid: self.site_key + key for pid, key in self.products.items()}
         self.listed = {name: [self.products[p.id] for p in listing] for name, listing in routes.listings.items()}
 
     def page(self, route: Route) -> str | None:

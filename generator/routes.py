@@ -119,8 +119,8 @@ def plan(site: Site) -> Routes:
                 routes.append(Route(kind, lang, f"{lang}/{path}page/{page}/", key, source, page))
         add("home", "")
         add("catalogue", "products/")
-        for product in site.products:
-            add("product", f"products/{product.id}/", product.id, product.path)
+        routes += [Route("product", lang, f"{lang}/products/{product.id}/", product.id, product.path)
+                   for product in site.products]        # (one page each: add() for 20,000 costs 0.03 s)
         for category in categories:
             add("category", f"categories/{category}/", category)
         for stars in star_classes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import posixpath
 import re
 from collections import defaultdict
 from datetime import date, datetime
@@ -818,7 +817,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
             products[product.id] = product
     if config is None:
         return None, sorted(problems)
-    files = {posixpath.splitext(posixpath.basename(s.path))[0] for s in raw.products}     # (no Path each: 0.07 s)
+    files = {s.path[len("products/"):-len(".yaml")] for s in raw.products}     # (products/*.yaml: load.py)
     decisions, history, standings, found = _decided(raw, config, products, today, files, decided)
     problems += found
     retired = _retired(raw.retired, config.codes, products, files, problems)
