@@ -9,11 +9,11 @@ exactly as it was; a run that dies while carrying out a journal is completed by 
 
 Beside the files, the output keeps a manifest (in the cache folder): for each file, the key of
 what it was made from, so that a rebuild can keep a file whose inputs did not change without
-making it again (see depends.py); files made together from one key (a product's pages, record
+making it again (see depends.py). Files made together from one key (a product's pages, record
 and QR code) are kept as a group, under that key, with the list of its files; files named by
-what went into them (QR codes, photos, search fragments) need no key: the name is one. And a record of the files the output holds and of each of its
-folders' inode and time (fresh.py): while no folder changed, the next build takes the files from
-it instead of looking at every one.
+what went into them (QR codes, photos, search fragments) need no key: the name is one. And a
+record of the files the output holds and of each of its folders' inode and time (fresh.py):
+while no folder changed, the next build takes the files from it instead of looking at every one.
 """
 from __future__ import annotations
 
