@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING
 
 from .depends import digest
 from .errors import OcopError
-from .fresh import read_pickle, write_pickle
-from .write import Output, files_under
+from .fresh import files_under, read_pickle, write_pickle
+from .write import Output
 
 if TYPE_CHECKING:
     from .depends import Keys

@@ -28,8 +28,8 @@ from pathlib import Path, PurePosixPath
 from typing import KeysView
 
 from .errors import OcopError
-from .fresh import (FolderCheck, add_folders, forget_output_state, output_files, read_pickle, save_output_state,
-                    write_pickle)
+from .fresh import (FolderCheck, add_folders, files_under, forget_output_state, output_files, read_pickle,
+                    save_output_state, write_pickle)
 from .load import REGISTER
 
 JOURNAL = "journal.json"
@@ -56,7 +56,8 @@ class Output:
         self.staged: set[str] = set()   # written into the staging folder (every file, when fresh)
         self.folders: set[Path] = set()
         self.recorded = False           # `existing` is from the record of the last build: still true
-        self.folder_stats: dict[str, tuple] | None = None     # and its folders' stats, checked
+        self.folder_stats: dict[str, tuple] | None = None     # and its folders' stats, checked or looked at
+        self.recovered = False          # a journal left by a run that died was carried out
 
     def __enter__(self) -> "Output":
         self.dest.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +68,7 @@ class Output:
         except OSError:
             self.lock.close()
             raise OcopError(f"another build is writing {self.dest}; run this one when it has finished") from None
-        recover(self.dest, self.manifest_path)
+        self.recovered = recover(self.dest, self.manifest_path)
         self.fresh = not self.dest.is_dir()
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.new-", dir=self.dest.parent))
         self.stage.chmod(0o755)          # readable by a web server, like the folders inside it
@@ -80,13 +81,18 @@ class Output:
             return
         manifest = read_pickle(self.manifest_path, MANIFEST_VERSION)
         self.previous, self.previous_groups = manifest.get("files", {}), manifest.get("groups", {})
-        known = output_files(self.dest, self.cache, self.folder_check.result() if self.folder_check else None)
+        record, listing = self.folder_check.result() if self.folder_check else (None, None)
+        if self.recovered:              # a journal was carried out since the output was looked at
+            record = listing = None
+        known = output_files(self.dest, self.cache, record) if listing is None else None
         self.recorded = known is not None
         if known is None:
-            self.existing = set(files_under(self.dest))
-        else:
-            files, self.folder_stats = known
-            self.existing = set(files)
+            if listing is None:
+                folders: dict[str, tuple[int, int]] = {}
+                listing = files_under(self.dest, folders), folders
+            known = listing
+        files, self.folder_stats = known
+        self.existing = set(files)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -288,21 +294,6 @@ def _block_interrupts() -> bool:
         return False
 
 
-def files_under(root: Path) -> list[str]:
-    """Every file below `root`, as paths relative to it (symbolic links count as files)."""
-    found: list[str] = []
-    folders = [(str(root), "")]
-    while folders:
-        path, prefix = folders.pop()
-        with os.scandir(path) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append((entry.path, f"{prefix}{entry.name}/"))
-                else:
-                    found.append(prefix + entry.name)
-    return found
-
-
 def _make_folder(root: str, folder: str) -> None:
     """A folder of the output for files to move into, made with its parents; a file of the same
     name as the folder or one of its parents is removed first."""
@@ -317,24 +308,28 @@ def _make_folder(root: str, folder: str) -> None:
     os.makedirs(path, exist_ok=True)
 
 
-def recover(dest: Path, manifest: Path) -> None:
+def recover(dest: Path, manifest: Path) -> bool:
     """Finish what an interrupted run left beside `dest`: a journal is carried out, anything else
-    dropped. (Folders named .old-* are from versions that swapped whole folders: restored.)"""
-    parent = dest.parent
+    dropped. (Folders named .old-* are from versions that swapped whole folders: restored.)
+    Whether `dest` changed."""
+    parent, changed = dest.parent, False
     olds = sorted(parent.glob(f".{dest.name}.old-*"))
     if not dest.exists():
         for old in olds:
             if (old / "site").is_dir():
                 os.replace(old / "site", dest)
+                changed = True
                 break
     for stage in sorted(parent.glob(f".{dest.name}.new-*")):
         if stage.is_dir() and (stage / JOURNAL).is_file() and dest.is_dir():
             apply(stage, dest)
+            changed = True
     for leftover in olds + sorted(parent.glob(f".{dest.name}.new-*")):
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
         else:
             leftover.unlink(missing_ok=True)
+    return changed
 
 
 def append_register(site_dir: Path, ids: tuple[str, ...]) -> None:

@@ -278,9 +278,13 @@ def test_the_output_s_folders_are_compared_with_their_record_by_a_child_process(
     build = ("build", "--site", site, "--output", out, "--today", TODAY)
     assert ocop(*build).code == 0
     record = os.stat(fresh.state_path(out, cache))
-    assert fresh.FolderCheck(out, cache).result() == (record.st_ino, record.st_mtime_ns)
-    (out / "vi" / "products" / "tea" / "index.html").unlink()           # a folder changed
-    assert fresh.FolderCheck(out, cache).result() is None
+    assert fresh.FolderCheck(out, cache).result() == ((record.st_ino, record.st_mtime_ns), None)
+    (out / "vi" / "products" / "tea" / "index.html").unlink()           # a folder changed:
+    found, (files, folders) = fresh.FolderCheck(out, cache).result()    # the child looks at the whole output
+    assert found is None and sorted(files) == sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                                                     if not p.is_dir())
+    assert "vi/products/tea/index.html" not in files and folders == {   # as the record keeps them
+        folder: (ino, mtime) for folder, ino, mtime in fresh._folder_stats(str(out), list(folders))}
     assert ocop(*build).code == 0 and (out / "vi" / "products" / "tea" / "index.html").is_file()
     looked = []                 # this process compares no folder of the whole record again
     real = fresh._folder_stats
@@ -297,13 +301,24 @@ def test_a_rebuild_takes_the_outputs_files_from_the_record_while_no_folder_chang
     out = tmp_path / "out"
     build = ("build", "--site", site, "--output", out, "--today", TODAY)
     assert ocop(*build).code == 0
-    walked = []
-    real = write.files_under
-    monkeypatch.setattr(write, "files_under", lambda root: walked.append(root) or real(root))
+    log = tmp_path / "walked"           # by which process each walk of the output was made
+    real = fresh.files_under
+
+    def files_under(root, folders=None):
+        with log.open("a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()} {root}\n")
+        return real(root, folders)
+    monkeypatch.setattr(fresh, "files_under", files_under)
+    monkeypatch.setattr(write, "files_under", files_under)
+
+    def walked():
+        found = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+        log.unlink(missing_ok=True)
+        return [(int(pid) == os.getpid(), root) for pid, root in found if root == str(out)]
     banana = site / "products" / "banana.yaml"
     banana.write_text(banana.read_text(encoding="utf-8").replace("Chuối sấy", "Chuối sấy dẻo"), encoding="utf-8")
     assert ocop(*build).code == 0
-    assert out not in walked and "Chuối sấy dẻo" in (out / "vi/products/banana/index.html").read_text(encoding="utf-8")
+    assert walked() == [] and "Chuối sấy dẻo" in (out / "vi/products/banana/index.html").read_text(encoding="utf-8")
 
     def record():       # in any order
         with fresh.state_path(out, out.parent / ".ocop-cache").open("rb") as f:
@@ -315,5 +330,8 @@ def test_a_rebuild_takes_the_outputs_files_from_the_record_while_no_folder_chang
     (out / "vi" / "products" / "tea" / "index.html").unlink()
     banana.write_text(banana.read_text(encoding="utf-8").replace("dẻo", "giòn"), encoding="utf-8")
     assert ocop(*build).code == 0
-    assert out in walked                              # a folder changed: the output is looked at
+    assert walked() == [(False, str(out))]      # a folder changed: the output is looked at, once, by the child
     assert (out / "vi" / "products" / "tea" / "index.html").is_file()
+    kept = record()                             # from what the child found, and the folders the build changed
+    fresh.save_output_state(out, out.parent / ".ocop-cache", set(kept[3]))
+    assert record() == kept
