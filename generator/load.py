@@ -299,20 +299,24 @@ class Parsed(Memo):
 
 
 def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:
-    """A UTF-8 text file of the site, or a problem saying why it cannot be read."""
-    path = root / rel
+    """A UTF-8 text file of the site, or a problem saying why it cannot be read. (Paths as
+    strings: after a fresh checkout 20,000 product files are read, and Path objects cost 0.15 s.)"""
+    path = f"{root}/{rel}"
     try:
-        info = path.lstat()
+        info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
-            if not path.resolve().is_relative_to(root.resolve()):
+            if not Path(path).resolve().is_relative_to(root.resolve()):
                 return None, [Problem(rel, 1, 1, "is a symbolic link to a file outside the site; "
                                       "copy the file into the site instead")]
-            info = path.stat()
+            info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):      # a pipe would never end
+            return None, [Problem(rel, 1, 1, "is not a regular file; replace it with a text file")]
         size = info.st_size
         if size > MAX_TEXT_BYTES:
             return None, [Problem(rel, 1, 1, f"file is {size:,} bytes, over the limit of "
                                   f"{MAX_TEXT_BYTES:,}; split it or shorten it")]
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as e:
         return None, [Problem(rel, 1, 1, f"cannot be read: {e.strerror}")]
     try:

@@ -55,6 +55,11 @@ def test_a_huge_file_is_refused_unread(site):
     assert "products/tour.yaml:1:1: error: file is 1,800,008 bytes, over the limit of 1,048,576" in check(site)
 
 
+def test_a_file_that_is_not_a_regular_file_is_refused_unread(site):
+    os.mkfifo(site / "products" / "pipe.yaml")      # read, it would never end
+    assert "products/pipe.yaml:1:1: error: is not a regular file" in check(site)
+
+
 def test_a_decompression_bomb_is_refused(site):
     add_image(site, "bomb.png", png_claiming(100_000, 100_000))
     assert "error: products/media/bomb.png is over 40,000,000 pixels" in check(site)
