@@ -926,8 +926,8 @@ def test_product_files_are_read_again_only_when_they_change(site, tmp_path, monk
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     reads = []
-    read_text = load.read_text
-    monkeypatch.setattr(load, "read_text", lambda root, rel: reads.append(rel) or read_text(root, rel))
+    read_bytes = load.read_bytes
+    monkeypatch.setattr(load, "read_bytes", lambda root, rel: reads.append(rel) or read_bytes(root, rel))
     products = {f"products/{p.name}" for p in (site / "products").glob("*.yaml")}
     coffee = site / "products/coffee.yaml"
     coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 120000"), encoding="utf-8")
