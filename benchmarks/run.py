@@ -11,8 +11,11 @@ For each size it generates the same N products for Hugo (gen_workload.py) and fo
   hugo-fresh  hugo into an empty folder (its previous output deleted first, not timed)
   cold        ocop build into an empty folder, with no cache
   rebuild     ocop build over its previous output (nothing changed: its snapshot of the inputs says so)
-  rebuild-full  the same without the snapshot (every input read and every file's key checked, as
-              after a fresh checkout, whose files all have new times)
+  rebuild-full  the same without the snapshot (every file's key checked; the files whose size,
+              times and inode are as before are not read again)
+  checkout    ocop build in a copy of the site, its output and its cache (not timed): every file
+              with a new inode, as in a fresh checkout in CI with the output and the cache restored
+              from the CI's cache: every input read, the output looked at whole
   edit        ocop build after one product's description changed (its search shard is indexed again)
   edit-price  ocop build after another product's price changed (no search document changes)
 With --photos K, the first K products of ocop-site's workload get a photo each (1600×1200 JPEG,
@@ -134,7 +137,7 @@ def main() -> None:
                 add_history(folder / "spec", args.commits)
         site, out = folder / "spec", folder / "out"
         figures: dict[str, list[tuple[float, float]]] = {"hugo": [], "hugo-fresh": [], "cold": [], "rebuild": [],
-                                                          "rebuild-full": [], "edit": [], "edit-price": []}
+                                                          "rebuild-full": [], "checkout": [], "edit": [], "edit-price": []}
         for run in range(args.runs):
             if hugo:
                 command = [hugo, "--quiet", "--cleanDestinationDir", "-d", str(folder / "hugo-out")]
@@ -147,6 +150,12 @@ def main() -> None:
             figures["rebuild"].append(timed(ocop(site, out)))
             (folder / ".ocop-cache" / f"snapshot-{out.name}.pickle").unlink(missing_ok=True)
             figures["rebuild-full"].append(timed(ocop(site, out)))
+            copy = folder / "checkout"
+            shutil.rmtree(copy, ignore_errors=True)
+            for name in ("spec", "out", ".ocop-cache"):
+                shutil.copytree(folder / name, copy / name, symlinks=True)
+            figures["checkout"].append(timed(ocop(copy / "spec", copy / "out")))
+            shutil.rmtree(copy)
             edit(site, run)
             commit(site, args.commits)
             figures["edit"].append(timed(ocop(site, out)))
