@@ -953,7 +953,7 @@ def test_product_files_are_read_again_only_when_they_change(site, tmp_path, monk
 def test_a_build_takes_the_site_files_stats_from_the_snapshot_it_starts_with(site, tmp_path, monkeypatch, named):
     """The snapshot that a build starts with looked at every file of the site: the load takes the
     product and decision files' stats from it, however the site folder is named, and looks again
-    only at the file it reads (the edited one, by read_text)."""
+    only at the file it reads (the edited one, by read_bytes)."""
     from generator import load
     monkeypatch.setattr(load, "RACY_NS", 0)         # files written by this test count as settled at once
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memos are written too
