@@ -12,6 +12,7 @@ from html import escape as html_escape, unescape as html_unescape
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from types import FunctionType, MethodType
 
 import jinja2
 import nh3
@@ -52,6 +53,25 @@ def _same_site_images(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, calling the helpers (functions and methods that ask for no context) at once,
+    as Jinja would: its checks of what a callable asks for cost more than most helpers do, and a
+    product page calls about forty of them (rendering every page of 2,000 products: 5% faster)."""
+
+    def call(__self, __obj, *args, **kwargs):     # (named as Jinja names them: templates pass any keyword)
+        kind = type(__obj)
+        if not (kind is FunctionType or kind is MethodType) or hasattr(__obj, "jinja_pass_arg"):
+            return jinja2.runtime.Context.call(__self, __obj, *args, **kwargs)
+        if kwargs:
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined("value was undefined because a callable raised a"
+                                                " StopIteration exception")
+
+
 _TAG = re.compile(r"<[^>]*>")     # in sanitized HTML: nh3 writes < and > in text and attributes as &lt; &gt;
 
 
@@ -78,6 +98,7 @@ class Theme:
             auto_reload=False,      # a build's templates do not change while it runs: no stat each page
             bytecode_cache=jinja2.FileSystemBytecodeCache(str(self.compiled)) if self.compiled else None,
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.do"])
+        self.env.context_class = _Context
         self.env.tests["contains"] = lambda sequence, item: item in sequence
         # đ is a letter of its own, not d with a mark: search folds it so that "dak" finds "Đăk"
         self.env.filters["fold_d"] = lambda text: str(text).replace("đ", "d").replace("Đ", "D")
