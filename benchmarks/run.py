@@ -28,8 +28,9 @@ Each figure is the wall time of the whole process and its peak memory (GNU time)
 Nothing is deleted until every size is timed: a folder to be emptied is moved into WORK/trash
 and deleted at the end. On ext4 without a journal (this machine's disk), a file created within a
 minute or so after many were deleted costs up to milliseconds: the kernel skips the recently
-deleted inodes one by one. Deleting the previous output just before a cold build timed that (at
-2,000 products, 14-16 s instead of 6.5 s, for Hugo's fresh build too), not the build.
+deleted inodes one by one. Deleting the previous output just before a cold build timed that, not
+the build (at 2,000 products, 14-16 s instead of 6.5 s); Hugo's fresh build met it too. For the
+same reason, leave a few minutes between the end of one run of this script and the next.
 """
 from __future__ import annotations
 
