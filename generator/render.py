@@ -58,6 +58,7 @@ class _Context(jinja2.runtime.Context):
     as Jinja would: its checks of what a callable asks for cost more than most helpers do, and a
     product page calls about forty of them (rendering every page of 2,000 products: 5% faster)."""
 
+    @jinja2.utils.internalcode      # left out of a template error's traceback, as Jinja's own
     def call(__self, __obj, *args, **kwargs):     # (named as Jinja names them: templates pass any keyword)
         kind = type(__obj)
         if not (kind is FunctionType or kind is MethodType) or hasattr(__obj, "jinja_pass_arg"):
