@@ -56,7 +56,8 @@ def _same_site_images(tag: str, attribute: str, value: str) -> str | None:
 class _Context(jinja2.runtime.Context):
     """Jinja's context, calling the helpers (functions and methods that ask for no context) at once,
     as Jinja would: its checks of what a callable asks for cost more than most helpers do, and a
-    product page calls about forty of them (rendering every page of 2,000 products: 5% faster)."""
+    product page calls about forty of them (rendering every page of 2,000 products: 5% faster).
+    A helper given arguments it does not take is the theme's error, told as one, at its line."""
 
     @jinja2.utils.internalcode      # left out of a template error's traceback, as Jinja's own
     def call(__self, __obj, *args, **kwargs):     # (named as Jinja names them: templates pass any keyword)
@@ -71,6 +72,11 @@ class _Context(jinja2.runtime.Context):
         except StopIteration:
             return __self.environment.undefined("value was undefined because a callable raised a"
                                                 " StopIteration exception")
+        except TypeError as e:
+            if e.__traceback__.tb_next:     # raised inside the helper: not the template's doing
+                raise
+            message = str(e).replace(__obj.__qualname__, __obj.__name__)      # raised by the call itself
+            raise jinja2.TemplateRuntimeError(f"a helper was given arguments it does not take: {message}") from None
 
 
 _TAG = re.compile(r"<[^>]*>")     # in sanitized HTML: nh3 writes < and > in text and attributes as &lt; &gt;

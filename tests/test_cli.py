@@ -190,20 +190,25 @@ def test_a_theme_without_the_words_template_that_uses_its_words_is_told_so(site,
 
 
 @pytest.mark.parametrize("workers", [False, True])
-def test_a_theme_error_while_rendering_is_located_in_its_template(site, tmp_path, monkeypatch, workers):
+@pytest.mark.parametrize("line, told", [
+    ("<p>{{ p.no_such_field }}</p>", "'no_such_field'"),
+    ("<p>{{ href() }}</p>", "a helper was given arguments it does not take: href() missing 1 required positional "
+                            "argument: 'kind'"),
+])
+def test_a_theme_error_while_rendering_is_located_in_its_template(site, tmp_path, monkeypatch, workers, line, told):
     from generator import produce
     monkeypatch.setattr(produce, "PARALLEL_FROM", 1 if workers else 10**9)    # raised in a worker process, or here
     shutil.copytree(ROOT / "themes/default", site / "themes/mine")
     template = site / "themes/mine/templates/product.html"
     lines = template.read_text(encoding="utf-8").splitlines(keepends=True)
-    template.write_text("".join(lines[:7] + ["<p>{{ p.no_such_field }}</p>\n"] + lines[7:]), encoding="utf-8")
+    template.write_text("".join(lines[:7] + [line + "\n"] + lines[7:]), encoding="utf-8")
     config = site / "site.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "theme: mine\n", encoding="utf-8")
     result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
     assert result.code == 1 and "Traceback" not in result.err and not (tmp_path / "out").exists()
     assert result.err.splitlines()[0].startswith("themes/mine/templates/product.html:8:0: error: theme template "
                                                  "error: "), result.err
-    assert "no_such_field" in result.err
+    assert told in result.err
 
 
 def stats(folder):
