@@ -57,7 +57,8 @@ class _Context(jinja2.runtime.Context):
     """Jinja's context, calling the helpers (functions and methods that ask for no context) at once,
     as Jinja would: its checks of what a callable asks for cost more than most helpers do, and a
     product page calls about forty of them (rendering every page of 2,000 products: 5% faster).
-    A helper or macro given arguments it does not take is the theme's error, told as one, at its line."""
+    A call a template cannot make (arguments a helper or macro does not take, something that is not
+    a function) is the theme's error, told as one, at its line."""
 
     @jinja2.utils.internalcode      # left out of a template error's traceback, as Jinja's own
     def call(__self, __obj, *args, **kwargs):     # (named as Jinja names them: templates pass any keyword)
@@ -76,15 +77,16 @@ class _Context(jinja2.runtime.Context):
             tb = e.__traceback__
             while tb.tb_next:
                 tb = tb.tb_next
-            if tb.tb_frame.f_code not in _CALLS:        # raised inside the helper: not the template's doing
+            if tb.tb_frame.f_code not in _CALLS:        # raised inside what was called: not the template's doing
                 raise
             message = str(e)
             if isinstance(__obj, (FunctionType, MethodType)):      # "href()", not "Renderer.context.<locals>.href()"
                 message = message.replace(__obj.__qualname__, __obj.__name__)
-            raise jinja2.TemplateRuntimeError(f"a call with arguments that do not fit: {message}") from None
+            raise jinja2.TemplateRuntimeError(f"a call that cannot be made: {message}") from None
 
 
-_CALLS = (_Context.call.__code__, jinja2.runtime.Macro.__call__.__code__)    # where a call's arguments are bound
+# where a call is made and its arguments bound
+_CALLS = (_Context.call.__code__, jinja2.runtime.Context.call.__code__, jinja2.runtime.Macro.__call__.__code__)
 
 
 _TAG = re.compile(r"<[^>]*>")     # in sanitized HTML: nh3 writes < and > in text and attributes as &lt; &gt;
