@@ -28,15 +28,20 @@ def site_at(site_dir: Path, rev: str, today: date) -> tuple[Site | None, int]:
     with tempfile.TemporaryDirectory(prefix="ocop-diff-", dir=memory_with_room(2 * size)) as tmp:
         # streamed from git into the folder: a site's photos never need to fit in memory
         with subprocess.Popen(["git", "-C", str(top), "archive", "--format=tar", rev, "--", inside],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as git:
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) as git:
             try:
                 with tarfile.open(fileobj=git.stdout, mode="r|") as tar:
                     tar.extractall(tmp, filter="data")
                 read = True
             except tarfile.TarError:
                 read = False
+            # tarfile stops at the first zero block, before the end of git's last record: git,
+            # its pipe closed before it wrote that, would fail
+            while git.stdout.read(1 << 16):
+                pass
+            why = git.stderr.read().decode(errors="replace").strip()
         if git.returncode != 0 or not read:
-            raise UsageError(f"cannot read revision '{rev}' of the site: git archive failed")
+            raise UsageError(f"cannot read revision '{rev}' of the site: {why or 'git archive failed'}")
         try:        # what the site's builds checked is not checked again
             return check(Path(tmp) / inside, today, home=site_dir)[0], 0
         except ContentError as e:

@@ -83,6 +83,24 @@ def test_diff_checks_only_what_the_last_build_did_not(site, monkeypatch):
     assert checks == ["products/tea.yaml"]      # the site now; HEAD's copy of it is what the build checked
 
 
+def test_diff_reads_all_git_writes(site, tmp_path, monkeypatch):
+    """git pads its archive past the end that tarfile reads to; that padding may come late."""
+    git(site, "init", "-q")
+    git(site, "add", ".")
+    git(site, "commit", "-q", "-m", "first")
+    slow = tmp_path / "bin"
+    slow.mkdir()
+    (slow / "git").write_text('#!/bin/sh\nset -e\ncase " $* " in *" archive "*)\n'
+                              '  /usr/bin/git "$@" > "$TMPDIR/archive.tar"\n'
+                              '  head -c -10240 "$TMPDIR/archive.tar"; sleep 0.5; tail -c 10240 "$TMPDIR/archive.tar";;\n'
+                              '*) exec /usr/bin/git "$@";;\nesac\n', encoding="utf-8")
+    (slow / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{slow}:/usr/bin:/bin")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    result = ocop("diff", "HEAD", "--site", site, "--today", TODAY)
+    assert result.out == "- No change to the public site.\n", result.err
+
+
 def test_diff_of_an_unchanged_site(site):
     git(site, "init", "-q")
     git(site, "add", ".")
