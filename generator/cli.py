@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from .errors import ContentError, OcopError, Problem, UsageError
+from .errors import ContentError, OcopError, Problem, UsageError, printable
 from .fresh import Snapshot
 
 
@@ -194,7 +194,7 @@ def run(args) -> int:
         after, _ = pipeline.check(site_dir, build_date(args.today))
         before, errors = site_at(site_dir, args.rev, after.today)
         for line in describe(before, after, pipeline.find_theme(site_dir, after.config.theme), errors):
-            print(f"- {line}")
+            print(f"- {printable(line)}")
     elif args.command == "catalogue":
         from .catalogue import catalogue_pdf
         from .routes import plan
@@ -255,19 +255,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ocop: {_summary(e.problems)}; nothing was written", file=sys.stderr)
         return 1
     except UsageError as e:
-        print(f"ocop: error: {e}", file=sys.stderr)
+        print(f"ocop: error: {printable(str(e))}", file=sys.stderr)
         return 2
     except OcopError as e:
-        print(f"ocop: error: {e}", file=sys.stderr)
+        print(f"ocop: error: {printable(str(e))}", file=sys.stderr)
         return 1
     except OSError as e:
-        print(f"ocop: error: {e.strerror or e}: {e.filename or ''}; the previous output is unchanged", file=sys.stderr)
+        print(printable(f"ocop: error: {e.strerror or e}: {e.filename or ''}; the previous output is unchanged"),
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("ocop: interrupted; the previous output is unchanged", file=sys.stderr)
         return 130
     except Exception as e:          # a fault of ocop's own, not of the site's files: one line, not a traceback
         where = traceback.extract_tb(e.__traceback__)[-1]
-        print(f"ocop: internal error: {type(e).__name__}: {e} ({Path(where.filename).name}:{where.lineno}); "
-              "please report it with the command you ran", file=sys.stderr)
+        print(printable(f"ocop: internal error: {type(e).__name__}: {e} ({Path(where.filename).name}:{where.lineno}); "
+                        "please report it with the command you ran"), file=sys.stderr)
         return 70

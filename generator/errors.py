@@ -19,6 +19,10 @@ class Problem:
     message: str
     severity: str = "error"
 
+    def __post_init__(self):        # (the message quotes what the files say; the path is theirs too)
+        object.__setattr__(self, "path", printable(self.path))
+        object.__setattr__(self, "message", printable(self.message))
+
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
 
@@ -35,3 +39,13 @@ class ContentError(OcopError):
 
 class UsageError(OcopError):
     pass
+
+
+def printable(text: str) -> str:
+    """Text as it may be shown on a terminal or in a CI log: each character that is not printable
+    (a control character, an escape sequence's start, a line separator, a direction override, an
+    invisible space) written as its escape, \\x1b or \\u2028: a file's text cannot move the cursor,
+    colour the log, start a line that looks like another message, or hide itself."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

@@ -10,6 +10,7 @@ import fnmatch
 import functools
 import hashlib
 import os
+import re
 import stat
 import time
 import warnings
@@ -29,6 +30,13 @@ MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
 MAX_YAML_DEPTH = 32                   # nesting of mappings and lists
 MAX_MEDIA_BYTES = 20 * 1024 * 1024    # one photo or decision scan
 MAX_IMAGE_PIXELS = 40_000_000         # width × height of one photo
+# characters no page can show: those below a space but tab and line breaks, DEL, and C1 controls
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# looked for in a file's bytes first, where it costs a tenth of a search of its text
+_NOT_CONTROL = b"\t\n\r" + bytes(range(0x20, 0x7f)) + bytes(range(0x80, 0x100))
+_C1 = re.compile(rb"\xc2[\x80-\x9f]")         # U+0080 to U+009F in UTF-8
+_CONTROL_NAMES = {"\x00": "a NUL character", "\x08": "a backspace", "\x0b": "a vertical tab",
+                  "\x0c": "a form feed", "\x1b": "an escape character", "\x85": "a next-line character"}
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
 REGISTER = "products/issued.txt"      # every product id whose verification URL was ever published
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
@@ -149,6 +157,9 @@ def _convert(node, offset: int, problems: list[Problem], path: str, seen: set[in
                            "a site file needs only a few levels")
     seen.add(id(node))
     if isinstance(node, yaml.ScalarNode):
+        if node.style == '"' and (found := CONTROL.search(node.value)):     # written as an escape, "\\e"
+            problems.append(Problem(path, *_at(node.start_mark, offset), f"{_control(found.group())} is written "
+                                    "into this quoted value, where no page can show it; delete it"))
         make = _SCALARS.get(node.tag)
         if make is None:
             raise _YamlProblem(node.start_mark, f"the tag {node.tag} is not supported; write a plain value")
@@ -334,13 +345,23 @@ def read_bytes(root: Path, rel: str) -> tuple[bytes | None, list[Problem]]:
 
 
 def decode(data: bytes, rel: str) -> tuple[str | None, list[Problem]]:
-    """The text of a file's bytes, or the problem where they are not UTF-8."""
+    """The text of a file's bytes, or the problems where they are not UTF-8 or hold control characters."""
     try:
-        return data.decode("utf-8-sig").replace("\r\n", "\n"), []
+        text = data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
         col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
         return None, [Problem(rel, line, col, "the file is not UTF-8 text; save it with UTF-8 encoding")]
+    if not data.translate(None, _NOT_CONTROL) and (b"\xc2" not in data or _C1.search(data) is None):
+        return text, []
+    return None, [Problem(rel, text.count("\n", 0, at.start()) + 1, at.start() - text.rfind("\n", 0, at.start()),
+                          f"{_control(at.group())} is in the text, where no page can show it and few editors "
+                          "display it; delete it (it comes with text pasted from some programs)")
+                  for at in CONTROL.finditer(text)][:20]
+
+
+def _control(char: str) -> str:
+    return f"{_CONTROL_NAMES.get(char, 'a control character')} (U+{ord(char):04X})"
 
 
 def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse: Parsed) -> Source:

@@ -36,6 +36,18 @@ def test_usage_errors_exit_2(tmp_path, site):
     assert missing.code == 2 and "no site folder" in missing.err
 
 
+def test_what_the_files_say_reaches_the_terminal_with_its_control_characters_escaped(site, tmp_path):
+    """A file's text, quoted in a message, could otherwise clear the screen or colour a CI log."""
+    tour = site / "products" / "tour.yaml"
+    tour.write_text(tour.read_text(encoding="utf-8") + '"col\\e[2Jour\\u2028": red\n', encoding="utf-8")
+    for fmt in ("text", "github"):
+        result = ocop("check", "--site", site, "--today", TODAY, "--format", fmt)
+        assert result.code == 0 and "unknown key 'col\\x1b[2Jour\\u2028'" in result.out + result.err
+        assert not any(c in result.out + result.err for c in "\x1b\u2028")
+    missing = ocop("check", "--site", tmp_path / "no\x1b[2Jsuch")
+    assert missing.code == 2 and missing.err == f"ocop: error: no site folder at {tmp_path}/no\\x1b[2Jsuch\n"
+
+
 def test_bad_source_date_epoch_is_a_usage_error(site, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     result = ocop("check", "--site", site)
