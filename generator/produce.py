@@ -76,9 +76,7 @@ class Work:
 
     def run(self, job: tuple, links: LinkCheck) -> None:
         kind, what, output, key = job
-        if kind == "search":
-            search.write_document(self.renderer, what, output)
-        elif kind == "page":
+        if kind == "page":
             data = self.make(what)
             if what.html:
                 links.add(data, what.path, what.source)
@@ -125,8 +123,10 @@ class Work:
         before = out.written, out.staged, out.manifest
         out.written, out.staged, out.manifest = set(), set(), {}
         try:
+            search.write_documents(self.renderer, [job for job in jobs if job[0] == "search"])
             for job in jobs:
-                self.run(job, links)
+                if job[0] != "search":
+                    self.run(job, links)
             return out.written, out.staged, out.manifest, links.needed
         finally:
             out.written, out.staged, out.manifest = before

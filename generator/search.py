@@ -165,10 +165,10 @@ class SearchIndex:
         self.ready = threading.Event()      # set once the output knows its previous files (Output.look)
         temp = _scratch(sum(len(task.made) for task in self.todo))
         self.in_memory = temp is not None and not out.fresh     # an index made there, then linked (_assemble)
-        self.jobs: list[tuple] = []                       # ("search", route, document, None)
+        self.jobs: list[tuple] = []                       # ("search", route, its shard's folder, None)
         for task in self.todo:
             task.docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
-            self.jobs += [("search", route, str(task.docs / route.output), None) for route in task.group
+            self.jobs += [("search", route, str(task.docs), None) for route in task.group
                           if route.output not in task.kept]
 
     def begin(self, renderer: Renderer) -> None:
@@ -176,8 +176,7 @@ class SearchIndex:
         goes on; more are left to the page workers (`jobs`), and produce() starts the indexing
         when they are made."""
         if len(self.jobs) <= FEW:
-            for _, route, path, _ in self.jobs:
-                write_document(renderer, route, path)
+            write_documents(renderer, self.jobs)
             self.jobs = []
             self.at_once = min(2, os.cpu_count() or 1)      # (a new product is in a shard of each language)
             self.start()
@@ -203,8 +202,10 @@ class SearchIndex:
             for task in self.todo:
                 if self.stopped:
                     return
-                documents = {doc: task.kept[doc] if doc in task.kept else (task.docs / doc).read_bytes()
-                             for doc in sorted(task.made)}
+                written: dict[str, bytes] = {}
+                for batch in task.docs.glob("*.docs"):
+                    written.update(pickle.loads(batch.read_bytes()))
+                documents = {doc: task.kept[doc] if doc in task.kept else written[doc] for doc in sorted(task.made)}
                 # named by what it is made from: the documents, Pagefind's version and this code
                 index = self.out.cache / f"{self.prefix}{digest(self.generator, documents)}"
                 self.shards[task.position] = index
@@ -335,11 +336,15 @@ def pagefind_program() -> str:
     return str(found)
 
 
-def write_document(renderer: Renderer, route: Route, path: str) -> None:
-    """A page's search document, for the indexer, not the site."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(renderer.render(route, "search-doc.html"))
+def write_documents(renderer: Renderer, jobs: list[tuple]) -> None:
+    """Pages' search documents, for the indexer, not the site: one file of them for each shard
+    the jobs are of, in its folder (a file for each document costs more to make, read and remove)."""
+    batches: dict[str, dict[str, bytes]] = {}
+    for _, route, folder, _ in jobs:
+        batches.setdefault(folder, {})[route.output] = renderer.render(route, "search-doc.html")
+    for folder, documents in batches.items():       # named by its first document: one chunk has it
+        name = hashlib.blake2b(min(documents).encode(), digest_size=16).hexdigest()
+        write_pickle(Path(folder) / f"{name}.docs", documents)
 
 
 def _scratch(documents: int) -> Path | None:
