@@ -123,7 +123,7 @@ class Progress:
 def _report(problems: list[Problem], fmt: str = "text") -> None:
     for problem in problems:
         if fmt == "github":         # annotations that a pull request shows on the changed lines
-            text = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            text = problem.message.replace("%", "%25")      # (a line break is escaped already: Problem)
             print(f"::{problem.severity} file={problem.path},line={problem.line or 1},col={problem.col or 1}::{text}")
         else:
             print(problem, file=sys.stderr)
