@@ -88,7 +88,7 @@ class Work:
                 if cached.is_file():
                     self.out.copy(rel, cached, link=True)
                     continue
-                modules = modules or qr.matrix(self.renderer.verify_url(what))
+                modules = modules or qr.modules(self.renderer.verify_url(what))
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 self.out.write(rel, qr.svg(modules) if rel.endswith(".svg") else qr.png(modules), cache=cached)
         else:
