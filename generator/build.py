@@ -100,7 +100,7 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
             out.copy(f"static/{rel}", path)
         links = LinkCheck(routes.base_path)
         produce(Work(out, site_dir, site, routes, renderer, out.cache, keys), links, progress,
-                first=search.jobs, then=search.start)
+                first=search.jobs, then=search.documents)
     except BaseException:           # stop the indexer before the half-built output is removed
         search.stop()
         raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+from itertools import accumulate
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -144,14 +145,27 @@ def _chunk(jobs: list[tuple]) -> tuple[set[str], set[str], dict, dict]:
     return _WORK.chunk(jobs)
 
 
+def _with_pages(documents: list[tuple], jobs: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """Each search document followed by its page, if that is made too: a chunk renders both, and
+    converts the Markdown they share once (render.markdown_html keeps it), not in two processes."""
+    pages = {job[1].output: job for job in jobs if job[0] == "page"}
+    paired = [job for document in documents
+              for job in (document, pages.pop(document[1].output, None)) if job is not None]
+    if len(paired) == len(documents):
+        return documents, jobs
+    return paired, [job for job in jobs if job[0] != "page" or job[1].output in pages]
+
+
 def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] | None = None,
-            first: list[tuple] = (), then: Callable[[], None] = lambda: None) -> None:
+            first: list[tuple] = (), then: Callable[[int], None] = lambda written: None) -> None:
     """Writes every page, record, data file, QR code and photo; merges what was written and linked.
-    The jobs `first` are done first, then `then()` is called (the search documents of many pages,
-    then the indexer starts, once the workers are forked; an edit's few are indexed from before
-    they are, SearchIndex.begin, by a thread that waits for Pagefind and links files, holding no
-    lock a worker needs). `progress(done, total)` is called as chunks of jobs finish."""
+    The jobs `first` (the search documents of many pages, each with its page) are done first, and `then(n)` is called
+    as the first n of them are, in their order, from once the workers are forked (the indexer
+    starts on each shard whose documents are made; an edit's few are indexed from before they are,
+    SearchIndex.begin, by a thread that waits for Pagefind and links files, holding no lock a
+    worker needs). `progress(done, total)` is called as chunks of jobs finish."""
     jobs = work.jobs()
+    opening, jobs = _with_pages(first, jobs)
     gc.freeze()         # collections, off since build() planned the site, leave out what it made
     gc.enable()         # and find what the pages leave behind
 
@@ -162,26 +176,26 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
             links.needed.setdefault(target, origin)
 
     workers = min(os.cpu_count() or 1, 8)
-    if workers == 1 or len(first) + len(jobs) < PARALLEL_FROM:
-        take(work.chunk(first))
-        then()
+    if workers == 1 or len(opening) + len(jobs) < PARALLEL_FROM:
+        take(work.chunk(opening))
+        then(len(first))
         take(work.chunk(jobs))
         return
     work.renderer.warm()                      # compile templates once, before forking
-    total = len(first) + len(jobs)
+    total = len(opening) + len(jobs)
     gc.freeze()         # the site stays where it is: collections in the workers leave its memory shared
-    chunks = [first[i:i + CHUNK] for i in range(0, len(first), CHUNK)]
+    chunks = [opening[i:i + CHUNK] for i in range(0, len(opening), CHUNK)]
+    made = list(accumulate(sum(job[0] == "search" for job in chunk) for chunk in chunks))      # documents
     started = len(chunks)
     chunks += [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_start, initargs=(work,))
     try:
         results = pool.map(_chunk, chunks)        # every chunk submitted: the workers are forked
-        if not started:
-            then()
+        then(0)
         for done, result in enumerate(results, 1):
             take(result)
-            if done == started:
-                then()
+            if done <= started:
+                then(made[done - 1])
             if progress:
                 progress(min(done * CHUNK, total), total)
     except BaseException:               # Ctrl-C or a failed job: stop every worker before the

@@ -115,13 +115,14 @@ class Task:
     made: dict[str, str | None]     # document → its page's key (None: always rendered)
     kept: dict[str, bytes]          # the documents the store has under the same key
     docs: Path | None = None        # where the page workers write the others
+    written: int = 0                # the documents written (`documents()`) once this shard's are
 
 
 class SearchIndex:
-    """The shards still to index: their documents are written by the page workers (`jobs`),
-    then `start()` runs Pagefind on them, one shard at a time in a thread, while the pages are
-    rendered, and links every shard into the output; `finish()` waits for it. A shard's index
-    is kept in the cache under the hash of its documents: an edit that leaves them as they were
+    """The shards still to index: their documents are written by the page workers (`jobs`);
+    as each shard's are (`documents()`), a thread runs Pagefind on it, two shards at a time,
+    while the pages are rendered, and links every shard into the output; `finish()` waits for
+    it. A shard's index is kept in the cache under the hash of its documents: an edit that leaves them as they were
     (a price, a photo, a decision that keeps the stars, most of the theme) needs no indexing."""
 
     def __init__(self, out: Output, groups: list[list[Route]], keys: Keys):
@@ -159,7 +160,7 @@ class SearchIndex:
         self.others = set(range(len(self.shards))) - {task.position for task in self.todo}    # not indexed again
         self.claim = threading.Lock()       # the others are linked by whichever thread is first free
         self.processes: list[subprocess.Popen] = []
-        self.at_once = 1        # Pagefinds running together: one beside the page workers, two after an edit
+        self.at_once = min(2, os.cpu_count() or 1)      # Pagefinds running together (a shard of each language)
         self.stopped = False
         self.thread: threading.Thread | None = None
         self.ready = threading.Event()      # set once the output knows its previous files (Output.look)
@@ -170,6 +171,9 @@ class SearchIndex:
             task.docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
             self.jobs += [("search", route, str(task.docs), None) for route in task.group
                           if route.output not in task.kept]
+            task.written = len(self.jobs)
+        self.written = 0                    # of `jobs`, in their order
+        self.progress = threading.Condition()
 
     def begin(self, renderer: Renderer) -> None:
         """An edit's few documents are made here and indexed at once, while the rest of the build
@@ -177,11 +181,15 @@ class SearchIndex:
         when they are made."""
         if len(self.jobs) <= FEW:
             write_documents(renderer, self.jobs)
+            self.documents(len(self.jobs))
             self.jobs = []
-            self.at_once = min(2, os.cpu_count() or 1)      # (a new product is in a shard of each language)
-            self.start()
 
-    def start(self) -> None:
+    def documents(self, written: int) -> None:
+        """The first `written` of `jobs` are made (in their order): the shards whose documents all
+        are can be indexed, while the page workers go on."""
+        with self.progress:
+            self.written = max(self.written, written)
+            self.progress.notify_all()
         if self.thread is None:
             self.thread = threading.Thread(target=self._index, daemon=True)
             self.thread.start()
@@ -200,6 +208,8 @@ class SearchIndex:
         running: list[tuple] = []       # indexes being made: at most `at_once`, finished in order
         try:
             for task in self.todo:
+                with self.progress:
+                    self.progress.wait_for(lambda: self.written >= task.written or self.stopped)
                 if self.stopped:
                     return
                 written: dict[str, bytes] = {}
@@ -270,6 +280,8 @@ class SearchIndex:
         """Stops indexing (the build failed): nothing half-made is left in the cache."""
         self.stopped = True
         self.ready.set()
+        with self.progress:
+            self.progress.notify_all()
         for process in self.processes:
             if process.poll() is None:
                 process.kill()
@@ -305,8 +317,7 @@ class SearchIndex:
         return others
 
     def finish(self) -> None:
-        if self.thread is None:
-            self.start()
+        self.documents(len(self.jobs))
         if self.thread.is_alive():      # still indexing: the shards not indexed again are linked meanwhile
             try:
                 self._publish(self._others())

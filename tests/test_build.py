@@ -4,6 +4,7 @@ import io
 import json
 import os
 import re
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -825,6 +826,36 @@ def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypa
     assert ocop("build", "--site", site, "--output", one, "--today", TODAY).code == 0
     assert tree(many) == tree(one)
     assert "Dark-roasted" in (many / "en/products/coffee/index.html").read_text(encoding="utf-8")
+
+
+def test_each_search_shard_is_indexed_once_its_documents_are_made(site, tmp_path, monkeypatch):
+    """The page workers make each search document with its page, chunk by chunk, and the indexer is
+    told as the chunks are done: each shard is indexed once its documents are made, while the
+    others still are (one that began too soon would miss some). The same site as one process makes."""
+    from generator import produce, search
+    monkeypatch.setattr(search, "PRODUCTS_A_SHARD", 1)         # a shard a product
+    monkeypatch.setattr(search, "FEW", 0)                       # every document made by the workers
+    one, many = tmp_path / "one/out", tmp_path / "many/out"
+    assert ocop("build", "--site", site, "--output", one, "--today", TODAY).code == 0
+    told, documents = [], search.SearchIndex.documents
+
+    def recorded(self, written):
+        told.append((written, len(self.jobs)))
+        return documents(self, written)
+    monkeypatch.setattr(search.SearchIndex, "documents", recorded)
+    write = search.write_documents
+
+    def slowly(renderer, jobs):         # (an indexer that did not wait would find documents missing)
+        time.sleep(0.05)
+        return write(renderer, jobs)
+    monkeypatch.setattr(search, "write_documents", slowly)
+    monkeypatch.setattr(produce, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(produce, "CHUNK", 3)
+    assert ocop("build", "--site", site, "--output", many, "--today", TODAY).code == 0
+    assert tree(many) == tree(one)
+    made = [written for written, total in told]
+    assert made == sorted(made) and made[-1] == told[-1][1] > 3     # in order, to the last document
+    assert [n for n in made if 0 < n < made[-1]]                   # and shard by shard on the way
 
 
 def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_refer_to_changes(
