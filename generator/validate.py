@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from collections import defaultdict
 from datetime import date, datetime
+from multiprocessing import get_context
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 from . import model as m
 from .depends import digest
@@ -444,6 +447,38 @@ def _media_ref(f: _File, entry: Map, key: str, raw: RawSite, image: bool) -> tup
     return value, info
 
 
+CHECKED_APART_FROM = 1000      # products to check: from this many, half are checked by another process
+
+
+def _check_all(sources: list[Source], check: Callable[[Source], tuple]) -> dict[str, tuple]:
+    """Each product file checked (path → check's result): many on every core, a share each, the
+    first in this process; a forked process sends its share's results back (a fraction of what
+    checking them costs)."""
+    global _SHARES
+    count = min(os.cpu_count() or 1, 8) if len(sources) >= CHECKED_APART_FROM else 1
+    shares = [sources[i::count] for i in range(count)]
+    if count == 1:
+        return {source.path: check(source) for source in sources}
+    _SHARES = check, shares
+    try:
+        with ProcessPoolExecutor(count - 1, mp_context=get_context("fork")) as pool:
+            others = [pool.submit(_check_share, n) for n in range(1, count)]
+            made = {source.path: check(source) for source in shares[0]}
+            for share, results in zip(shares[1:], others):
+                made.update(zip((source.path for source in share), results.result()))
+    finally:
+        _SHARES = None
+    return made
+
+
+_SHARES: tuple[Callable[[Source], tuple], list[list[Source]]] | None = None      # for the forked processes
+
+
+def _check_share(n: int) -> list[tuple]:
+    check, shares = _SHARES
+    return [check(source) for source in shares[n]]
+
+
 def _check_product(source: Source, raw: RawSite, langs, communes, showrooms) -> tuple[m.Product | None, list[Problem]]:
     """A product file parsed and checked: the product, if it has no error, and its problems."""
     problems = parse_later(source)
@@ -807,11 +842,14 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     around = digest(langs, communes, showrooms)
     products = {}
     valid = functools.partial(_same_photos, raw.media)
-    for source in raw.products:
-        if not source.digest:       # unreadable: load.py said why
-            continue
-        check = functools.partial(_check_product, source, raw, langs, communes, showrooms)
-        product, found = checked.get(source.digest + around, check, valid) if checked else check()
+    check = functools.partial(_check_product, raw=raw, langs=langs, communes=communes, showrooms=showrooms)
+    sources = [source for source in raw.products if source.digest]       # (unreadable: load.py said why)
+    old = checked.old if checked else {}
+    made = _check_all([source for source in sources if not (
+        (key := source.digest + around) in old and valid(old[key]))], check)
+    for source in sources:
+        make = functools.partial(made.pop, source.path)
+        product, found = checked.get(source.digest + around, make, valid) if checked else make()
         problems += found
         if product:
             products[product.id] = product

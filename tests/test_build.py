@@ -810,12 +810,15 @@ def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path,
 
 
 def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypatch):
-    """Large sites are made by forked worker processes, chunk by chunk: the same bytes, both cold
-    and after an edit (whose few search documents are made before the workers start)."""
-    from generator import produce
+    """Large sites are checked and made by forked worker processes, chunk by chunk: the same
+    bytes, both cold and after an edit (whose few search documents are made before the workers start)."""
+    from generator import load, produce, validate
     one, many = tmp_path / "one/out", tmp_path / "many/out"
     assert ocop("build", "--site", site, "--output", one, "--today", TODAY).code == 0
     with monkeypatch.context() as patch:
+        patch.setattr(load.Memo, "FEW", 0)          # the products checked are kept, and taken after the edit
+        patch.setattr(validate, "CHECKED_APART_FROM", 1)
+        patch.setattr(os, "cpu_count", lambda: 3)     # three shares, three page workers
         patch.setattr(produce, "PARALLEL_FROM", 0)
         patch.setattr(produce, "CHUNK", 3)
         assert ocop("build", "--site", site, "--output", many, "--today", TODAY).code == 0
