@@ -24,7 +24,7 @@ import os
 import shutil
 import signal
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import KeysView
 
 from .errors import OcopError
@@ -54,7 +54,7 @@ class Output:
         self.existing: set[str] = set()   # the files of the previous output
         self.written: set[str] = set()
         self.staged: set[str] = set()   # written into the staging folder (every file, when fresh)
-        self.folders: set[Path] = set()
+        self.folders: set[str] = set()          # made in the staging folder
         self.recorded = False           # `existing` is from the record of the last build: still true
         self.folder_stats: dict[str, tuple] | None = None     # and its folders' stats, checked or looked at
         self.recovered = False          # a journal left by a run that died was carried out
@@ -102,7 +102,8 @@ class Output:
         self._claim(rel, key)
         if self.fresh or not self._same(rel, lambda: data):
             target = self._staged(rel)
-            target.write_bytes(data)
+            with open(target, "wb") as f:
+                f.write(data)
             if cache is not None:
                 _link(target, cache)
 
@@ -157,15 +158,16 @@ class Output:
         if key:
             self.manifest[rel] = key
 
-    def _staged(self, rel: str) -> Path:
+    def _staged(self, rel: str) -> str:
+        """Where a file is written. (Paths as strings: a Path costs more than writing a small file.)"""
         self.staged.add(rel)
         if not self.fresh:               # flat: a rebuild's few changed files need no folders here
-            return self.stage / staged_name(rel)
-        target = self.stage.joinpath(*PurePosixPath(rel).parts)
-        if target.parent not in self.folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.folders.add(target.parent)
-        return target
+            return f"{self.stage}/{staged_name(rel)}"
+        folder = rel.rpartition("/")[0]
+        if folder not in self.folders:
+            os.makedirs(f"{self.stage}/{folder}", exist_ok=True)
+            self.folders.add(folder)
+        return f"{self.stage}/{rel}"
 
     def _same(self, rel: str, data) -> bool:
         """Whether the previous output's file already has these bytes."""
