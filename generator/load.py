@@ -37,6 +37,12 @@ _NOT_CONTROL = b"\t\n\r" + bytes(range(0x20, 0x7f)) + bytes(range(0x80, 0x100))
 _C1 = re.compile(rb"\xc2[\x80-\x9f]")         # U+0080 to U+009F in UTF-8
 _CONTROL_NAMES = {"\x00": "a NUL character", "\x08": "a backspace", "\x0b": "a vertical tab",
                   "\x0c": "a form feed", "\x1b": "an escape character", "\x85": "a next-line character"}
+# explicit directional formatting: embeddings and overrides (closed by U+202C), isolates (U+2069)
+DIRECTIONAL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_DIRECTIONAL = re.compile(rb"\xe2(?:\x80[\xaa-\xae]|\x81[\xa6-\xa9])")        # the same, in UTF-8
+_OPENERS = {"\u202a": "a left-to-right embedding", "\u202b": "a right-to-left embedding",
+            "\u202d": "a left-to-right override", "\u202e": "a right-to-left override",
+            "\u2066": "a left-to-right isolate", "\u2067": "a right-to-left isolate", "\u2068": "a first-strong isolate"}
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
 REGISTER = "products/issued.txt"      # every product id whose verification URL was ever published
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
@@ -160,6 +166,8 @@ def _convert(node, offset: int, problems: list[Problem], path: str, seen: set[in
         if node.style == '"' and (found := CONTROL.search(node.value)):     # written as an escape, "\\e"
             problems.append(Problem(path, *_at(node.start_mark, offset), f"{_control(found.group())} is written "
                                     "into this quoted value, where no page can show it; delete it"))
+        if node.style == '"' and DIRECTIONAL.search(node.value) and (opener := left_open(node.value)[1]):
+            problems.append(Problem(path, *_at(node.start_mark, offset), unclosed_message(opener)))
         make = _SCALARS.get(node.tag)
         if make is None:
             raise _YamlProblem(node.start_mark, f"the tag {node.tag} is not supported; write a plain value")
@@ -352,12 +360,41 @@ def decode(data: bytes, rel: str) -> tuple[str | None, list[Problem]]:
         line = data[:e.start].count(b"\n") + 1
         col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
         return None, [Problem(rel, line, col, "the file is not UTF-8 text; save it with UTF-8 encoding")]
-    if not data.translate(None, _NOT_CONTROL) and (b"\xc2" not in data or _C1.search(data) is None):
+    if data.translate(None, _NOT_CONTROL) or b"\xc2" in data and _C1.search(data):
+        return None, [Problem(rel, text.count("\n", 0, at.start()) + 1, at.start() - text.rfind("\n", 0, at.start()),
+                              f"{_control(at.group())} is in the text, where no page can show it and few editors "
+                              "display it; delete it (it comes with text pasted from some programs)")
+                      for at in CONTROL.finditer(text)][:20]
+    if _DIRECTIONAL.search(data) is None:
         return text, []
-    return None, [Problem(rel, text.count("\n", 0, at.start()) + 1, at.start() - text.rfind("\n", 0, at.start()),
-                          f"{_control(at.group())} is in the text, where no page can show it and few editors "
-                          "display it; delete it (it comes with text pasted from some programs)")
-                  for at in CONTROL.finditer(text)][:20]
+    problems = [Problem(rel, n, at + 1, unclosed_message(opener)) for n, line in enumerate(text.split("\n"), 1)
+                if DIRECTIONAL.search(line) for at, opener in [left_open(line)] if opener][:20]
+    return (None if problems else text), problems
+
+
+def left_open(text: str) -> tuple[int, str]:
+    """The first directional embedding, override or isolate the text opens and does not close,
+    and where (its index); (0, "") if none. One left open reorders what follows it on a page, as
+    far as the end of the paragraph, even text that is not this text's (Unicode's bidirectional
+    algorithm; "Trojan Source")."""
+    opened: list[tuple[int, str]] = []
+    for at in DIRECTIONAL.finditer(text):
+        char = at.group()
+        if char in _OPENERS:
+            opened.append((at.start(), char))
+        elif char == "\u202c":          # closes the last embedding or override, not past an isolate
+            if opened and opened[-1][1] < "\u2066":
+                opened.pop()
+        elif any(c >= "\u2066" for _, c in opened):        # U+2069 closes the last isolate, and all within it
+            while opened.pop()[1] < "\u2066":
+                pass
+    return opened[0] if opened else (0, "")
+
+
+def unclosed_message(opener: str) -> str:
+    closer = "U+2069 (pop directional isolate)" if opener >= "\u2066" else "U+202C (pop directional formatting)"
+    return (f"{_OPENERS[opener]} (U+{ord(opener):04X}) is left open here: on a page it would reorder the text "
+            f"after it, even outside this value; close it with {closer} on the same line, or delete it")
 
 
 def _control(char: str) -> str:

@@ -68,6 +68,16 @@ def test_products_checked_by_several_processes_have_the_same_problems(site, monk
     assert shared.err == one.err
 
 
+def test_directional_formatting_closed_where_it_is_opened_is_allowed(site, tmp_path):
+    """Text in a right-to-left script may need embeddings and isolates: closed on their line,
+    they reorder nothing after them, and the site builds with them as written."""
+    path = site / "products" / "tour.yaml"
+    name = "\u2067\u202bسياحة\u202c\u2069 \u202eabc\u202c"
+    path.write_text(path.read_text(encoding="utf-8").replace("Community tourism", name), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    assert name in (tmp_path / "out/en/products/tour/index.html").read_text(encoding="utf-8")
+
+
 def test_unknown_keys_are_warnings_that_do_not_stop_the_build(site, tmp_path):
     path = site / "products" / "tour.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "colour: red\n", encoding="utf-8")
