@@ -141,8 +141,9 @@ def main() -> None:
     print("| N | languages | what | median s | min s | max s | peak MiB | × hugo | × hugo-fresh |")
     print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
     for size in map(int, args.sizes.split(",")):
-        folder = work / (f"n{size}" + (f"-photos{args.photos}" if args.photos else "")
-                         + (f"-commits{args.commits}" if args.commits else ""))
+        folder = work / (f"n{size}" + ("" if args.langs == "vi,en" else "-" + args.langs.replace(",", "-"))
+                         + (f"-photos{args.photos}" if args.photos else "")
+                         + (f"-commits{args.commits}" if args.commits else ""))     # (a workload reused only as made)
         if not folder.is_dir():
             subprocess.run([sys.executable, str(BENCH / "gen_workload.py"), str(size), str(folder)], check=True,
                            capture_output=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import gc
 import os
-from itertools import accumulate
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import accumulate
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
@@ -159,11 +159,11 @@ def _with_pages(documents: list[tuple], jobs: list[tuple]) -> tuple[list[tuple],
 def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] | None = None,
             first: list[tuple] = (), then: Callable[[int], None] = lambda written: None) -> None:
     """Writes every page, record, data file, QR code and photo; merges what was written and linked.
-    The jobs `first` (the search documents of many pages, each with its page) are done first, and `then(n)` is called
-    as the first n of them are, in their order, from once the workers are forked (the indexer
-    starts on each shard whose documents are made; an edit's few are indexed from before they are,
-    SearchIndex.begin, by a thread that waits for Pagefind and links files, holding no lock a
-    worker needs). `progress(done, total)` is called as chunks of jobs finish."""
+    The jobs `first` (the search documents of many pages, each made with its page) are done first,
+    and `then(n)` is called as the first n of them are, in their order, from once the workers are
+    forked: the indexer starts on each shard whose documents are made (an edit's few are indexed
+    from before, SearchIndex.begin), in a thread that waits for Pagefind and links files, holding
+    no lock a worker needs. `progress(done, total)` is called as chunks of jobs finish."""
     jobs = work.jobs()
     opening, jobs = _with_pages(first, jobs)
     gc.freeze()         # collections, off since build() planned the site, leave out what it made

@@ -122,8 +122,9 @@ class SearchIndex:
     """The shards still to index: their documents are written by the page workers (`jobs`);
     as each shard's are (`documents()`), a thread runs Pagefind on it, two shards at a time,
     while the pages are rendered, and links every shard into the output; `finish()` waits for
-    it. A shard's index is kept in the cache under the hash of its documents: an edit that leaves them as they were
-    (a price, a photo, a decision that keeps the stars, most of the theme) needs no indexing."""
+    it. A shard's index is kept in the cache under the hash of its documents: an edit that
+    leaves them as they were (a price, a photo, a decision that keeps the stars, most of the
+    theme) needs no indexing."""
 
     def __init__(self, out: Output, groups: list[list[Route]], keys: Keys):
         """`groups`: the searchable pages, shard by shard (shards())."""
@@ -177,8 +178,8 @@ class SearchIndex:
 
     def begin(self, renderer: Renderer) -> None:
         """An edit's few documents are made here and indexed at once, while the rest of the build
-        goes on; more are left to the page workers (`jobs`), and produce() starts the indexing
-        when they are made."""
+        goes on; more are left to the page workers (`jobs`), and produce() tells the indexer as
+        they are made (`documents()`)."""
         if len(self.jobs) <= FEW:
             write_documents(renderer, self.jobs)
             self.documents(len(self.jobs))
