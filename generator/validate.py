@@ -1,7 +1,8 @@
 """Checks raw records against the site format (SPEC §1–6) and builds the frozen Site.
 
 Pure: raw records and a build date in, a Site and the problems out (products checked by an
-earlier build may come from a memo, under a key of all that their check reads). Field checks
+earlier build may come from a memo, under a key of all that their check reads; a large site's
+are checked by forked processes too, a share each, with the same results). Field checks
 run file by file; cross-record checks (ids that must exist, the decision rules) run once every
 file is read. Every problem is collected; nothing stops at the first.
 """
@@ -11,8 +12,8 @@ import difflib
 import functools
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from multiprocessing import get_context
 from pathlib import PurePosixPath
@@ -447,7 +448,7 @@ def _media_ref(f: _File, entry: Map, key: str, raw: RawSite, image: bool) -> tup
     return value, info
 
 
-CHECKED_APART_FROM = 1000      # products to check: from this many, half are checked by another process
+CHECKED_APART_FROM = 1000      # products to check: from this many, each core checks a share of them
 
 
 def _check_all(sources: list[Source], check: Callable[[Source], tuple]) -> dict[str, tuple]:
