@@ -845,11 +845,10 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     valid = functools.partial(_same_photos, raw.media)
     check = functools.partial(_check_product, raw=raw, langs=langs, communes=communes, showrooms=showrooms)
     sources = [source for source in raw.products if source.digest]       # (unreadable: load.py said why)
-    old = checked.old if checked else {}
-    made = _check_all([source for source in sources if not (
-        (key := source.digest + around) in old and valid(old[key]))], check)
+    old = checked.old if checked else {}        # (one kept, but whose photos changed, is checked below)
+    made = _check_all([source for source in sources if source.digest + around not in old], check)
     for source in sources:
-        make = functools.partial(made.pop, source.path)
+        make = functools.partial(made.pop, source.path) if source.path in made else functools.partial(check, source)
         product, found = checked.get(source.digest + around, make, valid) if checked else make()
         problems += found
         if product:
