@@ -163,11 +163,12 @@ def _convert(node, offset: int, problems: list[Problem], path: str, seen: set[in
                            "a site file needs only a few levels")
     seen.add(id(node))
     if isinstance(node, yaml.ScalarNode):
-        if node.style == '"' and (found := CONTROL.search(node.value)):     # written as an escape, "\\e"
-            problems.append(Problem(path, *_at(node.start_mark, offset), f"{_control(found.group())} is written "
-                                    "into this quoted value, where no page can show it; delete it"))
-        if node.style == '"' and DIRECTIONAL.search(node.value) and (opener := left_open(node.value)[1]):
-            problems.append(Problem(path, *_at(node.start_mark, offset), unclosed_message(opener)))
+        if node.style == '"':           # escapes ("\\e", "\\u202e") write what the file's text does not hold
+            if found := CONTROL.search(node.value):
+                problems.append(Problem(path, *_at(node.start_mark, offset), f"{_control(found.group())} is "
+                                        "written into this quoted value, where no page can show it; delete it"))
+            if opener := left_open(node.value)[1]:
+                problems.append(Problem(path, *_at(node.start_mark, offset), unclosed_message(opener)))
         make = _SCALARS.get(node.tag)
         if make is None:
             raise _YamlProblem(node.start_mark, f"the tag {node.tag} is not supported; write a plain value")
@@ -368,7 +369,7 @@ def decode(data: bytes, rel: str) -> tuple[str | None, list[Problem]]:
     if _DIRECTIONAL.search(data) is None:
         return text, []
     problems = [Problem(rel, n, at + 1, unclosed_message(opener)) for n, line in enumerate(text.split("\n"), 1)
-                if DIRECTIONAL.search(line) for at, opener in [left_open(line)] if opener][:20]
+                for at, opener in [left_open(line)] if opener][:20]
     return (None if problems else text), problems
 
 

@@ -151,8 +151,6 @@ def _with_pages(documents: list[tuple], jobs: list[tuple]) -> tuple[list[tuple],
     pages = {job[1].output: job for job in jobs if job[0] == "page"}
     paired = [job for document in documents
               for job in (document, pages.pop(document[1].output, None)) if job is not None]
-    if len(paired) == len(documents):
-        return documents, jobs
     return paired, [job for job in jobs if job[0] != "page" or job[1].output in pages]
 
 

@@ -115,7 +115,7 @@ class Task:
     made: dict[str, str | None]     # document → its page's key (None: always rendered)
     kept: dict[str, bytes]          # the documents the store has under the same key
     docs: Path | None = None        # where the page workers write the others
-    written: int = 0                # the documents written (`documents()`) once this shard's are
+    needs: int = 0                  # how many of the index's `jobs` are made once this shard's are
 
 
 class SearchIndex:
@@ -172,8 +172,8 @@ class SearchIndex:
             task.docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
             self.jobs += [("search", route, str(task.docs), None) for route in task.group
                           if route.output not in task.kept]
-            task.written = len(self.jobs)
-        self.written = 0                    # of `jobs`, in their order
+            task.needs = len(self.jobs)
+        self.done = 0                       # of `jobs`, in their order (`documents()`)
         self.progress = threading.Condition()
 
     def begin(self, renderer: Renderer) -> None:
@@ -189,7 +189,7 @@ class SearchIndex:
         """The first `written` of `jobs` are made (in their order): the shards whose documents all
         are can be indexed, while the page workers go on."""
         with self.progress:
-            self.written = max(self.written, written)
+            self.done = max(self.done, written)
             self.progress.notify_all()
         if self.thread is None:
             self.thread = threading.Thread(target=self._index, daemon=True)
@@ -210,7 +210,7 @@ class SearchIndex:
         try:
             for task in self.todo:
                 with self.progress:
-                    self.progress.wait_for(lambda: self.written >= task.written or self.stopped)
+                    self.progress.wait_for(lambda: self.done >= task.needs or self.stopped)
                 if self.stopped:
                     return
                 written: dict[str, bytes] = {}
