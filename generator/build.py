@@ -29,7 +29,8 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
           dated: bool = False, home: Path | None = None, seen: dict[str, tuple] | None = None
           ) -> tuple[Site, list[Problem]]:
     """The valid Site and its warnings; raises ContentError with every problem otherwise.
-    `cache`: the build's cache folder, read and written. Without it, the cache of a build into
+    `cache`: the build's cache folder, read and written (by a forked process: Memo.settle() waits
+    for it). Without it, the cache of a build into
     the default output folder of the site (or of `home`, for a copy of it elsewhere) is read, if
     there, and nothing is written: what earlier builds parsed and checked is not done again.
     `dated`: with each file's last commit date, for the pages; `seen`: the files' stats (load_site)."""
@@ -42,8 +43,7 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
         decided = Memo(cache / "decided.pickle", generator_key(), few=0, keep=keep)
         raw = load_site(site_dir, cache, dated, keep, seen)
         site, problems = validate(raw, today, checked, decided)
-        for memo in (checked, decided, raw.parsed_decisions):
-            memo.save()
+        Memo.save_apart([checked, decided, raw.parsed_decisions])
     finally:
         gc.freeze()     # and later ones leave them out (build() lets go of them when it ends)
         gc.enable()
@@ -81,6 +81,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
         raise ContentError([Problem(str(where), line, 0, f"theme template error: {e.message}")]) from None
     finally:
         folders.close()
+        Memo.settle()       # the cache as this build leaves it, for whatever reads it next
         gc.enable()
         gc.unfreeze()
     return warnings

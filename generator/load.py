@@ -6,6 +6,7 @@ to validate.py. All limits on untrusted input live at the top of this file.
 """
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import hashlib
@@ -247,6 +248,7 @@ class Memo:
 
     FEW = 20
     read: dict[Path, tuple[tuple, dict]] = {}   # each file read: (its inode, size, time, version), what it held
+    writing: dict[Path, int] = {}       # each file a forked process is writing (save_apart): its pid
 
     def __init__(self, path: Path | None, version: object, few: int | None = None, keep: bool = True,
                  fast: bool = False):
@@ -268,6 +270,8 @@ class Memo:
     def _read(cls, path: Path, version: object) -> dict:
         """The file's values. A process that builds again and again (`ocop serve`) reads it once
         until it is written again: the values are never changed in place, only replaced."""
+        if path in cls.writing:
+            cls.settle()
         try:
             info = path.stat()
         except OSError:
@@ -289,16 +293,48 @@ class Memo:
         self.new[key] = found
         return found
 
-    def save(self) -> None:
-        """Writes the file again when more than a few values changed: after a small edit, making
-        those again next time costs less than writing the whole file now."""
-        if not self.new:            # unused: the file stays as it is
-            return
+    def due(self) -> bool:
+        """Whether save() writes the file: more than a few values changed (after a small edit,
+        making those again next time costs less than writing the whole file now)."""
+        if not self.new or not self.keep or self.path is None:      # unused: the file stays as it is
+            return False
         changed = self.made + len(self.old.keys() - self.new.keys())
-        if not self.keep or self.path is None or changed <= (max(self.few, len(self.new) // 100) if self.few else 0):
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_pickle(self.path, (self.version, self.new), fast=self.fast)
+        return changed > (max(self.few, len(self.new) // 100) if self.few else 0)
+
+    def save(self) -> None:
+        if self.due():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_pickle(self.path, (self.version, self.new), fast=self.fast)
+
+    @classmethod
+    def save_apart(cls, memos: list[Memo]) -> None:
+        """Saves the memos from a forked process while this one goes on (at 20,000 products, half a
+        second of pickling off a cold build's serial start). This process reads one of those files
+        again only once it is written; settle() waits for every one."""
+        due = [memo for memo in memos if memo.due()]
+        try:
+            pid = os.fork() if due else None
+        except OSError:
+            pid = None
+        if pid is None:
+            for memo in due:
+                memo.save()
+        elif pid == 0:              # the child writes and leaves, running nothing of the parent's
+            try:
+                for memo in due:
+                    memo.save()
+            finally:                # (a file it could not write is made again by the next build)
+                os._exit(0)
+        else:
+            cls.writing.update((memo.path, pid) for memo in due)
+
+    @classmethod
+    def settle(cls) -> None:
+        """Waits for the memos save_apart() is writing."""
+        for pid in set(cls.writing.values()):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        cls.writing.clear()
 
 
 def text_key(text: str, path: str, offset: int = 0) -> str:
