@@ -77,10 +77,12 @@ def product_key(site: Site, product) -> str:
     status comes from its history, which the texts of the decision files it is in stand for
     likewise, and what the site key holds (the build date, the validity): every key of a
     product's files holds both keys. (Strings only: they are joined, not pickled.)"""
-    files = [product.path] + [f"products/{image.file}" for image in product.images]
-    return digest(site.texts[product.path], *(f"photo {image.file} {image.digest}" for image in product.images),
-                  *(f"decision {site.texts[event.decision.path]}" for event in site.history.get(product.id, ())),
-                  *(f"date {site.updated.get(f)}" for f in files))
+    texts, updated = site.texts, site.updated
+    parts = [texts[product.path], f"date {updated.get(product.path)}"]
+    for image in product.images:
+        parts += (f"photo {image.file} {image.digest}", f"date {updated.get(f'products/{image.file}')}")
+    parts += [f"decision {texts[event.decision.path]}" for event in site.history.get(product.id, ())]
+    return digest(*parts)
 
 
 class Keys:

@@ -95,8 +95,9 @@ class Snapshot:
         self.path.unlink(missing_ok=True)
 
     def save(self, warnings: list[Problem]) -> None:
-        """After a build: the snapshot, when the inputs it was made from are the ones seen now."""
-        if self.inputs is None or self.racy or self._look()[0] != self.inputs:
+        """After a build: the snapshot taken before it. (A file changed since has other stats, its
+        ctime at least: the next build's snapshot differs, and that build runs.)"""
+        if self.inputs is None or self.racy:
             return
         write_pickle(self.path, (self.inputs, warnings))
 

@@ -273,6 +273,34 @@ def test_a_build_with_nothing_changed_writes_nothing_and_repeats_the_warnings(si
     assert "preview.example.org" in (out / "index.html").read_text(encoding="utf-8")
 
 
+def test_a_file_edited_while_the_build_runs_is_built_by_the_next_one(site, tmp_path, monkeypatch):
+    """The snapshot a build keeps is the one it started with: an edit made after the file was
+    read changes its stats (its ctime at least), so the next build runs and shows it."""
+    from generator import build as pipeline, fresh
+    monkeypatch.setattr(fresh, "RACY_NS", 0)
+    out = tmp_path / "out"
+    build = ("build", "--site", site, "--output", out, "--today", TODAY)
+    assert ocop(*build).out.startswith("built")        # (adds the products to the register)
+    banana = site / "products" / "banana.yaml"
+    text = banana.read_text(encoding="utf-8")
+    assert "Chuối sấy" in text
+    validate = pipeline.validate
+
+    def edited_meanwhile(raw, *args):
+        banana.write_text(text.replace("Chuối sấy", "Chuối phơi"), encoding="utf-8")     # the same size
+        return validate(raw, *args)
+
+    monkeypatch.setattr(pipeline, "validate", edited_meanwhile)
+    banana.write_text(text.replace("Chuối sấy", "Chuối xấy"), encoding="utf-8")
+    assert ocop(*build).out.startswith("built")
+    page = out / "vi" / "products" / "banana" / "index.html"
+    assert "Chuối xấy" in page.read_text(encoding="utf-8")     # as read, before the edit
+    monkeypatch.setattr(pipeline, "validate", validate)
+    assert ocop(*build).out.startswith("built")
+    assert "Chuối phơi" in page.read_text(encoding="utf-8")
+    assert "is up to date" in ocop(*build).out
+
+
 def test_no_snapshot_is_kept_of_files_changed_just_before_the_build(site, tmp_path, monkeypatch):
     """A file changed in the clock tick it was looked at could change again unseen: a build
     right after an edit is followed by a full one."""
