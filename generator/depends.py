@@ -43,9 +43,9 @@ def digest(*parts: object) -> str:
     to the first: the bytes would depend on which equal values are one object, and a product
     checked in this build (its texts sharing the site's language codes) would get another key
     than the same product taken from the cache. Strings alone (paths, other keys) are joined."""
-    if all(type(part) is str for part in parts):
+    try:
         data = "\0".join(parts).encode()        # paths and keys hold no NUL
-    else:
+    except TypeError:                           # not strings alone
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=5)
         pickler.fast = True
