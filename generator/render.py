@@ -167,6 +167,9 @@ class Renderer:
         self.search_bundles: dict[str, list[str]] = {}     # language → its shards' bundles, the first (search.leads) first
         for position, shard in enumerate(self.search_shards):
             self.search_bundles.setdefault(shard[0].lang, []).append(routes.base_path + search.bundle(position))
+        self.chrome = {code: [(code, Markup(""))] for code in site.config.codes}      # base.html
+        self.chrome[""] = [(code, Markup(' lang="{}" data-lang="{}"{}').format(code, code, Markup(" hidden") if i else ""))
+                           for i, code in enumerate(site.config.codes)]
         self._fragments: dict[tuple, tuple[Markup, set[str]]] = {}
         self._cards_of = ""         # the language whose cards _fragments holds
         counted = Counter(standing[p.id].stars for p in self.certified)
@@ -279,9 +282,9 @@ class Renderer:
             "figures": lambda: self.figures, "updated": self.updated,
             "bars": lambda rows, label: Markup(bars(rows, label)),
             "escaped": lambda html: Markup(html_escape(str(html), quote=False)),
-            "shared": lambda name: self.fragment(name, lang, fallbacks),
+            "shared": lambda name, in_lang=lang: self.fragment(name, in_lang, fallbacks),
             "card": lambda name, p, heading: self.fragment(name, lang, fallbacks, (p.id, heading), p=p, heading=heading),
-            "search_bundles": self.search_bundles.get(lang, []),
+            "search_bundles": self.search_bundles.get(lang, []), "chrome": self.chrome[route.lang],
             "lang_name": {language.code: language.name for language in site.config.languages},
             "words": self.words.get(lang) or jinja2.StrictUndefined(
                 hint="'words' is made from templates/_words.html, which this theme does not have"),

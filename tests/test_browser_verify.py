@@ -69,14 +69,25 @@ def test_revoked_and_unrated_do_not_change_with_the_clock(browser, site_url, pro
         page.context.close()
 
 
+def chrome(page):
+    """The site's name in the header and the footer, as shown."""
+    return (page.locator("header.site .brand:visible").inner_text().strip(),
+            page.locator("footer.site").inner_text().strip())
+
+
 def test_the_page_opens_in_the_readers_language(browser, site_url):
     page = open_page(browser, site_url + "v/coffee/", locale="vi-VN")
     assert page.evaluate("document.documentElement.lang") == "vi"
     assert "Sản phẩm OCOP đã được chứng nhận" in shown(page, "h1.verdict")
+    name, footer = chrome(page)
+    assert name.startswith("Sản phẩm OCOP thử") and "Trang này chỉ để thông tin" in footer and "This site" not in footer
     page.context.close()
     page = open_page(browser, site_url + "v/coffee/", locale="en-GB")
     assert page.evaluate("document.documentElement.lang") == "en"
     assert "Coffee" in shown(page, ".what .name")
+    name, footer = chrome(page)         # the header and footer too, not only the verification
+    assert name.startswith("Test OCOP products") and "This site informs" in footer and "Trang này" not in footer
+    assert page.locator("header.site .brand:visible").get_attribute("href").endswith("/en/")
     page.context.close()
     page = open_page(browser, site_url + "v/coffee/", locale="ko-KR")         # not a site language: the default
     assert page.evaluate("document.documentElement.lang") == "vi"
@@ -89,6 +100,8 @@ def test_without_script_the_default_language_and_the_built_status_show(browser, 
     assert page.locator("section[data-lang=vi]").is_visible()
     assert not page.locator("section[data-lang=en]").is_visible()
     assert "hết hạn ngày 20 tháng 12, 2026" in page.locator("section[data-lang=vi] h1.verdict").inner_text()
+    name, footer = chrome(page)
+    assert name.startswith("Sản phẩm OCOP thử") and "Trang này chỉ để thông tin" in footer and "This site" not in footer
     page.context.close()
 
 
@@ -135,4 +148,5 @@ def test_the_language_links_switch_the_verification_in_place(browser, site_url):
     assert page.url.endswith("/v/coffee/?s=3")
     assert page.evaluate("document.documentElement.lang") == "en"
     assert "valid until" in shown(page, "h1.verdict")
+    assert "This site informs" in chrome(page)[1]
     page.context.close()

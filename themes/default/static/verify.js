@@ -19,8 +19,10 @@
     return codes[0];
   }
 
-  function show(code) {
-    Array.prototype.forEach.call(sections, function (s) { s.hidden = s.getAttribute("data-lang") !== code; });
+  function show(code) {       /* the sections, and the banner, name and footer in each language */
+    Array.prototype.forEach.call(document.querySelectorAll("[data-lang]"), function (s) {
+      s.hidden = s.getAttribute("data-lang") !== code;
+    });
     Array.prototype.forEach.call(document.querySelectorAll("a[data-lang-link]"), function (a) {
       if (a.getAttribute("data-lang-link") === code) a.setAttribute("aria-current", "true");
       else a.removeAttribute("aria-current");
