@@ -667,6 +667,8 @@ def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_pat
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    catalogue = (out / "en/products/index.html").read_text(encoding="utf-8")
+    assert 'id="filters"' in catalogue and "catalogue.js" in catalogue      # the whole list: narrowed at once
     rendered = []
     original = Renderer.render
 
@@ -699,6 +701,8 @@ def test_a_product_from_the_cache_has_the_key_it_had_when_checked(site, tmp_path
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    catalogue = (out / "en/products/index.html").read_text(encoding="utf-8")
+    assert 'id="filters"' in catalogue and "catalogue.js" in catalogue      # the whole list: narrowed at once
     rendered = []
     original = Renderer.render
     monkeypatch.setattr(Renderer, "render",
@@ -719,6 +723,8 @@ def test_a_new_product_that_makes_a_list_a_page_longer_makes_that_list_again_not
     monkeypatch.setattr(routes, "PER_PAGE", len(list((site / "products").glob("*.yaml"))))    # one page, then two
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    catalogue = (out / "en/products/index.html").read_text(encoding="utf-8")
+    assert 'id="filters"' in catalogue and "catalogue.js" in catalogue      # the whole list: narrowed at once
     rendered = []
     original = Renderer.render
     monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
@@ -727,7 +733,10 @@ def test_a_new_product_that_makes_a_list_a_page_longer_makes_that_list_again_not
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     assert {("catalogue", "en", "", 1), ("catalogue", "en", "", 2), ("product", "en", "melon", 1)} <= set(rendered)
     assert not {key for kind, _, key, _ in rendered if kind in ("product", "verify")} - {"melon"}
-    assert "page/2/" in (out / "en/products/index.html").read_text(encoding="utf-8")
+    catalogue = (out / "en/products/index.html").read_text(encoding="utf-8")
+    assert "page/2/" in catalogue
+    # the instant filter narrows a whole list only: a page of several has the facets' links alone
+    assert 'id="filters"' not in catalogue and "catalogue.js" not in catalogue
     cold = tmp_path / "cold" / "out"
     assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
     assert tree(out) == tree(cold)
