@@ -226,7 +226,7 @@ class Output:
             save_output_state(self.dest, self.cache, self.written, self.folder_stats, self.staged | deletes)
 
 
-def _link(source: Path, target: Path) -> None:
+def _link(source: str | Path, target: str | Path) -> None:
     """A hard link, or a copy where the file system has none."""
     try:
         os.link(source, target)
