@@ -624,7 +624,7 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
                 product = ""            # the product's own file has errors, reported there
             elif product and product not in products:
                 f.error(f.at(entry, "product"), f"no product '{product}' (products/{product}.yaml)"
-                        f"{_suggest(product, products)}")
+                        f"{_suggest(product, files)}")
                 product = ""
             elif product in named:
                 f.error(f.at(entry, "product"), f"'{product}' is named twice in this decision (first at line "
@@ -792,7 +792,7 @@ def _retired(source: Source | None, langs, products: dict[str, m.Product], files
         replaced_by = f.ident(entry, "replaced_by", "product id")
         if replaced_by and replaced_by not in files:
             f.error(f.at(entry, "replaced_by"), f"no product '{replaced_by}' (products/{replaced_by}.yaml)"
-                    f"{_suggest(replaced_by, products)}")
+                    f"{_suggest(replaced_by, files)}")
         note = f.text(entry, "note")
         if ident and not replaced_by and note is None and "replaced_by" not in entry:
             f.error(entry.mark, f"say what became of '{ident}': 'replaced_by: NEW-ID' or a 'note'")
