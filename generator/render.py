@@ -195,10 +195,10 @@ class Renderer:
         context = self.context(route)
         if template_name:
             return env.get_template(template_name).render(context).encode()
-        if not route.lang:      # language-neutral: one section per language, the default first
+        if not route.lang:      # language-neutral: one section per language, the default first, and its title
             section = env.get_template(f"{route.kind}-section.html")
-            context["sections"] = [(code, Markup(section.render(self.context(route, code))))
-                                   for code in self.site.config.codes]
+            made = [(code, section.make_module(self.context(route, code))) for code in self.site.config.codes]
+            context["sections"] = [(code, Markup(module), getattr(module, "title", "")) for code, module in made]
         template = env.get_template(f"{route.kind}.{'xml' if route.kind == 'feed' else 'html'}")
         return template.render(context).encode()
 

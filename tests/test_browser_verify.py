@@ -81,6 +81,7 @@ def test_the_page_opens_in_the_readers_language(browser, site_url):
     assert "Sản phẩm OCOP đã được chứng nhận" in shown(page, "h1.verdict")
     name, footer = chrome(page)
     assert name.startswith("Sản phẩm OCOP thử") and "Trang này chỉ để thông tin" in footer and "This site" not in footer
+    assert page.title().endswith(" · Sản phẩm OCOP thử") and "certificate" not in page.title()
     page.context.close()
     page = open_page(browser, site_url + "v/coffee/", locale="en-GB")
     assert page.evaluate("document.documentElement.lang") == "en"
@@ -88,6 +89,7 @@ def test_the_page_opens_in_the_readers_language(browser, site_url):
     name, footer = chrome(page)         # the header and footer too, not only the verification
     assert name.startswith("Test OCOP products") and "This site informs" in footer and "Trang này" not in footer
     assert page.locator("header.site .brand:visible").get_attribute("href").endswith("/en/")
+    assert page.title() == "Coffee · OCOP certificate check · Test OCOP products"         # the tab's title too
     page.context.close()
     page = open_page(browser, site_url + "v/coffee/", locale="ko-KR")         # not a site language: the default
     assert page.evaluate("document.documentElement.lang") == "vi"
@@ -132,6 +134,7 @@ def test_an_unknown_code_says_the_stamp_may_be_counterfeit(browser, site_url, lo
 def test_another_missing_page_is_an_ordinary_not_found(browser, site_url):
     page = open_page(browser, site_url + "en/nothing-here/")
     assert page.locator("section:not([hidden]) h1:visible").inner_text().strip() == "Page not found"
+    assert page.title() == "Page not found · Test OCOP products"
     page.context.close()
 
 
@@ -149,4 +152,5 @@ def test_the_language_links_switch_the_verification_in_place(browser, site_url):
     assert page.evaluate("document.documentElement.lang") == "en"
     assert "valid until" in shown(page, "h1.verdict")
     assert "This site informs" in chrome(page)[1]
+    assert page.title().endswith("OCOP certificate check · Test OCOP products")
     page.context.close()

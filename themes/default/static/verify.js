@@ -28,6 +28,8 @@
       else a.removeAttribute("aria-current");
     });
     document.documentElement.lang = code;
+    var section = document.querySelector('section[data-lang="' + code + '"][data-title]');
+    if (section) document.title = section.getAttribute("data-title");
   }
 
   function fill(el, values) {
