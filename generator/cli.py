@@ -78,7 +78,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", parents=[site, today, fmt], help="validate only; writes nothing")
     c.add_argument("--strict", action="store_true", help="treat warnings (translation coverage too) as errors")
     s = sub.add_parser("serve", parents=[site], help="build, serve on localhost, rebuild on change")
-    s.add_argument("--port", type=_positive, default=8000)
+    s.add_argument("--port", type=_positive, default=8000, help="the port on localhost (default 8000)")
     r = sub.add_parser("report", parents=[site, today], help="the monthly programme report")
     r.add_argument("--month", type=_month, metavar="YYYY-MM", help="default: the previous month")
     r.add_argument("--format", choices=("md", "csv", "html"), default="md")
@@ -86,17 +86,18 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("diff", parents=[site, today], help="what a change since a git revision does to the site")
     d.add_argument("rev", help="a git revision: main, HEAD~1, a commit")
     cat = sub.add_parser("catalogue", parents=[site, today], help="a printable PDF catalogue in one language")
-    cat.add_argument("--lang", required=True, metavar="LANG")
-    cat.add_argument("--output", required=True, metavar="FILE.pdf")
+    cat.add_argument("--lang", required=True, metavar="LANG", help="one of the site's languages (site.yaml)")
+    cat.add_argument("--output", required=True, metavar="FILE.pdf", help="the PDF to write")
     n = sub.add_parser("new", parents=[site], help="write a commented template for a product, decision or page")
     n.add_argument("kind", choices=("product", "decision", "page"))
     n.add_argument("id", help="the new product's id, the decision file's name, or the page's name")
     st = sub.add_parser("stamps", parents=[site, today], help="a printable A4 sheet of stamp QR codes")
-    st.add_argument("product")
-    st.add_argument("--from", dest="first", type=_positive, required=True, metavar="N")
-    st.add_argument("--to", dest="last", type=_positive, required=True, metavar="M")
+    st.add_argument("product", help="the product's id (its file's name in products/, without .yaml)")
+    st.add_argument("--from", dest="first", type=_positive, required=True, metavar="N",
+                    help="the first serial number to print: the serials must lie in the product's issued batches")
+    st.add_argument("--to", dest="last", type=_positive, required=True, metavar="M", help="the last serial number")
     st.add_argument("--size", type=float, default=20.0, metavar="MM", help="printed size of a code (default 20)")
-    st.add_argument("--output", required=True, metavar="FILE.pdf")
+    st.add_argument("--output", required=True, metavar="FILE.pdf", help="the PDF to write")
     return p
 
 
