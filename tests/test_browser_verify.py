@@ -1,5 +1,7 @@
 """The verification page in a real browser: the reader's language, the reader's clock, stamp
 serials, and the not-found page for unknown codes."""
+import re
+
 import pytest
 
 from browser import needs_browser, serve_folder
@@ -48,6 +50,7 @@ def test_the_readers_clock_updates_the_status(browser, site_url, now, status, no
     assert page.locator("section:not([hidden]) [data-clock-note]").is_visible() is note
     if note:
         assert "published on November 28, 2026" in shown(page, "[data-clock-note]")
+        assert re.search(r"by today's date, [A-Z][a-z]+ \d{1,2}, 2028, the status", shown(page, "[data-clock-note]"))
     page.context.close()
 
 
@@ -114,7 +117,7 @@ def test_a_stamp_serial_is_checked_against_the_issued_batches(browser, site_url,
     assert page.locator("#verification").get_attribute("data-serial") == ("ok" if ok else "unknown")
     if ok:
         assert shown(page, "[data-serial-ok]") == (f"Stamp number {serial} is one of the stamps issued for this "
-                                                   "product (numbers 1–100, issued 2025-10-01).")
+                                                   "product (numbers 1–100, issued October 1, 2025).")
         assert not page.locator("section:not([hidden]) [data-serial-unknown]").is_visible()
     else:
         text = shown(page, "[data-serial-unknown]")
@@ -147,7 +150,9 @@ def test_a_gs1_address_leads_to_the_verification_page_keeping_the_serial(browser
 
 def test_the_language_links_switch_the_verification_in_place(browser, site_url):
     page = open_page(browser, site_url + "v/coffee/?s=3", locale="vi-VN")
+    assert "1 tháng 10, 2025" in shown(page, "[data-serial-ok]")      # dates as each language writes them
     page.locator("nav.langs a[data-lang-link=en]").click()
+    assert "issued October 1, 2025" in shown(page, "[data-serial-ok]")
     assert page.url.endswith("/v/coffee/?s=3")
     assert page.evaluate("document.documentElement.lang") == "en"
     assert "valid until" in shown(page, "h1.verdict")

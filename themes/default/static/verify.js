@@ -37,6 +37,16 @@
     el.hidden = false;
   }
 
+  function longDay(iso, el) {   /* an ISO date written as the page writes its dates, in the language of el's section */
+    var section = el.closest("[data-lang]"), p = iso.split("-");
+    try {
+      return new Intl.DateTimeFormat(section ? section.getAttribute("data-lang") : undefined,
+        {year: "numeric", month: "long", day: "numeric", timeZone: "UTC"}).format(new Date(Date.UTC(+p[0], +p[1] - 1, +p[2])));
+    } catch (e) {
+      return iso;
+    }
+  }
+
   function isoToday() {
     var d = new Date();
     function two(n) { return (n < 10 ? "0" : "") + n; }
@@ -60,7 +70,7 @@
     Array.prototype.forEach.call(box.querySelectorAll("[data-when]"), function (el) {
       el.hidden = el.getAttribute("data-when") !== now;
     });
-    Array.prototype.forEach.call(box.querySelectorAll("[data-clock-note]"), function (el) { fill(el, {today: today}); });
+    Array.prototype.forEach.call(box.querySelectorAll("[data-clock-note]"), function (el) { fill(el, {today: longDay(today, el)}); });
   }
 
   function checkSerial(box) {
@@ -76,7 +86,8 @@
     }
     box.setAttribute("data-serial", found ? "ok" : "unknown");
     Array.prototype.forEach.call(box.querySelectorAll(found ? "[data-serial-ok]" : "[data-serial-unknown]"), function (el) {
-      fill(el, {serial: serial, first: found ? found.first : "", last: found ? found.last : "", issued: found ? found.issued : ""});
+      fill(el, {serial: serial, first: found ? found.first : "", last: found ? found.last : "",
+                issued: found ? longDay(found.issued, el) : ""});
     });
   }
 
