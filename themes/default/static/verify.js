@@ -38,8 +38,9 @@
   }
 
   function longDay(iso, el) {   /* an ISO date written as the page writes its dates, in the language of el's section */
-    var section = el.closest("[data-lang]"), p = iso.split("-");
+    var p = iso.split("-");
     try {
+      var section = el.closest("[data-lang]");
       return new Intl.DateTimeFormat(section ? section.getAttribute("data-lang") : undefined,
         {year: "numeric", month: "long", day: "numeric", timeZone: "UTC"}).format(new Date(Date.UTC(+p[0], +p[1] - 1, +p[2])));
     } catch (e) {
