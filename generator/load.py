@@ -235,6 +235,9 @@ def parse_yaml(text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem
         if "maximum nesting depth" in what:
             return None, problems + [Problem(path, line, col, f"nested more than {MAX_YAML_DEPTH} levels deep; "
                                              "a site file needs only a few levels")]
+        if mark and (text.split("\n", mark.line + 1) + [""])[mark.line][mark.column:mark.column + 1] == "\t":
+            return None, problems + [Problem(path, line, col, "a tab character where YAML expects spaces; "
+                                             "indent with spaces only (most editors can turn tabs into spaces)")]
         return None, problems + [Problem(path, line, col, f"invalid YAML: {what}; check the indentation "
                                          "and quote values that contain ': ' or start with a symbol")]
     except yaml.YAMLError as e:
