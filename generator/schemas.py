@@ -12,7 +12,9 @@ from . import model
 from . import validate as v
 
 ID = {"type": "string", "pattern": v.ID_RE.pattern, "maxLength": v.MAX_ID}
-DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+DATE = {"description": "a date written YYYY-MM-DD: 2025-10-01 for 1 October 2025", "type": "string", "format": "date",
+        "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+DONG = {"description": "đồng, in digits only: 90000 (not 90.000)", "type": "integer", "minimum": 0}
 TEXT = {"type": ["string", "number"]}
 L10N = {"description": "text, or a mapping from language code to text; the default language is required",
         "anyOf": [TEXT, {"type": "object", "additionalProperties": TEXT, "minProperties": 1}]}
@@ -34,8 +36,7 @@ def product() -> dict:
         "name": L10N, "category": {"enum": list(model.CATEGORIES)}, "commune": ID, "producer": producer,
         "description": L10N,
         "images": {"type": "array", "items": obj(("file", "alt"), ("file",), {"file": {"type": "string"}, "alt": L10N})},
-        "price": obj(("min", "max", "unit"), (), {"min": {"type": "integer", "minimum": 0},
-                                                  "max": {"type": "integer", "minimum": 0}, "unit": L10N}),
+        "price": obj(("min", "max", "unit"), (), {"min": DONG, "max": DONG, "unit": L10N}),
         "specs": {"type": "array", "items": obj(("label", "value"), ("label", "value"), {"label": L10N, "value": L10N})},
         "gtin": {"type": "string", "pattern": r"^(\d{8}|\d{12,14})$"},
         "showrooms": {"type": "array", "items": ID},

@@ -150,7 +150,11 @@ class _File:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(self.at(mapping, key), f"'{key}' must be a whole number; got {_show(value)}")
+            raw = mapping.raw.get(key, value if isinstance(value, str) else "")
+            grouped = re.fullmatch(r"\d{1,3}([.,  ])\d{3}(?:\1\d{3})*", raw.strip())    # 90.000, 90,000, 90 000
+            hint = "; write it without separators: " + re.sub(r"\D", "", raw) if grouped else ""
+            shown = raw if raw and not isinstance(value, str) else _show(value)     # 90.000 as written, not 90.0
+            self.error(self.at(mapping, key), f"'{key}' must be a whole number; got {shown}{hint}")
             return None
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f"from {low}" + (f" to {high}" if high is not None else " up")
@@ -173,13 +177,20 @@ class _File:
             return None
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
+        hint = ""
         if isinstance(value, str):
             try:
                 if len(value) == 10:
                     return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.error(self.at(mapping, key), f"'{key}' must be a date written YYYY-MM-DD; got {_show(value)}")
+            if found := re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})", value.strip()):     # as Vietnam writes dates
+                try:
+                    meant = date(*map(int, reversed(found.groups())))
+                    hint = f"; if that is {meant.day} {meant:%B %Y}, write {meant.isoformat()}"
+                except ValueError:
+                    pass
+        self.error(self.at(mapping, key), f"'{key}' must be a date written YYYY-MM-DD; got {_show(value)}{hint}")
         return None
 
     def choice(self, mapping: Map, key: str, options: tuple[str, ...]) -> str:
