@@ -12,6 +12,7 @@ import difflib
 import functools
 import os
 import re
+import unicodedata
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
@@ -37,6 +38,14 @@ MAX_ID = 64
 def _suggest(word: str, options) -> str:
     close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _plain(name: str) -> str:
+    """A name as an id is written: "Xã Đăk Kôi" → "dak-koi" (no accents, lowercase, hyphens; no
+    word for a commune in front)."""
+    letters = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    plain = "-".join(re.findall(r"[a-z0-9]+", "".join(c for c in letters if not unicodedata.combining(c)).lower()))
+    return re.sub(r"^(xa|phuong|thi-tran)-|-commune$", "", plain)
 
 
 def _one_of(options) -> str:
@@ -400,6 +409,13 @@ def _showrooms(source: Source | None, langs, communes: dict[str, m.Commune],
 
 
 def _commune_ref(f: _File, entry: Map, communes: dict[str, m.Commune]) -> str:
+    written = entry.get("commune")
+    if isinstance(written, str) and written not in communes:
+        named = [c for c in communes.values() if _plain(written) in {c.id, *(_plain(text) for _, text in c.name.pairs)}]
+        if len(named) == 1:
+            f.error(f.at(entry, "commune"), f"'{written}' is not a commune id; for {named[0].name(named[0].name.default)} "
+                    f"write its id: commune: {named[0].id}")
+            return ""
     ident = f.ident(entry, "commune", "commune id")
     if not ident:
         return ""
@@ -619,10 +635,10 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
         recognized, revoked = f.items(data, "recognized", "recognized"), f.items(data, "revoked", "revoked")
         if not recognized and not revoked and "recognized" not in data and "revoked" not in data:
             f.error((1, 1), "a decision needs 'recognized' or 'revoked': the products it concerns")
-        if not (number and day and issuer):
-            continue
-        decision = m.Decision(source.path, number, day, issuer, f.text(data, "authority"), document)
-        decisions.append(decision)
+        authority = f.text(data, "authority")
+        decision = m.Decision(source.path, number, day, issuer, authority, document) if number and day and issuer else None
+        if decision:            # else its entries are still checked, but make no events
+            decisions.append(decision)
         named: dict[str, int] = {}
         for item, mark, keys, required in ([(i, k, ("product", "stars", "score"), ("product", "stars")) for i, k in recognized]
                                           + [(i, k, ("product", "reason"), ("product",)) for i, k in revoked]):
@@ -646,7 +662,8 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
             if "stars" in keys:
                 event = _recognition(f, entry, decision, product, config)
             else:
-                event = m.Event(decision, product, reason=f.text(entry, "reason")) if product else None
+                reason = f.text(entry, "reason")
+                event = m.Event(decision, product, reason=reason) if product and decision else None
             if event is not None:
                 events[product].append(event)
                 marks[id(event)] = (f, f.at(entry, "product"))
@@ -690,13 +707,13 @@ def _decided(raw: RawSite, config: m.Config, products: dict[str, m.Product], tod
             {pid: standings.get(pid, unrated) for pid in ids}, found)
 
 
-def _recognition(f: _File, entry: Map, decision: m.Decision, product: str, config: m.Config) -> m.Event | None:
+def _recognition(f: _File, entry: Map, decision: m.Decision | None, product: str, config: m.Config) -> m.Event | None:
     stars = entry.get("stars")
     if isinstance(stars, bool) or stars not in (3, 4, 5):
         f.error(f.at(entry, "stars"), f"stars must be 3, 4 or 5; got {_show(stars)}"
                 + (" (1 and 2 stars carry no OCOP certificate)" if stars in (1, 2) else ""))
         return None
-    if not issuer_allowed(config.authorities, stars, decision.issuer, decision.date):
+    if decision and not issuer_allowed(config.authorities, stars, decision.issuer, decision.date):
         may = allowed_issuers(config.authorities, stars, decision.date)
         f.error(f.at(entry, "stars"), f"a {decision.issuer} decision cannot recognise {stars} stars on "
                 f"{decision.date}; {_one_of(may) if may else 'no issuer'} may"
@@ -708,7 +725,7 @@ def _recognition(f: _File, entry: Map, decision: m.Decision, product: str, confi
         band = {3: "50 to under 70", 4: "70 to under 90", 5: "90 to 100"}[stars]
         f.error(f.at(entry, "score"), f"a score of {score:g} is not in the {stars}-star class ({band})")
         return None
-    return m.Event(decision, product, stars, score) if product else None
+    return m.Event(decision, product, stars, score) if product and decision else None
 
 
 def _check_histories(events: dict[str, list[m.Event]], marks, config: m.Config) -> None:
