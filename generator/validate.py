@@ -36,16 +36,22 @@ MAX_ID = 64
 
 
 def _suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    options = list(options)
+    if _plain(str(word)) in options:            # a name written for its id
+        return f" (did you mean '{_plain(str(word))}'?)"
+    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _plain(name: str) -> str:
-    """A name as an id is written: "Xã Đăk Kôi" → "dak-koi" (no accents, lowercase, hyphens; no
-    word for a commune in front)."""
+    """A name as an id is written: "Cà phê Đăk Rve" → "ca-phe-dak-rve" (no accents, lowercase, hyphens)."""
     letters = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
-    plain = "-".join(re.findall(r"[a-z0-9]+", "".join(c for c in letters if not unicodedata.combining(c)).lower()))
-    return re.sub(r"^(xa|phuong|thi-tran)-|-commune$", "", plain)
+    return "-".join(re.findall(r"[a-z0-9]+", "".join(c for c in letters if not unicodedata.combining(c)).lower()))
+
+
+def _commune_plain(name: str) -> str:
+    """"Xã Đăk Kôi", "Đăk Kôi Commune" → "dak-koi"."""
+    return re.sub(r"^(xa|phuong|thi-tran)-|-commune$", "", _plain(name))
 
 
 def _one_of(options) -> str:
@@ -411,7 +417,8 @@ def _showrooms(source: Source | None, langs, communes: dict[str, m.Commune],
 def _commune_ref(f: _File, entry: Map, communes: dict[str, m.Commune]) -> str:
     written = entry.get("commune")
     if isinstance(written, str) and written not in communes:
-        named = [c for c in communes.values() if _plain(written) in {c.id, *(_plain(text) for _, text in c.name.pairs)}]
+        named = [c for c in communes.values()
+                 if _commune_plain(written) in {c.id, *(_commune_plain(text) for _, text in c.name.pairs)}]
         if len(named) == 1:
             f.error(f.at(entry, "commune"), f"'{written}' is not a commune id; for {named[0].name(named[0].name.default)} "
                     f"write its id: commune: {named[0].id}")
@@ -650,8 +657,10 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
             if product in files and product not in products:
                 product = ""            # the product's own file has errors, reported there
             elif product and product not in products:
+                named = [p.id for p in products.values() if _plain(product) in {_plain(t) for _, t in p.name.pairs}]
                 f.error(f.at(entry, "product"), f"no product '{product}' (products/{product}.yaml)"
-                        f"{_suggest(product, files)}")
+                        + (f"; that is the name of products/{named[0]}.yaml: write product: {named[0]}"
+                           if len(named) == 1 else _suggest(product, files)))
                 product = ""
             elif product in named:
                 f.error(f.at(entry, "product"), f"'{product}' is named twice in this decision (first at line "
