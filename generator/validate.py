@@ -474,7 +474,11 @@ def _media_ref(f: _File, entry: Map, key: str, raw: RawSite, image: bool) -> tup
         f.error(where, f"products/{value} {info.error}")
         return "", None
     if image and info.format is None:
-        f.error(where, f"products/{value} is not a photo; use a JPEG, PNG or WebP file")
+        if PurePosixPath(value).suffix.lower() in (".heic", ".heif"):
+            f.error(where, f"products/{value} is a HEIC photo, as iPhones save them, which most browsers cannot "
+                    "show; save it as JPEG (on the iPhone: Settings, Camera, Formats, Most Compatible)")
+        else:
+            f.error(where, f"products/{value} is not a photo; use a JPEG, PNG or WebP file")
         return "", None
     if not image and PurePosixPath(value).suffix.lower() not in (".pdf", ".jpg", ".jpeg", ".png", ".webp"):
         f.error(where, f"products/{value} must be a PDF, JPEG, PNG or WebP scan")
