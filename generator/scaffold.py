@@ -33,10 +33,10 @@ producer:
 description:
 {text}# images:                  # photos under products/media/, JPEG, PNG or WebP
 #   - {{file: media/products/{ident}.jpg, alt: {{vi: ..., en: ...}}}}
-# price: {{min: 100000, max: 150000, unit: {{vi: túi 500 g, en: 500 g bag}}}}
+# price: {{min: 100000, max: 150000, unit: {{vi: túi 500 g, en: 500 g bag}}}}   # đồng, digits only
 # showrooms: [showroom-id]
 # stamps:                   # serial numbers of the stamp batches printed for it
-#   - {{from: 1, to: 1000, issued: {date.today().isoformat()}}}
+#   - {{from: 1, to: 1000, issued: {date.today().isoformat()}}}     # dates are written YYYY-MM-DD
 """
 
 
