@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from browser import needs_browser, serve_folder
-from conftest import ROOT, TODAY, ocop
+from conftest import ROOT, TODAY, copy_site, ocop
 
 pytestmark = needs_browser
 AXE = ROOT / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -148,6 +148,38 @@ def test_a_search_loads_only_the_results_it_shows(browser, tmp_path):
         page.locator("#search-status", has_text=page.locator("#search-status").get_attribute("data-none")).wait_for(
             timeout=15000)
         assert page.locator("#search-results li").count() == 0
+        page.context.close()
+    finally:
+        server.shutdown()
+
+
+def test_long_words_and_tables_stay_within_a_phone_screen(browser, tmp_path):
+    """A long web address, e-mail or table in a commune's text breaks or scrolls inside its box:
+    no page gets wider than a 360-pixel phone."""
+    site = copy_site(tmp_path / "site")
+    long_url = "https://ocop.example.vn/" + "/".join(["averylongfoldername"] * 6) + ".pdf"     # no hyphen to break at
+    coffee = site / "products/coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace(
+        "  vi: Cà phê **rang mộc**.", f"  vi: Cà phê **rang mộc**, xem {long_url}.").replace(
+        "  kind: cooperative", "  kind: cooperative\n  email: hoptacxanongnghiepdichvuhoanam@averylongdomainname.vn\n"
+        f"  website: {long_url}"), encoding="utf-8")
+    with (site / "content/pages/about.vi.md").open("a", encoding="utf-8") as f:
+        f.write("\n| Sản phẩm | Xã | Hạng sao | Số quyết định | Ghi chú | Liên kết |\n|---|---|---|---|---|---|\n"
+                f"| Cà phê Đăk Rve | Đăk Rve | 3 | 1898/QĐ-UBND | Đạt chuẩn OCOP năm 2025 | {long_url} |\n")
+    server, url = serve_folder(tmp_path / "out")
+    try:
+        result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY, "--base-url", url)
+        assert result.code == 0, result.err
+        page = new_page(browser, viewport={"width": 360, "height": 800})
+        wide = {}
+        for path in ("vi/products/coffee/", "en/products/coffee/", "vi/about/", "v/coffee/"):
+            page.goto(url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 360:
+                wide[path] = width
+        assert not wide
+        page.goto(url + "vi/about/")
+        assert page.evaluate("(t => t.scrollWidth > t.clientWidth)(document.querySelector('main table'))")
         page.context.close()
     finally:
         server.shutdown()
