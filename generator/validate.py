@@ -416,7 +416,7 @@ def _showrooms(source: Source | None, langs, communes: dict[str, m.Commune],
 
 def _commune_ref(f: _File, entry: Map, communes: dict[str, m.Commune]) -> str:
     written = entry.get("commune")
-    if isinstance(written, str) and written not in communes:
+    if isinstance(written, str) and not valid_id(written):
         named = [c for c in communes.values()
                  if _commune_plain(written) in {c.id, *(_commune_plain(text) for _, text in c.name.pairs)}]
         if len(named) == 1:
