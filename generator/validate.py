@@ -661,10 +661,10 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
             if product in files and product not in products:
                 product = ""            # the product's own file has errors, reported there
             elif product and product not in products:
-                named = [p.id for p in products.values() if _plain(product) in {_plain(t) for _, t in p.name.pairs}]
+                by_name = [p.id for p in products.values() if _plain(product) in {_plain(t) for _, t in p.name.pairs}]
                 f.error(f.at(entry, "product"), f"no product '{product}' (products/{product}.yaml)"
-                        + (f"; that is the name of products/{named[0]}.yaml: write product: {named[0]}"
-                           if len(named) == 1 else _suggest(product, files)))
+                        + (f"; that is the name of products/{by_name[0]}.yaml: write product: {by_name[0]}"
+                           if len(by_name) == 1 else _suggest(product, files)))
                 product = ""
             elif product in named:
                 f.error(f.at(entry, "product"), f"'{product}' is named twice in this decision (first at line "
