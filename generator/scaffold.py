@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .model import Site
-from .validate import valid_id
+from .validate import plain_id, valid_id
 
 
 def _langs(site: Site | None) -> tuple[str, ...]:
@@ -71,7 +71,9 @@ KINDS = {"product": product, "decision": decision, "page": page}
 
 def create(site_dir: Path, site: Site | None, kind: str, ident: str) -> Path:
     if not valid_id(ident):
-        raise UsageError(f"'{ident}' is not a valid id: use lowercase letters a-z, digits and single hyphens")
+        plain = plain_id(ident)
+        raise UsageError(f"'{ident}' is not a valid id: use lowercase letters a-z, digits and single hyphens"
+                         + (f" (e.g. {plain})" if valid_id(plain) else ""))
     rel, text = KINDS[kind](site, ident)
     path = site_dir / rel
     if path.exists():

@@ -37,13 +37,13 @@ MAX_ID = 64
 
 def _suggest(word: str, options) -> str:
     options = list(options)
-    if _plain(str(word)) in options:            # a name written for its id
-        return f" (did you mean '{_plain(str(word))}'?)"
+    if plain_id(str(word)) in options:            # a name written for its id
+        return f" (did you mean '{plain_id(str(word))}'?)"
     close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _plain(name: str) -> str:
+def plain_id(name: str) -> str:
     """A name as an id is written: "Cà phê Đăk Rve" → "ca-phe-dak-rve" (no accents, lowercase, hyphens)."""
     letters = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
     return "-".join(re.findall(r"[a-z0-9]+", "".join(c for c in letters if not unicodedata.combining(c)).lower()))
@@ -51,7 +51,7 @@ def _plain(name: str) -> str:
 
 def _commune_plain(name: str) -> str:
     """"Xã Đăk Kôi", "Đăk Kôi Commune" → "dak-koi"."""
-    return re.sub(r"^(xa|phuong|thi-tran)-|-commune$", "", _plain(name))
+    return re.sub(r"^(xa|phuong|thi-tran)-|-commune$", "", plain_id(name))
 
 
 def _one_of(options) -> str:
@@ -661,7 +661,7 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
             if product in files and product not in products:
                 product = ""            # the product's own file has errors, reported there
             elif product and product not in products:
-                by_name = [p.id for p in products.values() if _plain(product) in {_plain(t) for _, t in p.name.pairs}]
+                by_name = [p.id for p in products.values() if plain_id(product) in {plain_id(t) for _, t in p.name.pairs}]
                 f.error(f.at(entry, "product"), f"no product '{product}' (products/{product}.yaml)"
                         + (f"; that is the name of products/{by_name[0]}.yaml: write product: {by_name[0]}"
                            if len(by_name) == 1 else _suggest(product, files)))

@@ -35,6 +35,14 @@ def test_new_writes_a_valid_commented_template(site, monkeypatch, kind, ident, p
     assert ocop("new", kind, ident, "--site", site).code == 2          # never overwrites
 
 
+@pytest.mark.parametrize("kind, written, meant", [("product", "Xoài sấy dẻo", "xoai-say-deo"),
+                                                   ("decision", "1234/QĐ-UBND", "1234-qd-ubnd")])
+def test_new_turns_a_name_into_the_id_to_use(site, kind, written, meant):
+    result = ocop("new", kind, written, "--site", site)
+    assert result.code == 2 and f"'{written}' is not a valid id" in result.err and f"(e.g. {meant})" in result.err
+    assert ocop("new", kind, meant, "--site", site).code == 0
+
+
 def git(site, *args, when="2026-01-01"):
     subprocess.run(["git", "-C", str(site), *args], check=True, capture_output=True,
                    env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
