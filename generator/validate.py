@@ -76,13 +76,19 @@ class _File:
     def at(self, mapping: Map, key: str):
         return mapping.value_marks.get(key, mapping.mark)
 
-    def mapping(self, value: Any, mark, what: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> Map | None:
-        """`value` as a mapping of known keys: unknown keys are warnings, missing ones errors."""
+    def mapping(self, value: Any, mark, what: str, allowed: tuple[str, ...], required: tuple[str, ...] = (),
+                elsewhere: tuple[str, ...] = ()) -> Map | None:
+        """`value` as a mapping of known keys: unknown keys are warnings, missing ones errors.
+        `elsewhere`: keys an editor may expect here that are set in decisions instead."""
         if not isinstance(value, Map):
             self.error(mark, f"{what} must be a mapping of 'key: value' lines; got {_kind(value)}")
             return None
         for key in value:
-            if key not in allowed:
+            if key in elsewhere:
+                self.warn(value.key_marks[key], f"'{key}' in {what} is ignored: stars, status and validity come from "
+                          "the decisions that name the product: to certify it, name it in a decision's "
+                          "'recognized' list (products/decisions/)")
+            elif key not in allowed:
                 self.warn(value.key_marks[key], f"unknown key '{key}' in {what} is ignored{_suggest(key, allowed)}; "
                           f"known keys: {', '.join(allowed)}")
         for key in required:
@@ -442,6 +448,7 @@ def _commune_ref(f: _File, entry: Map, communes: dict[str, m.Commune]) -> str:
 
 PRODUCT_KEYS = ("name", "category", "commune", "producer", "description", "images", "price", "specs", "gtin",
                 "showrooms", "stamps", "tags")
+DECIDED_KEYS = ("stars", "status", "decision", "decisions", "score", "valid_until", "issuer", "certified")
 PRODUCT_REQUIRED = ("name", "category", "commune", "producer", "description")
 PRODUCER_KEYS = ("name", "kind", "address", "phone", "email", "website")
 PRODUCER_REQUIRED = ("name",)
@@ -537,7 +544,7 @@ def _same_photos(media: dict[str, Media], checked: tuple[m.Product | None, list[
 def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems: list[Problem]) -> m.Product | None:
     f = _File(source.path, problems, langs)
     ident = _stem_id(f, source, "product")
-    data = f.mapping(source.data, (1, 1), "a product", PRODUCT_KEYS, PRODUCT_REQUIRED)
+    data = f.mapping(source.data, (1, 1), "a product", PRODUCT_KEYS, PRODUCT_REQUIRED, DECIDED_KEYS)
     if data is None:
         return None
     name, description = f.text(data, "name", True), f.text(data, "description", True)

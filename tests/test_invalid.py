@@ -80,7 +80,11 @@ def test_directional_formatting_closed_where_it_is_opened_is_allowed(site, tmp_p
 
 def test_unknown_keys_are_warnings_that_do_not_stop_the_build(site, tmp_path):
     path = site / "products" / "tour.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + "colour: red\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "colour: red\nstars: 4\n", encoding="utf-8")
     result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
     assert result.code == 0
     assert "products/tour.yaml:6:1: warning: unknown key 'colour' in a product is ignored" in result.err
+    # stars are a decision's to give: said so, not "did you mean 'stamps'?"
+    assert ("products/tour.yaml:7:1: warning: 'stars' in a product is ignored: stars, status and validity come from "
+            "the decisions that name the product: to certify it, name it in a decision's 'recognized' list "
+            "(products/decisions/)") in result.err.splitlines()
