@@ -148,6 +148,10 @@ def run(args) -> int:
         output = Path(args.output) if args.output else site / "output"
         if site.resolve().is_relative_to(output.resolve()):
             raise UsageError(f"the output folder {output} holds the site itself; choose another")
+        for part in ("products", "content", "themes"):      # the next build would read what this one wrote
+            if output.resolve().is_relative_to((site / part).resolve()):
+                raise UsageError(f"the output folder {output} is inside the site's {part}/ folder; choose "
+                                 "another (the default is output/ beside site.yaml)")
         started, day = time.monotonic(), build_date(args.today)
         snapshot = Snapshot(site, output, (day, base_url))
         warnings = snapshot.unchanged()

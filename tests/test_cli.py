@@ -34,6 +34,9 @@ def test_usage_errors_exit_2(tmp_path, site):
     assert run("build", "--site", site, "--base-url", "ftp://x/").returncode == 2
     missing = ocop("check", "--site", tmp_path / "nowhere")
     assert missing.code == 2 and "no site folder" in missing.err
+    inside = ocop("build", "--site", site, "--output", site / "products/media/site")     # read back as photos
+    assert inside.code == 2 and "inside the site's products/ folder" in inside.err
+    assert not (site / "products/media/site").exists()
 
 
 def test_what_the_files_say_reaches_the_terminal_with_its_control_characters_escaped(site, tmp_path):
