@@ -65,7 +65,10 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     try:
         site, warnings = check(site_dir, today, base_url, cache, dated=True, seen=seen)
         gc.disable()        # until produce() renders: routes, keys and manifests are kept to the end too
-        routes = plan(site)
+        try:
+            routes = plan(site)
+        except ContentError as e:       # with the warnings: every problem at once
+            raise ContentError(sorted(warnings + e.problems)) from None
         theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
         renderer = Renderer(site, routes, theme)
         with Output(output, cache, folders) as out:

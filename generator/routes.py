@@ -162,12 +162,14 @@ def _check_collisions(routes: list[Route]) -> None:
     by_output: dict[str, list[Route]] = defaultdict(list)
     for route in routes:
         by_output[route.output.casefold()].append(route)
-    problems = []
+    clashes: dict[tuple[str, str, str], list[str]] = {}     # the same clash in every language: said once
     for output in sorted(output for output, clash in by_output.items() if len(clash) > 1):
         clash = by_output[output]
-        names = " and ".join(f"the {r.kind} page" + (f" '{r.key}'" if r.key else "") for r in clash)
+        names = " and ".join(("the page" if r.kind == "page" else f"the {r.kind} page") + (f" '{r.key}'" if r.key else "")
+                             for r in clash)
+        hint = "rename the page (its file name is its address)" if any(r.kind == "page" for r in clash) else "rename one of them"
         source = next((r.source for r in clash if r.source), "site.yaml")
-        problems.append(Problem(source, 1, 1, f"{names} would both be written to output/{clash[0].output}; "
-                                "rename one of them"))
-    if problems:
-        raise ContentError(problems)
+        clashes.setdefault((source, names, hint), []).append(clash[0].output)
+    raise ContentError([Problem(source, 1, 1, f"{names} would both be written to output/{outputs[0]}"
+                                + (f" (and {len(outputs) - 1} more alike)" if len(outputs) > 1 else "") + f"; {hint}")
+                        for (source, names, hint), outputs in clashes.items()])

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from . import model as m
 from .depends import digest
 from .errors import Problem
-from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_later
+from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_later, parse_yaml, read_text
 from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -864,6 +864,25 @@ def _register(raw: RawSite, files: set[str], retired: dict[str, m.Retired], prob
     return tuple(sorted((files | set(retired)) - registered))
 
 
+def _gtins(raw: RawSite, products: dict[str, m.Product], problems: list[Problem]) -> None:
+    """A GTIN is one trade item's, and its GS1 address (01/<GTIN-14>/) one product's."""
+    first: dict[str, str] = {}
+    for product in products.values():           # (in the order of their files)
+        if product.gtin:
+            other = first.setdefault(product.gtin.zfill(14), product.path)
+            if other != product.path:
+                problems.append(Problem(product.path, *_place(raw.root, product.path, "gtin"),
+                                        f"the GTIN {product.gtin} is already that of {other}; each product has "
+                                        "its own (the number under the barcode on its package)"))
+
+
+def _place(root, rel: str, key: str) -> tuple[int, int]:
+    """Where a file sets `key` (for a problem found once its product was checked, or taken from the
+    cache without its marks)."""
+    data, _ = parse_yaml(read_text(root, rel)[0] or "", rel)
+    return data.value_marks.get(key, (1, 1)) if isinstance(data, Map) else (1, 1)
+
+
 # ---------------------------------------------------------------------------- the whole site
 
 def _published_media(products, decisions, raw: RawSite) -> dict[str, str]:
@@ -903,6 +922,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
             products[product.id] = product
     if config is None:
         return None, sorted(problems)
+    _gtins(raw, products, problems)
     files = {s.path[len("products/"):-len(".yaml")] for s in raw.products}     # (products/*.yaml: load.py)
     decisions, history, standings, found = _decided(raw, config, products, today, files, decided)
     problems += found

@@ -127,16 +127,22 @@ def test_two_pages_for_one_file_are_an_error_before_anything_is_written(site, tm
     (site / "content" / "pages" / "products.vi.md").write_text("---\ntitle: Sản phẩm\n---\nx\n", encoding="utf-8")
     result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
     assert result.code == 1
-    assert ("content/pages/products.vi.md:1:1: error: the catalogue page and the page page 'products' would both "
-            "be written to output/vi/products/index.html; rename one of them") in result.err
+    said = ("content/pages/products.vi.md:1:1: error: the catalogue page and the page 'products' would both be "
+            "written to output/en/products/index.html (and 1 more alike); rename the page (its file name is its address)")
+    assert said in result.err.splitlines()
     assert not (tmp_path / "out").exists()
+    check = ocop("check", "--site", site, "--today", TODAY)         # said before a build, once for both languages
+    assert check.code == 1 and [line for line in check.err.splitlines() if ": error: " in line] == [said]
 
 
 def test_two_products_with_one_gtin_are_an_error(site, tmp_path):
     tour = site / "products" / "tour.yaml"
     tour.write_text(tour.read_text(encoding="utf-8") + 'gtin: "8936000000011"\n', encoding="utf-8")
     result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
-    assert result.code == 1 and "would both be written to output/01/08936000000011/index.html" in result.err
+    assert result.code == 1 and ("error: the GTIN 8936000000011 is already that of products/coffee.yaml; each "
+                                 "product has its own") in result.err
+    check = ocop("check", "--site", site, "--today", TODAY)
+    assert check.code == 1 and "products/tour.yaml:" in check.err and "already that of products/coffee.yaml" in check.err
 
 
 @pytest.mark.parametrize("base_url", ['https://x.vn/"><script>alert(1)</script>/', "javascript:alert(1)//x/",
