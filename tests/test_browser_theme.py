@@ -203,7 +203,8 @@ def test_no_accessibility_violations_but_minor_ones(browser, sample, lang):
     page = new_page(browser, locale=lang, bypass_csp=True)          # to inject axe-core itself
     found = {}
     for path in (f"{lang}/", f"{lang}/products/", f"{lang}/products/ca-phe-dak-rve/", "v/ca-phe-dak-rve/",
-                 f"{lang}/search/"):
+                 f"{lang}/search/", f"{lang}/communes/dak-rve/", f"{lang}/programme/", f"{lang}/showrooms/",
+                 f"{lang}/news/", "404.html"):
         page.goto(sample + path)
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
