@@ -167,7 +167,8 @@ def _check_collisions(routes: list[Route]) -> None:
         clash = by_output[output]
         names = " and ".join(("the page" if r.kind == "page" else f"the {r.kind} page") + (f" '{r.key}'" if r.key else "")
                              for r in clash)
-        hint = "rename the page (its file name is its address)" if any(r.kind == "page" for r in clash) else "rename one of them"
+        page = any(r.kind == "page" for r in clash)
+        hint = "rename the page (its file name is its address)" if page else "rename one of them"
         source = next((r.source for r in clash if r.source), "site.yaml")
         clashes.setdefault((source, names, hint), []).append(clash[0].output)
     raise ContentError([Problem(source, 1, 1, f"{names} would both be written to output/{outputs[0]}"
