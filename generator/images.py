@@ -17,7 +17,7 @@ from PIL import Image, ImageOps
 WIDTHS = (320, 640, 1024)        # what phones and desktops ask for, through srcset
 FALLBACK = 640                   # the JPEG for browsers without WebP, and for link previews
 MAX_BYTES = 400 * 1024           # a published image is never larger
-_VERSION = "img2"                # change when the encoding changes, so names change with it
+_VERSION = "img3"                # change when the encoding changes, so names change with it
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,13 @@ def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:
             turned = original.getexif().get(0x0112, 1) in (5, 6, 7, 8)
             original.draft("RGB", (variant.height, variant.width) if turned else (variant.width, variant.height))
         image = ImageOps.exif_transpose(original)
-        image = image.convert("RGBA" if variant.format == "WEBP" and image.mode in ("RGBA", "LA", "P") else "RGB")
+        if image.mode.startswith("I"):          # 16-bit grey: to 8 bits (a plain convert would clip it to white)
+            image = image.convert("I").point(lambda v: v / 256).convert("L")
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            image = image.convert("RGBA")
+            if variant.format == "JPEG":        # no transparency in JPEG: on the white of the page's cards
+                image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+        image = image.convert("RGBA" if image.mode == "RGBA" and variant.format == "WEBP" else "RGB")
         if image.width != variant.width:
             image = image.resize((variant.width, variant.height), Image.LANCZOS)
         for quality in (82, 72, 62, 50, 40):

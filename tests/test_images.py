@@ -58,6 +58,33 @@ def test_a_heavy_photo_stays_under_400_kb(site, tmp_path):
         assert path.stat().st_size <= 400 * 1024, path
 
 
+def test_grey_16_bit_and_transparent_photos_keep_their_tones(site, tmp_path):
+    """A 16-bit grey scan is brought to 8 bits, not clipped to white; a logo with a transparent
+    background keeps it in WebP and is set on white in the JPEG fallback (JPEG has no
+    transparency: the bare pixels underneath are often black)."""
+    Image.new("I;16", (400, 300), 30000).save(site / "products/media/tour-photo.png")    # 30000/65535: 117 of 255
+    logo = Image.new("RGBA", (400, 300), (0, 0, 0, 0))  # transparent black around a green square
+    logo.paste((20, 160, 60, 255), (100, 100, 300, 200))
+    logo.save(site / "products/media/tour-logo.png")
+    tour = site / "products/tour.yaml"
+    tour.write_text(tour.read_text(encoding="utf-8") + "images:\n  - {file: media/tour-photo.png, alt: Ảnh}\n"
+                    "  - {file: media/tour-logo.png, alt: Logo}\n", encoding="utf-8")
+    html = build(site, tmp_path / "out")
+    for path in picture_files(html, tmp_path / "out"):
+        with Image.open(path) as image:
+            assert all(abs(channel - 117) <= 2 for channel in image.convert("RGB").getpixel((200, 150))), path
+    logos = [tmp_path / "out" / m.lstrip("/") for m in re.findall(r'(/media/tour-logo-[^" ,]+)', html)]
+    assert {path.suffix for path in logos} == {".webp", ".jpg"}
+    for path in logos:
+        with Image.open(path) as image:
+            corner, middle = image.convert("RGBA").getpixel((5, 5)), image.convert("RGBA").getpixel((200, 150))
+        if path.suffix == ".jpg":
+            assert min(corner[:3]) >= 250, (path, corner)         # white, as the card it stands on
+        else:
+            assert corner[3] == 0, (path, corner)                   # still transparent
+        assert abs(middle[1] - 160) <= 6 and middle[3] == 255, (path, middle)
+
+
 def test_small_photos_are_not_enlarged(site, tmp_path):
     write_photo(site, "tour-photo.jpg", size=(500, 400))
     html = build(site, tmp_path / "out")
