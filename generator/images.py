@@ -1,5 +1,6 @@
-"""Product photos for the web: EXIF orientation applied, metadata stripped, several widths in WebP
-plus one JPEG fallback, each file named by the hash of its source and the parameters.
+"""Product photos for the web: EXIF orientation applied, colours brought to sRGB, metadata stripped,
+several widths in WebP plus one JPEG fallback, each file named by the hash of its source and the
+parameters.
 
 `variants()` is pure: render asks it for the names and sizes it writes into <picture>. `encode()`
 makes the bytes, through a cache folder keyed by those same names, so an unchanged photo is
@@ -12,12 +13,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 WIDTHS = (320, 640, 1024)        # what phones and desktops ask for, through srcset
 FALLBACK = 640                   # the JPEG for browsers without WebP, and for link previews
 MAX_BYTES = 400 * 1024           # a published image is never larger
-_VERSION = "img3"                # change when the encoding changes, so names change with it
+_VERSION = "img4"                # change when the encoding changes, so names change with it
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:
         image = image.convert("RGBA" if image.mode == "RGBA" and variant.format == "WEBP" else "RGB")
         if image.width != variant.width:
             image = image.resize((variant.width, variant.height), Image.LANCZOS)
+        image = _in_srgb(image, original.info.get("icc_profile"))
         for quality in (82, 72, 62, 50, 40):
             out = io.BytesIO()
             # no exif, icc or xmp argument: the published file carries no metadata (no GPS, no camera serial)
@@ -71,3 +73,18 @@ def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_bytes(data)
     return data
+
+
+def _in_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """The pixels of a photo made for another colour profile (an iPhone's Display P3, a camera's
+    Adobe RGB) turned into sRGB: the published file carries no profile, so a browser takes its
+    pixels as sRGB, and without this shows such a photo's colours duller than they are."""
+    if not icc or image.mode not in ("RGB", "RGBA"):
+        return image
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if "srgb" in ImageCms.getProfileDescription(profile).lower().replace(" ", ""):
+            return image
+        return ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"), outputMode=image.mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):      # a broken profile: the pixels as they are
+        return image

@@ -1,8 +1,10 @@
 """Product photos: orientation, metadata, sizes, weight, <picture> markup, and the encode cache."""
+import io
 import random
 import re
+import struct
 
-from PIL import Image
+from PIL import Image, ImageCms
 
 from conftest import TODAY, ocop
 
@@ -83,6 +85,53 @@ def test_grey_16_bit_and_transparent_photos_keep_their_tones(site, tmp_path):
         else:
             assert corner[3] == 0, (path, corner)                   # still transparent
         assert abs(middle[1] - 160) <= 6 and middle[3] == 255, (path, middle)
+
+
+def wide_gamut_profile() -> bytes:
+    """An ICC v2 RGB profile with primaries near Display P3's (what iPhones tag their photos with)."""
+    def fixed(x):
+        return struct.pack(">i", round(x * 65536))
+
+    def xyz(v):
+        return b"XYZ \0\0\0\0" + b"".join(fixed(c) for c in v)
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(2.2 * 256)) + b"\0\0"
+    name = b"Wide test RGB\0"
+    tags = [(b"desc", b"desc\0\0\0\0" + struct.pack(">I", len(name)) + name + b"\0" * 78),
+            (b"wtpt", xyz((0.9642, 1.0, 0.8249))), (b"rXYZ", xyz((0.5151, 0.2412, -0.0011))),
+            (b"gXYZ", xyz((0.2920, 0.6922, 0.0419))), (b"bXYZ", xyz((0.1571, 0.0666, 0.7841))),
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve), (b"cprt", b"text\0\0\0\0none\0")]
+    start, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, body in tags:
+        body += b"\0" * (-len(body) % 4)
+        table, data = table + sig + struct.pack(">II", start + len(data), len(body)), data + body
+    header = (struct.pack(">I", start + len(data)) + b"\0" * 4 + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+              + b"\0" * 12 + b"acsp" + b"\0" * 28 + fixed(0.9642) + fixed(1.0) + fixed(0.8249) + b"\0" * 48)
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def test_colours_of_a_wide_gamut_photo_are_brought_to_srgb(site, tmp_path):
+    """The published file carries no colour profile (nor any metadata): a photo tagged Display P3
+    or Adobe RGB is turned into sRGB first, else browsers show it duller; an sRGB one is left as it is."""
+    wide = wide_gamut_profile()
+    Image.new("RGB", (400, 300), (200, 100, 50)).save(site / "products/media/tour-photo.jpg", quality=98,
+                                                       icc_profile=wide)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.new("RGB", (400, 300), (200, 100, 50)).save(site / "products/media/tour-plain.jpg", quality=98,
+                                                       icc_profile=srgb)
+    tour = site / "products/tour.yaml"
+    tour.write_text(tour.read_text(encoding="utf-8") + "images:\n  - {file: media/tour-photo.jpg, alt: Ảnh}\n"
+                    "  - {file: media/tour-plain.jpg, alt: Ảnh}\n", encoding="utf-8")
+    html = build(site, tmp_path / "out")
+    expected = ImageCms.profileToProfile(Image.new("RGB", (1, 1), (200, 100, 50)), ImageCms.getOpenProfile(
+        io.BytesIO(wide)), ImageCms.createProfile("sRGB")).getpixel((0, 0))
+    assert abs(expected[0] - 200) + abs(expected[2] - 50) > 20        # the profile makes a difference worth seeing
+    for stem, colour in (("tour-photo", expected), ("tour-plain", (200, 100, 50))):
+        files = {tmp_path / "out" / m.lstrip("/") for m in re.findall(rf'(/media/{stem}-[^" ,]+)', html)}
+        assert len(files) == 3
+        for path in files:
+            with Image.open(path) as image:
+                assert "icc_profile" not in image.info
+                assert all(abs(a - b) <= 4 for a, b in zip(image.convert("RGB").getpixel((200, 150)), colour)), path
 
 
 def test_small_photos_are_not_enlarged(site, tmp_path):
