@@ -8,6 +8,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from . import i18n
+from .images import shown
 from .model import Product, Site
 from .qr import matrix
 from .render import summary
@@ -59,8 +60,10 @@ def _half(site: Site, routes: Routes, product: Product, lang: str, ui, site_dir:
     photo_w, photo_bottom = round(width * 0.42), 0
     if product.images:
         with Image.open(site_dir / "products" / product.images[0].file) as image:
-            photo = ImageOps.exif_transpose(image).convert("RGB")
-            photo.thumbnail((photo_w, round(height * 0.6)))
+            upright = ImageOps.exif_transpose(image)
+            scale = min(photo_w / upright.width, height * 0.6 / upright.height, 1)
+            photo = shown(upright, (max(1, round(upright.width * scale)), max(1, round(upright.height * scale))),
+                          image.info.get("icc_profile"), alpha=False)
             half.paste(photo, (0, 0))
             photo_bottom = photo.height
     x, y = photo_w + 30, 0

@@ -50,17 +50,8 @@ def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:
         if original.format == "JPEG":   # decoded at the smallest scale (1/2, 1/4, 1/8) still as large as the variant
             turned = original.getexif().get(0x0112, 1) in (5, 6, 7, 8)
             original.draft("RGB", (variant.height, variant.width) if turned else (variant.width, variant.height))
-        image = ImageOps.exif_transpose(original)
-        if image.mode.startswith("I"):          # 16-bit grey: to 8 bits (a plain convert would clip it to white)
-            image = image.convert("I").point(lambda v: v / 256).convert("L")
-        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-            image = image.convert("RGBA")
-            if variant.format == "JPEG":        # no transparency in JPEG: on the white of the page's cards
-                image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
-        image = image.convert("RGBA" if image.mode == "RGBA" and variant.format == "WEBP" else "RGB")
-        if image.width != variant.width:
-            image = image.resize((variant.width, variant.height), Image.LANCZOS)
-        image = _in_srgb(image, original.info.get("icc_profile"))
+        image = shown(ImageOps.exif_transpose(original), (variant.width, variant.height),
+                      original.info.get("icc_profile"), alpha=variant.format == "WEBP")
         for quality in (82, 72, 62, 50, 40):
             out = io.BytesIO()
             # no exif, icc or xmp argument: the published file carries no metadata (no GPS, no camera serial)
@@ -73,6 +64,22 @@ def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_bytes(data)
     return data
+
+
+def shown(image: Image.Image, size: tuple[int, int], icc: bytes | None, alpha: bool) -> Image.Image:
+    """An upright photo at `size`, as browsers and printers take the pixels of a file without a
+    profile: 8 bits a channel, in sRGB (`icc`: the source's profile); with its transparency if
+    `alpha`, else on white (a JPEG has none: the bare pixels under it are often black)."""
+    if image.mode.startswith("I"):          # 16-bit grey: to 8 bits (a plain convert would clip it to white)
+        image = image.convert("I").point(lambda v: v / 256).convert("L")
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        image = image.convert("RGBA")
+        if not alpha:
+            image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+    image = image.convert("RGBA" if image.mode == "RGBA" and alpha else "RGB")
+    if image.size != size:
+        image = image.resize(size, Image.LANCZOS)
+    return _in_srgb(image, icc)      # after resizing: a colour transform costs by the pixel
 
 
 def _in_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
