@@ -18,6 +18,7 @@ from PIL import Image, ImageCms, ImageOps
 WIDTHS = (320, 640, 1024)        # what phones and desktops ask for, through srcset
 FALLBACK = 640                   # the JPEG for browsers without WebP, and for link previews
 MAX_BYTES = 400 * 1024           # a published image is never larger
+MAX_SIDE = 16383                 # WebP's limit on either side: a very tall photo is published narrower
 _VERSION = "img4"                # change when the encoding changes, so names change with it
 
 
@@ -31,7 +32,8 @@ class Variant:
 
 def variants(file: str, digest: str, width: int, height: int) -> tuple[tuple[Variant, ...], Variant]:
     """The WebP widths (never wider than the photo) and the JPEG fallback of one photo."""
-    widths = sorted({min(w, width) for w in WIDTHS})
+    most = max(1, width * MAX_SIDE // height)       # the widest variant whose height WebP can hold
+    widths = sorted({min(w, width, most) for w in WIDTHS})
     stem = Path(file).stem
 
     def variant(w: int, fmt: str) -> Variant:
@@ -39,7 +41,7 @@ def variants(file: str, digest: str, width: int, height: int) -> tuple[tuple[Var
         key = hashlib.sha256(f"{_VERSION}|{digest}|{w}|{fmt}".encode()).hexdigest()[:12]
         return Variant(f"media/{stem}-{key}-{w}.{'webp' if fmt == 'WEBP' else 'jpg'}", w, h, fmt)
 
-    return tuple(variant(w, "WEBP") for w in widths), variant(min(FALLBACK, width), "JPEG")
+    return tuple(variant(w, "WEBP") for w in widths), variant(min(FALLBACK, width, most), "JPEG")
 
 
 def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:

@@ -134,6 +134,20 @@ def test_colours_of_a_wide_gamut_photo_are_brought_to_srgb(site, tmp_path):
                 assert all(abs(a - b) <= 4 for a, b in zip(image.convert("RGB").getpixel((200, 150)), colour)), path
 
 
+def test_a_photo_taller_than_webp_allows_is_published_narrower(site, tmp_path):
+    """WebP holds at most 16,383 pixels a side: a long infographic is not a fault of the build."""
+    Image.new("RGB", (300, 17000), (10, 100, 200)).save(site / "products/media/tour-photo.png")
+    tour = site / "products/tour.yaml"
+    tour.write_text(tour.read_text(encoding="utf-8") + "images:\n  - {file: media/tour-photo.png, alt: Ảnh}\n",
+                    encoding="utf-8")
+    html = build(site, tmp_path / "out")
+    files = set(picture_files(html, tmp_path / "out"))
+    assert {path.suffix for path in files} == {".webp", ".jpg"}
+    for path in files:
+        with Image.open(path) as image:
+            assert max(image.size) <= 16383 and image.width == 289, (path, image.size)
+
+
 def test_small_photos_are_not_enlarged(site, tmp_path):
     write_photo(site, "tour-photo.jpg", size=(500, 400))
     html = build(site, tmp_path / "out")
