@@ -14,7 +14,9 @@ from . import validate as v
 ID = {"type": "string", "pattern": v.ID_RE.pattern, "maxLength": v.MAX_ID}
 DATE = {"description": "a date written YYYY-MM-DD: 2025-10-01 for 1 October 2025", "type": "string", "format": "date",
         "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-DONG = {"description": "đồng, in digits only: 90000 (not 90.000)", "type": "integer", "minimum": 0}
+DONG = {"description": "đồng, in digits only: 90000 (not 90.000)", "type": "integer", "minimum": 0,
+        "maximum": v.MAX_NUMBER}
+SERIAL = {"type": "integer", "minimum": 1, "maximum": v.MAX_NUMBER}
 TEXT = {"type": ["string", "number"]}
 L10N = {"description": "text, or a mapping from language code to text; the default language is required",
         "anyOf": [TEXT, {"type": "object", "additionalProperties": TEXT, "minProperties": 1}]}
@@ -41,7 +43,7 @@ def product() -> dict:
         "gtin": {"type": "string", "pattern": r"^(\d{8}|\d{12,14})$"},
         "showrooms": {"type": "array", "items": ID},
         "stamps": {"type": "array", "items": obj(("from", "to", "issued"), ("from", "to", "issued"), {
-            "from": {"type": "integer", "minimum": 1}, "to": {"type": "integer", "minimum": 1}, "issued": DATE})},
+            "from": SERIAL, "to": SERIAL, "issued": DATE})},
         "tags": {"type": "array", "items": TEXT},
     }
     return obj(v.PRODUCT_KEYS, v.PRODUCT_REQUIRED, types, "An OCOP product (products/<id>.yaml)")

@@ -33,6 +33,7 @@ BASE_URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%-]+)*/
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NEWS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 MAX_ID = 64
+MAX_NUMBER = 10**12     # a price in đồng, a stamp's serial: beyond it, a typing slip (and past what pages can count)
 
 
 def _suggest(word: str, options) -> str:
@@ -569,7 +570,7 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
     if data.get("price") is not None:
         pr = f.mapping(data["price"], f.at(data, "price"), "price", ("min", "max", "unit"))
         if pr is not None:
-            low, high = f.integer(pr, "min", 0), f.integer(pr, "max", 0)
+            low, high = f.integer(pr, "min", 0, MAX_NUMBER), f.integer(pr, "max", 0, MAX_NUMBER)
             if low is not None and high is not None and high < low:
                 f.error(f.at(pr, "max"), f"'max' ({high}) is below 'min' ({low}); swap them")
             price = m.Price(low, high, f.text(pr, "unit"))
@@ -598,7 +599,7 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
         b = f.mapping(item, mark, "a stamp batch", ("from", "to", "issued"), ("from", "to", "issued"))
         if b is None:
             continue
-        first, last, issued = f.integer(b, "from", 1), f.integer(b, "to", 1), f.day(b, "issued")
+        first, last, issued = f.integer(b, "from", 1, MAX_NUMBER), f.integer(b, "to", 1, MAX_NUMBER), f.day(b, "issued")
         if first is not None and last is not None and last < first:
             f.error(f.at(b, "to"), f"'to' ({last}) is below 'from' ({first})")
         elif first is not None and last is not None and issued:
