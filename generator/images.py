@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from PIL import Image, ImageCms, ImageOps
 
@@ -28,6 +30,14 @@ class Variant:
     width: int
     height: int
     format: str      # WEBP or JPEG
+
+
+def figure_file(src: str) -> str | None:
+    """The file under products/ ("media/x.jpg") that a picture in a page or news text shows, when
+    it is one of the site's photos: written relative to the text's file in content/pages/ or
+    content/news/, as Markdown means it (and editors' previews show it): ../../products/media/x.jpg."""
+    path = posixpath.normpath(posixpath.join("content/text", unquote(src)))
+    return path[len("products/"):] if path.startswith("products/media/") else None
 
 
 def variants(file: str, digest: str, width: int, height: int) -> tuple[tuple[Variant, ...], Variant]:

@@ -60,13 +60,13 @@ class LinkCheck:
 
     def problems(self, written: set[str], theme: str, site_dir: Path) -> list[Problem]:
         """Each link that leads nowhere, where the content file it came from has it (or in the theme)."""
-        return [Problem(source or theme, *(_place(site_dir / source, unescape(href)) if source else (0, 0)),
+        return [Problem(source or theme, *(place(site_dir / source, unescape(href)) if source else (0, 0)),
                         f"the page /{page} links to '{unescape(href)}', which is not part of the site; fix the link "
                         "or add what it points to")
                 for target, (page, href, source) in sorted(self.needed.items()) if target not in written]
 
 
-def _place(file: Path, href: str) -> tuple[int, int]:
+def place(file: Path, href: str) -> tuple[int, int]:
     """The line and column (1-based) of a link in a content file, as Markdown writes it; (0, 0) if it
     is not written there as such (a link the theme made)."""
     try:

@@ -304,3 +304,4 @@ class Site:
     unregistered: tuple[str, ...] = ()      # published ids not yet in products/issued.txt
     updated: dict[str, date] = field(default_factory=dict)     # file → date of its last commit (git)
     texts: dict[str, str] = field(default_factory=dict)        # product or decision file → hash of its path and text
+    figures: dict[str, Image] = field(default_factory=dict)    # photos shown in pages and news, by file under products/

@@ -112,6 +112,8 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
             self.write(finalize.src)
 
 
+_IMG = re.compile(r"<img\b([^>]*)>")        # in sanitized HTML: attributes quoted with ", < > & " escaped
+_ATTRIBUTE = re.compile(r'([a-z]+)="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")     # in sanitized HTML: nh3 writes < and > in text and attributes as &lt; &gt;
 
 
@@ -236,11 +238,15 @@ class Renderer:
             fallbacks.add(fallback)
             return Markup('<span lang="{}" class="fallback" title="{}">{}</span>').format(fallback, untranslated, value)
 
-        def md(text: Text | str | None, in_lang: str = lang) -> Markup:
+        def md(text: Text | str | None, in_lang: str = lang, pictures: bool = False) -> Markup:
+            """Markdown as HTML; `pictures`: a page's or news text, whose photos from products/media
+            are shown as the site's other photos are (picture())."""
             if text is None:
                 return Markup("")
             value, fallback = (text, None) if isinstance(text, str) else text.show(in_lang)
             html = Markup(markdown_html(value))
+            if pictures and site.figures and "<img" in html:
+                html = Markup(_IMG.sub(figure, html))
             if fallback is None:
                 return html
             fallbacks.add(fallback)
@@ -251,6 +257,14 @@ class Renderer:
 
         def asset(path: str) -> str:
             return routes.base_path + path
+
+        def figure(tag: re.Match) -> str:
+            """An <img> of sanitized text as its photo's picture(), if it shows one of the site's."""
+            attributes = dict(_ATTRIBUTE.findall(tag.group(1)))
+            image = site.figures.get(images.figure_file(html_unescape(attributes.get("src", ""))) or "")
+            if image is None:
+                return tag.group(0)
+            return picture(image, "(max-width: 42rem) 100vw, 42rem", alt=Markup(attributes.get("alt", "")))
 
         def picture(image, sizes: str, lazy: bool = True, alt: str = "") -> Markup:
             """A photo as <picture>: WebP at several widths, a JPEG fallback, its size set to avoid layout shift."""

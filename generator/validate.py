@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from pathlib import PurePosixPath
 from typing import Any, Callable
 
+from . import images, links
 from . import model as m
 from .depends import digest
 from .errors import Problem
@@ -468,7 +469,10 @@ def _media_ref(f: _File, entry: Map, key: str, raw: RawSite, image: bool) -> tup
     value = f.string(entry, key)
     if not value:
         return "", None
-    where = f.at(entry, key)
+    return _media_file(f, f.at(entry, key), value, raw, image)
+
+
+def _media_file(f: _File, where: tuple[int, int], value: str, raw: RawSite, image: bool) -> tuple[str, Any]:
     parts = PurePosixPath(value).parts
     if "\\" in value or value.startswith("/") or ".." in parts or not parts or parts[0] != "media":
         f.error(where, f"'{value}' must be a path inside products/media, written relative to products/ "
@@ -823,6 +827,26 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
     return pages
 
 
+FIGURE_RE = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)""", re.IGNORECASE)
+
+
+def _figures(raw: RawSite, problems: list[Problem]) -> dict[str, m.Image]:
+    """The photos that pages and news show from products/media (images.figure_file), checked as a
+    product's photos are, at the line of the text that shows them."""
+    figures = {}
+    for source in (*raw.pages, *raw.news):
+        for match in FIGURE_RE.finditer(source.body):
+            src = match.group(1) or match.group(2)
+            file = images.figure_file(src)
+            if file is None:            # anything else: the link check says whether the site has it
+                continue
+            where = links.place(raw.root / source.path, src)
+            file, info = _media_file(_File(source.path, problems, None), where, file, raw, image=True)
+            if file:
+                figures[file] = m.Image(file, None, info.width, info.height, info.digest)
+    return dict(sorted(figures.items()))
+
+
 # ---------------------------------------------------------------------------- published verification URLs
 
 def _retired(source: Source | None, langs, products: dict[str, m.Product], files: set[str],
@@ -931,6 +955,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     unregistered = _register(raw, files, retired, problems)
     pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False)
     news = _articles(raw.news, config.codes, config.default_lang, problems, news=True)
+    figures = _figures(raw, problems)
     if any(p.severity == "error" for p in problems):
         return None, sorted(problems)
     site = m.Site(
@@ -939,5 +964,5 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
         tuple(communes[c] for c in sorted(communes)), tuple(showrooms[s] for s in sorted(showrooms)),
         tuple(pages), tuple(news), history, standings,
         _published_media(products.values(), decisions, raw), tuple(retired[r] for r in sorted(retired)),
-        unregistered, raw.updated, {source.path: source.digest for source in (*raw.products, *raw.decisions)})
+        unregistered, raw.updated, {source.path: source.digest for source in (*raw.products, *raw.decisions)}, figures)
     return site, sorted(problems)

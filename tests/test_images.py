@@ -148,6 +148,35 @@ def test_a_photo_taller_than_webp_allows_is_published_narrower(site, tmp_path):
             assert max(image.size) <= 16383 and image.width == 289, (path, image.size)
 
 
+def test_pages_and_news_show_photos_of_the_media_folder(site, tmp_path):
+    """A photo in a page's or news text is written as Markdown means it, relative to the text's file
+    (../../products/media/…, which editors' previews show too), and published as the products'
+    photos are: <picture> with WebP sizes and a JPEG, its alt kept (escaped once)."""
+    write_photo(site, "tour-photo.jpg", size=(1600, 1200))
+    with (site / "content/pages/about.vi.md").open("a", encoding="utf-8") as f:
+        f.write('\n![Nhà rông & "cà phê"](../../products/media/tour-photo.jpg)\n')
+    with (site / "content/news/2025-09-20-new-products.vi.md").open("a", encoding="utf-8") as f:
+        f.write('\n<img src="../../products/media/coffee.png" alt="Cà phê">\n')
+    build(site, tmp_path / "out")
+    page = (tmp_path / "out/vi/about/index.html").read_text(encoding="utf-8")
+    found = re.search(r'<picture><source type="image/webp" srcset="(/media/tour-photo-\w+-320\.webp) 320w, '
+                      r'(/media/tour-photo-\w+-640\.webp) 640w, (/media/tour-photo-\w+-1024\.webp) 1024w" '
+                      r'sizes="[^"]+"><img src="(/media/tour-photo-\w+-640\.jpg)" alt="Nhà rông &amp; &quot;cà phê&quot;" '
+                      r'width="640" height="480" loading="lazy" decoding="async"></picture>', page)
+    assert found, page
+    assert all((tmp_path / "out" / path.lstrip("/")).is_file() for path in found.groups())
+    news = (tmp_path / "out/vi/news/2025-09-20-new-products/index.html").read_text(encoding="utf-8")
+    assert re.search(r'<picture><source type="image/webp" srcset="/media/coffee-\w+-64\.webp 64w"', news)
+    assert "/media/coffee-" in (tmp_path / "out/vi/news/feed.xml").read_text(encoding="utf-8")
+
+    with (site / "content/pages/about.vi.md").open("a", encoding="utf-8") as f:
+        f.write("\n![Chợ](../../products/media/cho.jpg)\n")
+    result = ocop("check", "--site", site, "--today", TODAY)
+    lines = (site / "content/pages/about.vi.md").read_text(encoding="utf-8").count("\n")
+    assert result.code == 1 and f"content/pages/about.vi.md:{lines}:8: error: the file products/media/cho.jpg does " \
+        "not exist" in result.err
+
+
 def test_small_photos_are_not_enlarged(site, tmp_path):
     write_photo(site, "tour-photo.jpg", size=(500, 400))
     html = build(site, tmp_path / "out")
