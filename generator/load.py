@@ -216,6 +216,12 @@ def _compose(text: str):
         loader.dispose()
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a YAML mark (its line breaks: \\n, \\r\\n, \\r, NEL, LS, PS), or ""."""
+    lines = re.split("\r\n|[\r\n\x85\u2028\u2029]", text, maxsplit=line + 1)
+    return lines[line][column:column + 1] if line < len(lines) else ""
+
+
 def parse_yaml(text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem]]:
     """YAML text → plain values (Map, Seq, scalars) with marks, and the problems found.
     `offset` is the number of lines before the text in its file (front matter)."""
@@ -235,7 +241,7 @@ def parse_yaml(text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem
         if "maximum nesting depth" in what:
             return None, problems + [Problem(path, line, col, f"nested more than {MAX_YAML_DEPTH} levels deep; "
                                              "a site file needs only a few levels")]
-        if mark and (text.split("\n", mark.line + 1) + [""])[mark.line][mark.column:mark.column + 1] == "\t":
+        if mark and _char_at(text, mark.line, mark.column) == "\t":
             return None, problems + [Problem(path, line, col, "a tab character where YAML expects spaces; "
                                              "indent with spaces only (most editors can turn tabs into spaces)")]
         return None, problems + [Problem(path, line, col, f"invalid YAML: {what}; check the indentation "

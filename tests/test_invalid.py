@@ -88,3 +88,14 @@ def test_unknown_keys_are_warnings_that_do_not_stop_the_build(site, tmp_path):
     assert ("products/tour.yaml:7:1: warning: 'stars' in a product is ignored: stars, status and validity come from "
             "the decisions that name the product: to certify it, name it in a decision's 'recognized' list "
             "(products/decisions/)") in result.err.splitlines()
+
+
+@pytest.mark.parametrize("breaks", ["\r", "\r\n", "\u2028"])
+def test_a_yaml_error_is_placed_whatever_the_line_breaks(site, breaks):
+    """Old Mac (CR) or Windows (CRLF) line breaks, or a Unicode line separator: YAML counts each as
+    a line, and the message says which (a tab where indentation belongs, here on line 3)."""
+    text = breaks.join(["name: {vi: Trà, en: Tea}", "producer:", "\tname: HTX", "[", ""])
+    (site / "products" / "tea.yaml").write_bytes(text.encode("utf-8"))
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 1 and "internal error" not in result.err
+    assert "products/tea.yaml:3:1: error: a tab character where YAML expects spaces" in result.err
