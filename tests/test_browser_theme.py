@@ -122,8 +122,8 @@ def test_search_results_can_be_narrowed(browser, sample):
 
 def test_a_search_loads_only_the_results_it_shows(browser, tmp_path):
     """Each result's title and excerpt is a request of its own (a weak connection pays for each):
-    of 40 coffees found, the 30 shown are loaded, and the count says 40; narrowed by a filter,
-    the results are looked at to find those that match."""
+    of 40 coffees and the news post on the coffee's recognition found, the 30 shown are loaded,
+    and the count says 41; narrowed by a filter, the results are looked at to find those that match."""
     site = tmp_path / "site"
     site.mkdir()
     shutil.copy(ROOT / "site.yaml", site)
@@ -143,7 +143,7 @@ def test_a_search_loads_only_the_results_it_shows(browser, tmp_path):
         page.locator("#search-results li a").first.wait_for(timeout=15000)
         page.wait_for_load_state("networkidle")
         assert page.locator("#search-results li a").count() == 30 and len(fragments) == 30
-        assert page.locator("#search-status").inner_text() == "Results: 40"
+        assert page.locator("#search-status").inner_text() == "Results: 41"
         page.goto(url + "en/search/?q=coffee&category=food")        # none: every coffee is a drink
         page.locator("#search-status", has_text=page.locator("#search-status").get_attribute("data-none")).wait_for(
             timeout=15000)

@@ -755,6 +755,20 @@ def test_a_product_from_the_cache_unpacks_what_only_its_pages_read_when_they_rea
     assert all(set(model.PACKED) <= vars(p).keys() for p in again.products)
 
 
+def test_the_search_index_holds_a_news_posts_summary_and_text(site, tmp_path):
+    """What a reader sees as the lead of a post (its summary) is found by a search, as its text is."""
+    import gzip
+    post = site / "content/news/2025-09-20-new-products.vi.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("title: Sản phẩm mới\n",
+                                                             "title: Sản phẩm mới\nsummary: Mật ong rừng Kon Plông\n"),
+                    encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    fragments = [gzip.decompress(path.read_bytes()).decode("utf-8").removeprefix("pagefind_dcd")
+                 for path in (tmp_path / "out").glob("pagefind*/fragment/*.pf_fragment")]
+    news = [json.loads(text) for text in fragments if '"/vi/news/2025-09-20-new-products/"' in text]
+    assert len(news) == 1 and "Mật ong rừng Kon Plông" in news[0]["content"] and "Ba sản phẩm mới" in news[0]["content"]
+
+
 def test_outputs_side_by_side_keep_their_own_search_index(site, tmp_path, monkeypatch):
     """The site built into `public` and into `public-2` (a preview, say) beside it: a build of one
     leaves the other's search shards and documents in the cache."""
