@@ -4,7 +4,7 @@ import string
 from datetime import date
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import MINIMAL
@@ -69,3 +69,52 @@ def test_found_by_the_fuzzer_text_in_a_site_without_languages(tmp_path):
     shutil.copytree(MINIMAL, site)
     (site / "site.yaml").write_text("title: {name: null}\n", encoding="utf-8")
     outcome_is_a_site_or_problems(site)
+
+
+words = st.text(alphabet=string.ascii_letters + string.digits + " *_`#<>&\"'[]()!|-\\ăđêôơưạảấ…\u00a0☕𝕏\u2028",
+                min_size=1, max_size=60).filter(str.strip)
+texts = words | st.fixed_dictionaries({"vi": words}, optional={"en": words})
+products = st.fixed_dictionaries(
+    {"name": texts, "category": st.sampled_from(["food", "drinks", "tourism"]), "commune": st.just("dak-rve"),
+     "producer": st.fixed_dictionaries({"name": texts}, optional={"phone": words, "address": texts,
+                                                                    "kind": st.sampled_from(["household", "other"])}),
+     "description": texts},
+    optional={"price": st.fixed_dictionaries({}, optional={"min": st.integers(0, 10**12), "max": st.integers(0, 10**12),
+                                                             "unit": texts}),
+              "specs": st.lists(st.fixed_dictionaries({"label": texts, "value": texts | st.integers(-10**15, 10**15)}),
+                                max_size=3),
+              "tags": st.lists(words, max_size=5), "gtin": st.sampled_from(["96385074", "8936000000028"]),
+              "stamps": st.lists(st.fixed_dictionaries({"from": st.integers(1, 10**12), "to": st.integers(1, 10**12),
+                                                         "issued": st.dates(date(1, 1, 1), TODAY)}), max_size=2)})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(products)
+def test_any_valid_product_renders_every_page_it_is_on(tmp_path_factory, product):
+    """Past validation nothing may fail: every page, record, search document and data line that
+    shows a product is made, whatever text and numbers it holds (a price of 10^25 đồng once
+    stopped Babel's formatting, as an internal error)."""
+    import shutil
+    from generator import exports
+    from generator.build import check, find_theme
+    from generator.render import Renderer, Theme
+    from generator.routes import plan
+    root = tmp_path_factory.mktemp("fuzz")
+    shutil.copytree(MINIMAL, root / "site")
+    (root / "site/products/tour.yaml").write_text(yaml.safe_dump(product, allow_unicode=True), encoding="utf-8")
+    site, problems = validate(load_site(root / "site"), TODAY)
+    event("valid" if site else "invalid: " + min(p.message for p in problems if p.severity == "error")[:40])
+    if site is None:
+        return
+    site, _ = check(root / "site", TODAY)
+    routes = plan(site)
+    renderer = Renderer(site, routes, Theme(find_theme(root / "site", site.config.theme), root / "compiled"))
+    for route in routes.all:
+        if route.kind == "record":
+            exports.certification_record(site, routes, route.key, renderer.product(route.key), None)
+        elif route.kind == "data":
+            exports.products_json(site, [exports.product_lines(site, routes, p) for p in site.products])
+        elif route.kind not in ("sitemap", "robots", "headers"):
+            renderer.render(route)
+    for route in (r for group in renderer.search_shards for r in group):
+        renderer.render(route, "search-doc.html")
