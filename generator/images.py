@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import posixpath
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -32,6 +34,15 @@ class Variant:
     format: str      # WEBP or JPEG
 
 
+def web_name(stem: str) -> str:
+    """A file's name as published: letters without accents, digits, '_' and '-' only ("Ảnh chợ
+    phiên (1)" → "Anh-cho-phien-1"), so that it needs no escaping in a URL or a srcset, whose
+    spaces and commas separate its entries."""
+    letters = unicodedata.normalize("NFKD", stem.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in letters if not unicodedata.combining(c))
+    return re.sub(r"[^A-Za-z0-9_]+", "-", plain).strip("-") or "file"
+
+
 def figure_file(src: str) -> str | None:
     """The file under products/ ("media/x.jpg") that a picture in a page or news text shows, when
     it is one of the site's photos: written relative to the text's file in content/pages/ or
@@ -44,7 +55,7 @@ def variants(file: str, digest: str, width: int, height: int) -> tuple[tuple[Var
     """The WebP widths (never wider than the photo) and the JPEG fallback of one photo."""
     most = max(1, width * MAX_SIDE // height)       # the widest variant whose height WebP can hold
     widths = sorted({min(w, width, most) for w in WIDTHS})
-    stem = Path(file).stem
+    stem = web_name(Path(file).stem)
 
     def variant(w: int, fmt: str) -> Variant:
         h = max(1, round(height * w / width))

@@ -827,7 +827,8 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
     return pages
 
 
-FIGURE_RE = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)""", re.IGNORECASE)
+FIGURE_RE = re.compile(r"""!\[[^\]]*\]\(\s*(?:<([^>]+)>|([^)\s]+))|<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)""",
+                       re.IGNORECASE)
 
 
 def _figures(raw: RawSite, problems: list[Problem]) -> dict[str, m.Image]:
@@ -836,7 +837,7 @@ def _figures(raw: RawSite, problems: list[Problem]) -> dict[str, m.Image]:
     figures = {}
     for source in (*raw.pages, *raw.news):
         for match in FIGURE_RE.finditer(source.body):
-            src = match.group(1) or match.group(2)
+            src = match.group(1) or match.group(2) or match.group(3)
             file = images.figure_file(src)
             if file is None:            # anything else: the link check says whether the site has it
                 continue
@@ -917,7 +918,7 @@ def _published_media(products, decisions, raw: RawSite) -> dict[str, str]:
     published = {}
     for file in sorted(files):
         name = PurePosixPath(file)
-        published[file] = f"media/{name.stem}-{raw.media[file].digest[:12]}{name.suffix.lower()}"
+        published[file] = f"media/{images.web_name(name.stem)}-{raw.media[file].digest[:12]}{name.suffix.lower()}"
     return published
 
 

@@ -177,6 +177,15 @@ def test_pages_and_news_show_photos_of_the_media_folder(site, tmp_path):
         "not exist" in result.err
 
 
+def test_a_photo_named_with_spaces_and_accents_is_published_under_a_plain_name(site, tmp_path):
+    """Spaces separate the entries of a srcset: "Ảnh cà phê (1).jpg" as written would break its
+    picture; it is published as Anh-ca-phe-1-<hash>-<width>."""
+    write_photo(site, "Ảnh cà phê (1).jpg", size=(800, 600))
+    html = build(site, tmp_path / "out")
+    found = re.findall(r'/media/Anh-ca-phe-1-\w+-(?:320|640|800)\.(?:webp|jpg)', html)
+    assert len(set(found)) == 4 and all((tmp_path / "out" / path.lstrip("/")).is_file() for path in found)
+
+
 def test_small_photos_are_not_enlarged(site, tmp_path):
     write_photo(site, "tour-photo.jpg", size=(500, 400))
     html = build(site, tmp_path / "out")
