@@ -776,7 +776,10 @@ def _check_histories(events: dict[str, list[m.Event]], marks, config: m.Config) 
 
 # ---------------------------------------------------------------------------- pages and news
 
-def _articles(sources: list[Source], langs, default: str, problems: list[Problem], news: bool) -> list[m.Page]:
+def _articles(sources: list[Source], langs, default: str, problems: list[Problem], news: bool,
+              today: date | None = None) -> list[m.Page]:
+    """The pages, or the news (`news`): a post dated after `today` is checked but not published
+    yet (the first build on or after its day publishes it)."""
     texts: dict[str, dict[str, m.Article]] = defaultdict(dict)
     dates: dict[str, date] = {}
     first_path: dict[str, str] = {}
@@ -810,6 +813,10 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
             continue
         title, summary = f.string(data, "title", True), f.string(data, "summary")
         when = f.day(data, "date")
+        if day and today and day > today:
+            f.warn((1, 1), f"dated {day}, after the build date {today}: not published yet; the first build "
+                   "on or after that day publishes it")
+            continue
         if title:
             texts[ident][lang] = m.Article(title, summary, day or when, source.body)
             first_path.setdefault(ident, source.path)
@@ -955,7 +962,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     retired = _retired(raw.retired, config.codes, products, files, problems)
     unregistered = _register(raw, files, retired, problems)
     pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False)
-    news = _articles(raw.news, config.codes, config.default_lang, problems, news=True)
+    news = _articles(raw.news, config.codes, config.default_lang, problems, news=True, today=today)
     figures = _figures(raw, problems)
     if any(p.severity == "error" for p in problems):
         return None, sorted(problems)

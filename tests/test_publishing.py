@@ -186,3 +186,18 @@ def test_dates_from_the_commits_since_the_last_build_are_those_of_the_whole_hist
         cold = tmp_path / when / "out"          # its own cache: every commit read
         assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
         assert tree(cold) == tree(build)
+
+
+def test_a_news_post_dated_ahead_waits_for_its_day(site, tmp_path):
+    """Written ahead, a post is checked but published only by the first build on or after its date
+    (the publishing workflow also builds every night)."""
+    (site / "content/news/2026-12-05-phien-cho.vi.md").write_text("---\ntitle: Phiên chợ OCOP\n---\nSắp diễn ra.\n",
+                                                                  encoding="utf-8")
+    early = ocop("build", "--site", site, "--output", tmp_path / "early", "--today", "2026-11-28")
+    assert early.code == 0 and ("content/news/2026-12-05-phien-cho.vi.md:1:1: warning: dated 2026-12-05, after the "
+                                "build date 2026-11-28: not published yet") in early.err
+    assert not (tmp_path / "early/vi/news/2026-12-05-phien-cho").exists()
+    assert "Phiên chợ OCOP" not in (tmp_path / "early/vi/news/feed.xml").read_text(encoding="utf-8")
+    due = ocop("build", "--site", site, "--output", tmp_path / "due", "--today", "2026-12-05")
+    assert due.code == 0 and "not published yet" not in due.err
+    assert (tmp_path / "due/vi/news/2026-12-05-phien-cho/index.html").is_file()
