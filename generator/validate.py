@@ -386,7 +386,10 @@ def _communes(source: Source | None, langs, problems: list[Problem]) -> dict[str
                 formerly.append(value)
                 refs.append((value, where))
         merged_into = f.ident(entry, "merged_into", "commune id")
-        if merged_into:
+        if merged_into and merged_into == ident:
+            f.error(f.at(entry, "merged_into"), f"'{ident}' cannot be merged into itself; name the commune it "
+                    "became part of")
+        elif merged_into:
             refs.append((merged_into, f.at(entry, "merged_into")))
         since, until = f.day(entry, "since"), f.day(entry, "until")
         if since and until and until < since:
