@@ -110,18 +110,23 @@ def test_without_script_the_default_language_and_the_built_status_show(browser, 
     page.context.close()
 
 
-@pytest.mark.parametrize("serial, ok", [("1", True), ("42", True), ("100", True), ("101", False), ("0", False),
-                                        ("abc", False), ("1e2", False)])
-def test_a_stamp_serial_is_checked_against_the_issued_batches(browser, site_url, serial, ok):
+@pytest.mark.parametrize("serial, ok, said", [("1", True, "1"), ("42", True, "42"), ("100", True, "100"),
+                                              ("101", False, "101"), ("0", False, "0"), ("abc", False, "?"),
+                                              ("1e2", False, "?"), ("%E0%A4%A", False, "?"),
+                                              ("CALL%200900%20000%20000%20FOR%20A%20REFUND", False, "?")])
+def test_a_stamp_serial_is_checked_against_the_issued_batches(browser, site_url, serial, ok, said):
+    """A serial that is not a number is never shown as written (a link could otherwise make the
+    official page say anything), and a malformed escape does not stop the script."""
     page = open_page(browser, site_url + f"v/coffee/?s={serial}", now=f"{TODAY}T09:00:00+07:00")
     assert page.locator("#verification").get_attribute("data-serial") == ("ok" if ok else "unknown")
     if ok:
-        assert shown(page, "[data-serial-ok]") == (f"Stamp number {serial} is one of the stamps issued for this "
+        assert shown(page, "[data-serial-ok]") == (f"Stamp number {said} is one of the stamps issued for this "
                                                    "product (numbers 1–100, issued October 1, 2025).")
         assert not page.locator("section:not([hidden]) [data-serial-unknown]").is_visible()
     else:
         text = shown(page, "[data-serial-unknown]")
-        assert f"stamp number {serial} was never issued for this product" in text and "counterfeit" in text
+        assert f"stamp number {said} was never issued for this product" in text and "counterfeit" in text
+        assert "CALL" not in page.locator("body").inner_text()
     page.context.close()
 
 

@@ -77,9 +77,12 @@
   function checkSerial(box) {
     var match = /[?&]s=([^&#]*)/.exec(location.search);
     if (!match) return;
-    var serial = decodeURIComponent(match[1]);
+    var serial = "";
+    try { serial = decodeURIComponent(match[1]); } catch (e) { /* a malformed %-escape: not a number */ }
     var found = null;
-    if (/^\d{1,15}$/.test(serial)) {
+    if (!/^\d{1,15}$/.test(serial)) {
+      serial = "?";     /* never shown as written: a link could make an official page say anything */
+    } else {
       (box.getAttribute("data-batches") || "").split(" ").forEach(function (b) {
         var m = /^(\d+)-(\d+):(\S+)$/.exec(b);
         if (m && +serial >= +m[1] && +serial <= +m[2]) found = {first: m[1], last: m[2], issued: m[3]};
