@@ -63,8 +63,8 @@ class Work:
             path = qr.qr_path(self.renderer.verify_url(product_id))
             codes[product_id] = (f"{path}.svg", f"{path}.png")
             self.out.group(product_id, own[product_id], (*files, *codes[product_id]))
-        shown = [image for product in self.site.products for image in product.images] + [*self.site.figures.values()]
-        photos = {variant.path: (image.file, variant) for image in shown
+        every = [image for product in self.site.products for image in product.images] + [*self.site.figures.values()]
+        photos = {variant.path: (image.file, variant) for image in every
                   for webp, jpeg in [images.variants(image.file, image.digest, image.width, image.height)]
                   for variant in (*webp, jpeg)}         # (a photo shown twice is made once)
         named = self.out.keep_named([rel for files in codes.values() for rel in files] + list(photos))
