@@ -466,10 +466,14 @@ def test_a_broken_link_in_a_product_description_is_located_in_its_file(site, tmp
                                                  "links to '/en/shops/?a=1&b=2', which"), result.err
 
 
-def test_ctrl_c_during_a_build_leaves_the_previous_output_alone(site, tmp_path):
+@pytest.mark.parametrize("stop, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "stopped")])
+def test_ctrl_c_or_a_cancelled_job_during_a_build_leaves_the_previous_output_alone(site, tmp_path, stop, code, said):
+    """Ctrl-C, or SIGTERM (a CI job cancelled, `timeout`, `docker stop`) sent to the whole process
+    group: one line, the previous output as it was, nothing left beside it or in /dev/shm."""
     import signal
     import subprocess
     import sys
+    import tempfile
     import time
 
     from conftest import add_products
@@ -481,20 +485,23 @@ def test_ctrl_c_during_a_build_leaves_the_previous_output_alone(site, tmp_path):
         "Sản phẩm OCOP thử", "Sản phẩm OCOP mới"), encoding="utf-8")
     slowly = ("import time, generator.produce as p; run = p.Work.run\n"            # every job a little slower,
               "p.Work.run = lambda self, *a: (time.sleep(0.002), run(self, *a))[1]\n"   # so Ctrl-C lands mid-build
-              "from generator.cli import main; raise SystemExit(main())")
+              "from generator.cli import command; command()")
+    scratch = {Path(tempfile.gettempdir()), Path("/dev/shm")}
+    left_before = {p for folder in scratch for p in folder.glob("ocop-search-*")}
     build = subprocess.Popen([sys.executable, "-c", slowly, "build", "--site", str(site), "--output", str(out),
-                              "--today", TODAY], stderr=subprocess.PIPE, text=True,
+                              "--today", TODAY], stderr=subprocess.PIPE, text=True, start_new_session=True,
                              # as from a shell: Ctrl-C not ignored, whatever this test process inherited
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(600):                                     # wait until it is writing the new output
         if list(tmp_path.glob(".out.new-*/*")):
             break
         time.sleep(0.01)
-    build.send_signal(signal.SIGINT)
-    assert build.wait(60) == 130
-    assert "interrupted; the previous output is unchanged" in build.stderr.read()
+    os.killpg(build.pid, getattr(signal, stop))             # the build and its workers, as a terminal does
+    assert build.wait(60) == code
+    assert build.stderr.read().splitlines()[-1] == f"ocop: {said}; the previous output is unchanged"
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["out", "site"]
+    assert {p for folder in scratch for p in folder.glob("ocop-search-*")} <= left_before
 
 
 def test_a_process_that_builds_again_reads_a_memo_file_once_until_it_is_written(site, tmp_path, monkeypatch):
