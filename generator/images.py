@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from PIL import Image, ImageCms, ImageOps
 
@@ -47,7 +47,7 @@ def figure_file(src: str) -> str | None:
     """The file under products/ ("media/x.jpg") that a picture in a page or news text shows, when
     it is one of the site's photos: written relative to the text's file in content/pages/ or
     content/news/, as Markdown means it (and editors' previews show it): ../../products/media/x.jpg."""
-    path = posixpath.normpath(posixpath.join("content/text", unquote(src)))
+    path = posixpath.normpath(posixpath.join("content/text", unquote(urlsplit(src).path)))
     return path[len("products/"):] if path.startswith("products/media/") else None
 
 

@@ -9,6 +9,7 @@ file is read. Every problem is collected; nothing stops at the first.
 from __future__ import annotations
 
 import difflib
+import html
 import functools
 import os
 import re
@@ -19,8 +20,9 @@ from datetime import date, datetime
 from multiprocessing import get_context
 from pathlib import PurePosixPath
 from typing import Any, Callable
+from urllib.parse import unquote
 
-from . import images, links
+from . import commonmark, images, links
 from . import model as m
 from .depends import digest
 from .errors import Problem
@@ -837,21 +839,23 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
     return pages
 
 
-FIGURE_RE = re.compile(r"""!\[[^\]]*\]\(\s*(?:<([^>]+)>|([^)\s]+))|<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)""",
-                       re.IGNORECASE)
+IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']*)""", re.IGNORECASE)
 
 
 def _figures(raw: RawSite, problems: list[Problem]) -> dict[str, m.Image]:
     """The photos that pages and news show from products/media (images.figure_file), checked as a
-    product's photos are, at the line of the text that shows them."""
+    product's photos are, at the line of the text that shows them. (Found in the text as HTML,
+    as Markdown makes it: an image in a code example is no image.)"""
     figures = {}
     for source in (*raw.pages, *raw.news):
-        for match in FIGURE_RE.finditer(source.body):
-            src = match.group(1) or match.group(2) or match.group(3)
+        for src in IMG_SRC.findall(commonmark.to_html(source.body)):
+            src = html.unescape(src)
             file = images.figure_file(src)
             if file is None:            # anything else: the link check says whether the site has it
                 continue
             where = links.place(raw.root / source.path, src)
+            if where == (0, 0):         # written otherwise: <../../products/media/a b.jpg> made a%20b.jpg
+                where = links.place(raw.root / source.path, unquote(src))
             file, info = _media_file(_File(source.path, problems, None), where, file, raw, image=True)
             if file:
                 figures[file] = m.Image(file, None, info.width, info.height, info.digest)

@@ -156,7 +156,9 @@ def test_pages_and_news_show_photos_of_the_media_folder(site, tmp_path):
     with (site / "content/pages/about.vi.md").open("a", encoding="utf-8") as f:
         f.write('\n![Nhà rông & "cà phê"](../../products/media/tour-photo.jpg)\n')
     with (site / "content/news/2025-09-20-new-products.vi.md").open("a", encoding="utf-8") as f:
-        f.write('\n<img src="../../products/media/coffee.png" alt="Cà phê">\n')
+        f.write('\n<img src="../../products/media/coffee.png" alt="Cà phê">\n\n![Cà phê][túi]\n\n'
+                "[túi]: ../../products/media/coffee.png?v=2\n\n"                 # by reference, with a query
+                "Viết ảnh như sau: `![ảnh](../../products/media/ten-anh.jpg)`\n")   # an example, not an image
     build(site, tmp_path / "out")
     page = (tmp_path / "out/vi/about/index.html").read_text(encoding="utf-8")
     found = re.search(r'<picture><source type="image/webp" srcset="(/media/tour-photo-\w+-320\.webp) 320w, '
@@ -166,7 +168,7 @@ def test_pages_and_news_show_photos_of_the_media_folder(site, tmp_path):
     assert found, page
     assert all((tmp_path / "out" / path.lstrip("/")).is_file() for path in found.groups())
     news = (tmp_path / "out/vi/news/2025-09-20-new-products/index.html").read_text(encoding="utf-8")
-    assert re.search(r'<picture><source type="image/webp" srcset="/media/coffee-\w+-64\.webp 64w"', news)
+    assert len(re.findall(r'<picture><source type="image/webp" srcset="/media/coffee-\w+-64\.webp 64w"', news)) == 2
     assert "/media/coffee-" in (tmp_path / "out/vi/news/feed.xml").read_text(encoding="utf-8")
 
     with (site / "content/pages/about.vi.md").open("a", encoding="utf-8") as f:
