@@ -320,11 +320,18 @@ class Renderer:
         """The programme's figures on the build date, for the "at a glance" page."""
         return figures(self.site, f"{self.site.today.year:04d}-{self.site.today.month:02d}")
 
-    def og_image(self, product) -> dict | None:
-        """The photo link previews show: the product's first photo, as its JPEG fallback."""
-        if not product.images:
+    def og_image(self, shown) -> dict | None:
+        """The photo link previews show (Facebook, Zalo): a product's first photo, or the first of a
+        page's or news post's text (given as its Markdown), as its JPEG fallback."""
+        if isinstance(shown, str):
+            found = (self.site.figures.get(images.figure_file(html_unescape(src)) or "")
+                     for tag in _IMG.findall(markdown_html(shown)) for name, src in _ATTRIBUTE.findall(tag)
+                     if name == "src")
+            image = next((image for image in found if image), None)
+        else:
+            image = shown.images[0] if shown.images else None
+        if image is None:
             return None
-        image = product.images[0]
         jpeg = images.variants(image.file, image.digest, image.width, image.height)[1]
         return {"url": self.routes.base_url + jpeg.path, "width": jpeg.width, "height": jpeg.height}
 

@@ -167,6 +167,9 @@ def test_pages_and_news_show_photos_of_the_media_folder(site, tmp_path):
                       r'width="640" height="480" loading="lazy" decoding="async"></picture>', page)
     assert found, page
     assert all((tmp_path / "out" / path.lstrip("/")).is_file() for path in found.groups())
+    # a link shared on Facebook or Zalo shows the page's first photo
+    assert f'<meta property="og:image" content="https://ocop.example.vn{found.group(4)}">' in page
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
     news = (tmp_path / "out/vi/news/2025-09-20-new-products/index.html").read_text(encoding="utf-8")
     assert len(re.findall(r'<picture><source type="image/webp" srcset="/media/coffee-\w+-64\.webp 64w"', news)) == 2
     assert "/media/coffee-" in (tmp_path / "out/vi/news/feed.xml").read_text(encoding="utf-8")
