@@ -36,7 +36,7 @@ BASE_URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%-]+)*/
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NEWS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 MAX_ID = 64
-MAX_NUMBER = 10**12     # a price in đồng, a stamp's serial: beyond it, a typing slip (and past what pages can count)
+MAX_NUMBER = 10**12     # a price in đồng, a stamp's serial: any more is a typing slip
 
 
 def _suggest(word: str, options) -> str:
@@ -911,12 +911,12 @@ def _gtins(raw: RawSite, products: dict[str, m.Product], problems: list[Problem]
         if product.gtin:
             other = first.setdefault(product.gtin.zfill(14), product.path)
             if other != product.path:
-                problems.append(Problem(product.path, *_place(raw.root, product.path, "gtin"),
+                problems.append(Problem(product.path, *_key_place(raw.root, product.path, "gtin"),
                                         f"the GTIN {product.gtin} is already that of {other}; each product has "
                                         "its own (the number under the barcode on its package)"))
 
 
-def _place(root, rel: str, key: str) -> tuple[int, int]:
+def _key_place(root, rel: str, key: str) -> tuple[int, int]:
     """Where a file sets `key` (for a problem found once its product was checked, or taken from the
     cache without its marks)."""
     data, _ = parse_yaml(read_text(root, rel)[0] or "", rel)
