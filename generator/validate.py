@@ -842,12 +842,15 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
 IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']*)""", re.IGNORECASE)
 
 
-def _figures(raw: RawSite, problems: list[Problem]) -> dict[str, m.Image]:
+def _figures(raw: RawSite, problems: list[Problem], today: date) -> dict[str, m.Image]:
     """The photos that pages and news show from products/media (images.figure_file), checked as a
     product's photos are, at the line of the text that shows them. (Found in the text as HTML,
-    as Markdown makes it: an image in a code example is no image.)"""
+    as Markdown makes it: an image in a code example is no image.) Those of a news post dated
+    ahead are checked, not published."""
     figures = {}
+    dated = {source.path: NEWS_RE.match(PurePosixPath(source.path).name) for source in raw.news}
     for source in (*raw.pages, *raw.news):
+        ahead = bool(dated.get(source.path)) and dated[source.path].group(1) > today.isoformat()
         for src in IMG_SRC.findall(commonmark.to_html(source.body)):
             src = html.unescape(src)
             file = images.figure_file(src)
@@ -857,7 +860,7 @@ def _figures(raw: RawSite, problems: list[Problem]) -> dict[str, m.Image]:
             if where == (0, 0):         # written otherwise: <../../products/media/a b.jpg> made a%20b.jpg
                 where = links.place(raw.root / source.path, unquote(src))
             file, info = _media_file(_File(source.path, problems, None), where, file, raw, image=True)
-            if file:
+            if file and not ahead:
                 figures[file] = m.Image(file, None, info.width, info.height, info.digest)
     return dict(sorted(figures.items()))
 
@@ -970,7 +973,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     unregistered = _register(raw, files, retired, problems)
     pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False)
     news = _articles(raw.news, config.codes, config.default_lang, problems, news=True, today=today)
-    figures = _figures(raw, problems)
+    figures = _figures(raw, problems, today)
     if any(p.severity == "error" for p in problems):
         return None, sorted(problems)
     site = m.Site(

@@ -201,3 +201,18 @@ def test_a_news_post_dated_ahead_waits_for_its_day(site, tmp_path):
     due = ocop("build", "--site", site, "--output", tmp_path / "due", "--today", "2026-12-05")
     assert due.code == 0 and "not published yet" not in due.err
     assert (tmp_path / "due/vi/news/2026-12-05-phien-cho/index.html").is_file()
+
+
+def test_a_news_post_dated_ahead_has_its_photo_checked_but_not_published(site, tmp_path):
+    from PIL import Image
+    Image.new("RGB", (120, 90), (200, 50, 50)).save(site / "products/media/cho.jpg")
+    post = site / "content/news/2026-12-05-phien-cho.vi.md"
+    post.write_text("---\ntitle: Phiên chợ OCOP\n---\n![Chợ](../../products/media/cho.jpg)\n", encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", "2026-11-28").code == 0
+    assert not list((tmp_path / "out/media").glob("cho-*"))
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", "2026-12-05").code == 0
+    assert len(list((tmp_path / "out/media").glob("cho-*"))) == 2       # a WebP and the JPEG, on its day
+    post.write_text("---\ntitle: Phiên chợ OCOP\n---\n![Chợ](../../products/media/cho-phien.jpg)\n", encoding="utf-8")
+    result = ocop("check", "--site", site, "--today", "2026-11-28")
+    assert result.code == 1 and ("content/news/2026-12-05-phien-cho.vi.md:4:8: error: the file "
+                                 "products/media/cho-phien.jpg does not exist") in result.err, result.err
