@@ -89,9 +89,10 @@ def parser() -> argparse.ArgumentParser:
     cat = sub.add_parser("catalogue", parents=[site, today], help="a printable PDF catalogue in one language")
     cat.add_argument("--lang", required=True, metavar="LANG", help="one of the site's languages (site.yaml)")
     cat.add_argument("--output", required=True, metavar="FILE.pdf", help="the PDF to write")
-    n = sub.add_parser("new", parents=[site], help="write a commented template for a product, decision or page")
-    n.add_argument("kind", choices=("product", "decision", "page"))
-    n.add_argument("id", help="the new product's id, the decision file's name, or the page's name")
+    n = sub.add_parser("new", parents=[site], help="write a commented template for a product, decision, page or news post")
+    n.add_argument("kind", choices=("product", "decision", "page", "news"))
+    n.add_argument("id", help="the new product's id, the decision file's name, the page's name, or the news post's "
+                   "(dated today)")
     st = sub.add_parser("stamps", parents=[site, today], help="a printable A4 sheet of stamp QR codes")
     st.add_argument("product", help="the product's id (its file's name in products/, without .yaml)")
     st.add_argument("--from", dest="first", type=_positive, required=True, metavar="N",

@@ -66,7 +66,20 @@ Nội dung trang, viết bằng **Markdown**. Bản dịch: content/pages/{ident
 """
 
 
-KINDS = {"product": product, "decision": decision, "page": page}
+def news(site: Site | None, ident: str) -> tuple[str, str]:
+    lang, today = _langs(site)[0], (site.today if site else date.today()).isoformat()
+    return f"content/news/{today}-{ident}.{lang}.md", f"""---
+title: Tiêu đề bản tin
+summary: Một câu tóm tắt, hiện dưới tiêu đề và khi chia sẻ liên kết.
+---
+Nội dung bản tin, viết bằng **Markdown**. Ngày đăng là ngày trong tên tệp: một ngày sau hôm nay thì
+bản tin chờ đến ngày đó mới hiện. Bản dịch: content/news/{today}-{ident}.en.md.
+
+<!-- Ảnh: ![Mô tả ảnh](../../products/media/ten-anh.jpg), ảnh đặt trong products/media/ -->
+"""
+
+
+KINDS = {"product": product, "decision": decision, "page": page, "news": news}
 
 
 def create(site_dir: Path, site: Site | None, kind: str, ident: str) -> Path:

@@ -23,6 +23,7 @@ def test_problems_as_github_annotations(site):
     ("product", "dried-mango", "products/dried-mango.yaml"),
     ("decision", "1234-qd-ubnd", "products/decisions/2026-11-28-1234-qd-ubnd.yaml"),
     ("page", "visiting", "content/pages/visiting.vi.md"),
+    ("news", "phien-cho", "content/news/2026-11-28-phien-cho.vi.md"),
 ])
 def test_new_writes_a_valid_commented_template(site, monkeypatch, kind, ident, path):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795824000")          # 2026-11-28
