@@ -647,10 +647,12 @@ def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tupl
     parse = Parsed(cache / "parsed.pickle" if cache else None, keep)
     raw = RawSite(root)
     problems = raw.problems
-    for rel in (_files(root / "products", root, "**/*.yml") + _files(root / "content", root, "**/*.yml")
+    for rel in (_files(root / "products", root, "**/*.[yY]*[lL]") + _files(root / "content", root, "**/*.[yYmM]*[lLdD]")
                 + (["site.yml"] if (root / "site.yml").is_file() else [])):
-        problems.append(Problem(rel, 1, 1, "only .yaml files are read; rename it to "
-                                f"{rel[:-4]}.yaml"))
+        stem, suffix = rel.rsplit(".", 1)           # .yml, .YAML, .MD: not read (names are case-sensitive here)
+        if suffix.lower() in ("yml", "yaml") and suffix != "yaml" or suffix.lower() == "md" and suffix != "md":
+            right = "md" if suffix.lower() == "md" else "yaml"
+            problems.append(Problem(rel, 1, 1, f"only .{right} files are read; rename it to {stem}.{right}"))
     if (root / "site.yaml").is_file():
         raw.site = _load_yaml_file(root, "site.yaml", problems, parse)
     else:
