@@ -580,15 +580,18 @@ def _decode(path: Path, size: int, digest: str) -> Media:
     return Media(size, digest, fmt, w, h)
 
 
-def _files(folder: Path, root: Path, pattern: str) -> list[str]:
+MISNAMED = re.compile(r"(?s:.*\.(?:(?!yaml\Z)(?i:yaml|yml)|(?!md\Z)(?i:md)))\Z")     # .yml, .YAML, .MD: not read
+
+
+def _files(folder: Path, root: Path, pattern: str, names: re.Pattern | None = None) -> list[str]:
     """The files in `folder` whose name matches `pattern` ("**/" first: in the folders under it
-    too, but not in a folder that is a symbolic link), as paths from `root`, sorted. (os.walk
-    reads the kinds of entries with the names: no stat a file.)"""
+    too, but not in a folder that is a symbolic link), or the regular expression `names`, as
+    paths from `root`, sorted. (os.walk reads the kinds of entries with the names: no stat a file.)"""
     deep, name = pattern.startswith("**/"), pattern.removeprefix("**/")
     found: list[str] = []
     for here, _, files in os.walk(folder):
         prefix = Path(here).relative_to(root).as_posix() + "/"
-        found += [prefix + file for file in fnmatch.filter(files, name)]
+        found += [prefix + file for file in (filter(names.match, files) if names else fnmatch.filter(files, name))]
         if not deep:
             break
     return sorted(found)
@@ -647,12 +650,11 @@ def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tupl
     parse = Parsed(cache / "parsed.pickle" if cache else None, keep)
     raw = RawSite(root)
     problems = raw.problems
-    for rel in (_files(root / "products", root, "**/*.[yY]*[lL]") + _files(root / "content", root, "**/*.[yYmM]*[lLdD]")
+    for rel in (_files(root / "products", root, "**/", MISNAMED) + _files(root / "content", root, "**/", MISNAMED)
                 + (["site.yml"] if (root / "site.yml").is_file() else [])):
-        stem, suffix = rel.rsplit(".", 1)           # .yml, .YAML, .MD: not read (names are case-sensitive here)
-        if suffix.lower() in ("yml", "yaml") and suffix != "yaml" or suffix.lower() == "md" and suffix != "md":
-            right = "md" if suffix.lower() == "md" else "yaml"
-            problems.append(Problem(rel, 1, 1, f"only .{right} files are read; rename it to {stem}.{right}"))
+        stem, suffix = rel.rsplit(".", 1)
+        right = "md" if suffix.lower() == "md" else "yaml"
+        problems.append(Problem(rel, 1, 1, f"only .{right} files are read; rename it to {stem}.{right}"))
     if (root / "site.yaml").is_file():
         raw.site = _load_yaml_file(root, "site.yaml", problems, parse)
     else:
