@@ -260,8 +260,7 @@ class Renderer:
 
         def figure(tag: re.Match) -> str:
             """An <img> of sanitized text as its photo's picture(), if it shows one of the site's."""
-            attributes = dict(_ATTRIBUTE.findall(tag.group(1)))
-            image = site.figures.get(images.figure_file(html_unescape(attributes.get("src", ""))) or "")
+            image, attributes = self.figure_of(tag.group(1))
             if image is None:
                 return tag.group(0)
             return picture(image, "(max-width: 42rem) 100vw, 42rem", alt=Markup(attributes.get("alt", "")))
@@ -320,14 +319,17 @@ class Renderer:
         """The programme's figures on the build date, for the "at a glance" page."""
         return figures(self.site, f"{self.site.today.year:04d}-{self.site.today.month:02d}")
 
+    def figure_of(self, attributes: str) -> tuple:
+        """The site's photo an <img> of sanitized text shows (or None), and the tag's attributes."""
+        found = dict(_ATTRIBUTE.findall(attributes))
+        return self.site.figures.get(images.figure_file(html_unescape(found.get("src", ""))) or ""), found
+
     def og_image(self, shown) -> dict | None:
         """The photo link previews show (Facebook, Zalo): a product's first photo, or the first of a
         page's or news post's text (given as its Markdown), as its JPEG fallback."""
         if isinstance(shown, str):
-            found = (self.site.figures.get(images.figure_file(html_unescape(src)) or "")
-                     for tag in _IMG.findall(markdown_html(shown)) for name, src in _ATTRIBUTE.findall(tag)
-                     if name == "src")
-            image = next((image for image in found if image), None)
+            image = next((image for tag in _IMG.findall(markdown_html(shown))
+                          if (image := self.figure_of(tag)[0])), None)
         else:
             image = shown.images[0] if shown.images else None
         if image is None:
