@@ -842,15 +842,16 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
 IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']*)""", re.IGNORECASE)
 
 
-def _figures(raw: RawSite, problems: list[Problem], today: date) -> dict[str, m.Image]:
+def _figures(raw: RawSite, problems: list[Problem], news: list[m.Page]) -> dict[str, m.Image]:
     """The photos that pages and news show from products/media (images.figure_file), checked as a
     product's photos are, at the line of the text that shows them. (Found in the text as HTML,
-    as Markdown makes it: an image in a code example is no image.) Those of a news post dated
-    ahead are checked, not published."""
+    as Markdown makes it: an image in a code example is no image.) Those of a news post not
+    published (`news`: those that are), as one dated ahead, are checked, not published."""
     figures = {}
-    dated = {source.path: NEWS_RE.match(PurePosixPath(source.path).name) for source in raw.news}
+    published = {post.id for post in news}
     for source in (*raw.pages, *raw.news):
-        ahead = bool(dated.get(source.path)) and dated[source.path].group(1) > today.isoformat()
+        stem = PurePosixPath(source.path).stem.rpartition(".")[0]
+        ahead = source.path.startswith("content/news/") and stem not in published
         for src in IMG_SRC.findall(commonmark.to_html(source.body)):
             src = html.unescape(src)
             file = images.figure_file(src)
@@ -973,7 +974,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     unregistered = _register(raw, files, retired, problems)
     pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False)
     news = _articles(raw.news, config.codes, config.default_lang, problems, news=True, today=today)
-    figures = _figures(raw, problems, today)
+    figures = _figures(raw, problems, news)
     if any(p.severity == "error" for p in problems):
         return None, sorted(problems)
     site = m.Site(
