@@ -13,6 +13,10 @@ def _langs(site: Site | None) -> tuple[str, ...]:
     return site.config.codes if site else ("vi", "en")
 
 
+def _today(site: Site | None) -> str:
+    return (site.today if site else date.today()).isoformat()
+
+
 def product(site: Site | None, ident: str) -> tuple[str, str]:
     langs = _langs(site)
     commune = next((c.id for c in site.communes if c.current), "COMMUNE-ID") if site else "COMMUNE-ID"
@@ -41,7 +45,7 @@ description:
 
 
 def decision(site: Site | None, ident: str) -> tuple[str, str]:
-    today = (site.today if site else date.today()).isoformat()
+    today = _today(site)
     return f"products/decisions/{today}-{ident}.yaml", f"""# yaml-language-server: $schema=../../schemas/decision.schema.json
 # A decision that recognises products (3, 4 or 5 stars) or revokes their certificates.
 number: "SỐ/QĐ-UBND"          # as printed on the decision; unique for its issuer
@@ -67,7 +71,7 @@ Nội dung trang, viết bằng **Markdown**. Bản dịch: content/pages/{ident
 
 
 def news(site: Site | None, ident: str) -> tuple[str, str]:
-    lang, today = _langs(site)[0], (site.today if site else date.today()).isoformat()
+    lang, today = _langs(site)[0], _today(site)
     return f"content/news/{today}-{ident}.{lang}.md", f"""---
 title: Tiêu đề bản tin
 summary: Một câu tóm tắt, hiện dưới tiêu đề và khi chia sẻ liên kết.
