@@ -65,10 +65,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     try:
         site, warnings = check(site_dir, today, base_url, cache, dated=True, seen=seen)
         gc.disable()        # until produce() renders: routes, keys and manifests are kept to the end too
-        try:
-            routes = plan(site)
-        except ContentError as e:       # with the warnings: every problem at once
-            raise ContentError(sorted(warnings + e.problems)) from None
+        routes = planned(site, warnings)
         theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
         renderer = Renderer(site, routes, theme)
         with Output(output, cache, folders) as out:
@@ -88,6 +85,15 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
         gc.enable()
         gc.unfreeze()
     return warnings
+
+
+def planned(site: Site, warnings: list[Problem]) -> Routes:
+    """The site's routes; two pages for one address are an error said with the warnings found
+    before it: every problem at once."""
+    try:
+        return plan(site)
+    except ContentError as e:
+        raise ContentError(sorted(warnings + e.problems)) from None
 
 
 def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer,

@@ -177,10 +177,7 @@ def run(args) -> int:
         site, warnings = pipeline.check(site_dir, build_date(args.today))
         missing, shares = coverage(site, pipeline.find_theme(site_dir, site.config.theme))
         warnings = sorted(warnings + missing)
-        try:
-            pipeline.plan(site)     # two pages written to one address: said by check too, not only by build
-        except ContentError as e:
-            raise ContentError(sorted(warnings + e.problems)) from None
+        pipeline.planned(site, warnings)        # two pages written to one address: said by check too
         if args.strict and warnings:
             raise ContentError([replace(w, severity="error") for w in warnings])
         _report(warnings, args.format)
