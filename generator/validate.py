@@ -646,6 +646,8 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
     decisions, events, numbers = [], defaultdict(list), {}
     marks: dict[int, tuple[_File, tuple[int, int]]] = {}        # id(event) → where it was written
     for source in raw.decisions:
+        if source.data is None:         # unreadable, not YAML or empty: said when it was read
+            continue
         f = _File(source.path, problems, langs)
         data = f.mapping(source.data, (1, 1), "a decision", DECISION_KEYS, DECISION_REQUIRED)
         if data is None:
@@ -661,8 +663,10 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
                     "add it once it is signed, or build with --today")
             day = None
         recognized, revoked = f.items(data, "recognized", "recognized"), f.items(data, "revoked", "revoked")
-        if not recognized and not revoked and "recognized" not in data and "revoked" not in data:
-            f.error((1, 1), "a decision needs 'recognized' or 'revoked': the products it concerns")
+        if all(data.get(key) in (None, []) for key in ("recognized", "revoked")):     # absent, or an empty list
+            given = [key for key in ("recognized", "revoked") if key in data]
+            f.error(f.at(data, given[0]) if given else (1, 1), "a decision needs 'recognized' or 'revoked': the "
+                    "products it concerns" + (f"; '{given[0]}' lists none" if given else ""))
         authority = f.text(data, "authority")
         decision = m.Decision(source.path, number, day, issuer, authority, document) if number and day and issuer else None
         if decision:            # else its entries are still checked, but make no events
