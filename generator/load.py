@@ -7,6 +7,7 @@ to validate.py. All limits on untrusted input live at the top of this file.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import fnmatch
 import functools
 import hashlib
@@ -583,15 +584,53 @@ def _decode(path: Path, size: int, digest: str) -> Media:
 MISNAMED = re.compile(r"(?s:.*\.(?:(?!yaml\Z)(?i:yaml|yml)|(?!md\Z)(?i:md)))\Z")     # .yml, .YAML, .MD: not read
 
 
-def _files(folder: Path, root: Path, pattern: str, names: re.Pattern | None = None) -> list[str]:
+def unread(root: Path) -> list[Problem]:
+    """The files of products/ and content/ meant for the build that it does not read: one named
+    .yml, .YAML or .MD (an error: rename it), a record or text in a folder the build does not
+    read (a warning: where it belongs). Media files may be anywhere under products/media/."""
+    problems = []
+    for top in ("products", "content"):
+        for here, _, names in os.walk(root / top):      # (the kinds of entries come with the names: no stat)
+            folder = Path(here).relative_to(root).as_posix()
+            for name in filter(MISNAMED.match, names):
+                stem, suffix = name.rsplit(".", 1)
+                right = "md" if suffix.lower() == "md" else "yaml"
+                problems.append(Problem(f"{folder}/{name}", 1, 1,
+                                        f"only .{right} files are read; rename it to {folder}/{stem}.{right}"))
+            if folder == "products" or f"{folder}/".startswith(("products/decisions/", "products/media/")):
+                continue
+            for name in filter(MEANT.match, names):
+                if folder == "content" and name in CONTENT_FILES or folder in ("content/pages", "content/news") and name.endswith(".md"):
+                    continue
+                if folder.startswith("products/"):
+                    where = (f"product records go directly in products/, decisions in products/decisions/; "
+                             f"move it to products/{name}")
+                elif f"{folder}/".startswith(("content/pages/", "content/news/")) and name.endswith(".md"):
+                    base = "/".join(folder.split("/")[:2])
+                    where = f"{base}/ is read without its subfolders; move it to {base}/{name}"
+                else:
+                    near = difflib.get_close_matches(name, CONTENT_FILES, 1) if folder == "content" else []
+                    where = (f"did you mean content/{near[0]}?" if near else "pages go in content/pages/, news posts "
+                             "in content/news/, and content/ itself holds communes.yaml, showrooms.yaml and retired.yaml")
+                problems.append(Problem(f"{folder}/{name}", 1, 1, f"this file is not read: {where}", "warning"))
+    if (root / "site.yml").is_file():
+        problems.append(Problem("site.yml", 1, 1, "only .yaml files are read; rename it to site.yaml"))
+    return sorted(problems, key=lambda p: p.path)
+
+
+CONTENT_FILES = ("communes.yaml", "showrooms.yaml", "retired.yaml")
+MEANT = re.compile(r".*\.(?:yaml|md)\Z", re.S)
+
+
+def _files(folder: Path, root: Path, pattern: str) -> list[str]:
     """The files in `folder` whose name matches `pattern` ("**/" first: in the folders under it
-    too, but not in a folder that is a symbolic link), or the regular expression `names`, as
-    paths from `root`, sorted. (os.walk reads the kinds of entries with the names: no stat a file.)"""
+    too, but not in a folder that is a symbolic link), as paths from `root`, sorted. (os.walk reads
+    the kinds of entries with the names: no stat a file.)"""
     deep, name = pattern.startswith("**/"), pattern.removeprefix("**/")
     found: list[str] = []
     for here, _, files in os.walk(folder):
         prefix = Path(here).relative_to(root).as_posix() + "/"
-        found += [prefix + file for file in (filter(names.match, files) if names else fnmatch.filter(files, name))]
+        found += [prefix + file for file in fnmatch.filter(files, name)]
         if not deep:
             break
     return sorted(found)
@@ -650,11 +689,7 @@ def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tupl
     parse = Parsed(cache / "parsed.pickle" if cache else None, keep)
     raw = RawSite(root)
     problems = raw.problems
-    for rel in (_files(root / "products", root, "**/", MISNAMED) + _files(root / "content", root, "**/", MISNAMED)
-                + (["site.yml"] if (root / "site.yml").is_file() else [])):
-        stem, suffix = rel.rsplit(".", 1)
-        right = "md" if suffix.lower() == "md" else "yaml"
-        problems.append(Problem(rel, 1, 1, f"only .{right} files are read; rename it to {stem}.{right}"))
+    problems += unread(root)
     if (root / "site.yaml").is_file():
         raw.site = _load_yaml_file(root, "site.yaml", problems, parse)
     else:

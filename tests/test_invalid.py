@@ -99,3 +99,20 @@ def test_a_yaml_error_is_placed_whatever_the_line_breaks(site, breaks):
     result = ocop("check", "--site", site, "--today", TODAY)
     assert result.code == 1 and "internal error" not in result.err
     assert "products/tea.yaml:3:1: error: a tab character where YAML expects spaces" in result.err
+
+
+def test_files_where_the_build_does_not_read_them_are_warnings_that_say_where_they_belong(site, tmp_path):
+    for rel in ("content/pages/2025/visit.vi.md", "content/retire.yaml", "products/honey/honey.yaml",
+                "products/media/notes.yaml", "products/decisions/2025/x.yaml", "products/README.md"):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text("- {id: x}\n" if rel.endswith("x.yaml") else "x\n", encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    warnings = [line for line in result.err.splitlines() if "not read" in line]
+    assert warnings == [
+        "content/pages/2025/visit.vi.md:1:1: warning: this file is not read: content/pages/ is read without its "
+        "subfolders; move it to content/pages/visit.vi.md",
+        "content/retire.yaml:1:1: warning: this file is not read: did you mean content/retired.yaml?",
+        "products/honey/honey.yaml:1:1: warning: this file is not read: product records go directly in products/, "
+        "decisions in products/decisions/; move it to products/honey.yaml"]
+    # the decisions' subfolders are read (x.yaml is one: its error says so)
+    assert result.code == 1 and "products/decisions/2025/x.yaml:1:1: error:" in result.err
