@@ -31,6 +31,13 @@ def _month(text: str) -> str:
     return text
 
 
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port: use a whole number from 1 to 65535")
+    return value
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -79,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", parents=[site, today, fmt], help="validate only; writes nothing")
     c.add_argument("--strict", action="store_true", help="treat warnings (translation coverage too) as errors")
     s = sub.add_parser("serve", parents=[site], help="build, serve on localhost, rebuild on change")
-    s.add_argument("--port", type=_positive, default=8000, help="the port on localhost (default 8000)")
+    s.add_argument("--port", type=_port, default=8000, help="the port on localhost (default 8000)")
     r = sub.add_parser("report", parents=[site, today], help="the monthly programme report")
     r.add_argument("--month", type=_month, metavar="YYYY-MM", help="default: the previous month")
     r.add_argument("--format", choices=("md", "csv", "html"), default="md")
@@ -216,11 +223,12 @@ def run(args) -> int:
     elif args.command == "new":
         from .scaffold import create
         site_dir = _site(args)
+        day = build_date(None)
         try:
-            site, _ = pipeline.check(site_dir, build_date(None))
+            site, _ = pipeline.check(site_dir, day)
         except ContentError:
             site = None             # a template can still be written into a site that has errors
-        path = create(site_dir, site, args.kind, args.id)
+        path = create(site_dir, site, args.kind, args.id, day)
         print(f"wrote {path}: fill it in, then run ocop check")
     elif args.command == "serve":
         from .serve import serve

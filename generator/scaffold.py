@@ -1,4 +1,5 @@
-"""`ocop new`: commented, valid templates for a product, a decision or a page, in the right place."""
+"""`ocop new`: commented templates for a product, a decision, a page or a news post, in the right place;
+valid as written, but for a decision, until it names the products it concerns."""
 from __future__ import annotations
 
 from datetime import date
@@ -13,11 +14,7 @@ def _langs(site: Site | None) -> tuple[str, ...]:
     return site.config.codes if site else ("vi", "en")
 
 
-def _today(site: Site | None) -> str:
-    return (site.today if site else date.today()).isoformat()
-
-
-def product(site: Site | None, ident: str) -> tuple[str, str]:
+def product(site: Site | None, ident: str, today: date) -> tuple[str, str]:
     langs = _langs(site)
     commune = next((c.id for c in site.communes if c.current), "COMMUNE-ID") if site else "COMMUNE-ID"
     names = "".join(f"  {code}: {'Tên sản phẩm' if code == 'vi' else 'Product name'}\n" for code in langs[:2])
@@ -44,8 +41,7 @@ description:
 """
 
 
-def decision(site: Site | None, ident: str) -> tuple[str, str]:
-    today = _today(site)
+def decision(site: Site | None, ident: str, today: date) -> tuple[str, str]:
     return f"products/decisions/{today}-{ident}.yaml", f"""# yaml-language-server: $schema=../../schemas/decision.schema.json
 # A decision that recognises products (3, 4 or 5 stars) or revokes their certificates.
 number: "SỐ/QĐ-UBND"          # as printed on the decision; unique for its issuer
@@ -53,14 +49,14 @@ date: {today}
 issuer: province            # district (3 stars, until 2025-07-05), province (3 and 4 stars), national (5)
 authority: {{vi: Ủy ban nhân dân tỉnh ..., en: ... Provincial People's Committee}}
 # document: media/decisions/SO-QD.pdf   # the scan, under products/media/
-recognized: []
+recognized: []              # replace [] with one line a product it recognises, as below
 #  - {{product: product-id, stars: 3, score: 64}}    # score: 50-69.99 for 3 stars, 70-89.99 for 4, 90-100 for 5
 # revoked:
 #  - {{product: product-id, reason: {{vi: ..., en: ...}}}}
 """
 
 
-def page(site: Site | None, ident: str) -> tuple[str, str]:
+def page(site: Site | None, ident: str, today: date) -> tuple[str, str]:
     lang = _langs(site)[0]
     return f"content/pages/{ident}.{lang}.md", f"""---
 title: Tiêu đề trang
@@ -70,8 +66,8 @@ Nội dung trang, viết bằng **Markdown**. Bản dịch: content/pages/{ident
 """
 
 
-def news(site: Site | None, ident: str) -> tuple[str, str]:
-    lang, today = _langs(site)[0], _today(site)
+def news(site: Site | None, ident: str, today: date) -> tuple[str, str]:
+    lang = _langs(site)[0]
     return f"content/news/{today}-{ident}.{lang}.md", f"""---
 title: Tiêu đề bản tin
 summary: Một câu tóm tắt, hiện dưới tiêu đề và khi chia sẻ liên kết.
@@ -86,12 +82,13 @@ bản tin chờ đến ngày đó mới hiện. Bản dịch: content/news/{toda
 KINDS = {"product": product, "decision": decision, "page": page, "news": news}
 
 
-def create(site_dir: Path, site: Site | None, kind: str, ident: str) -> Path:
+def create(site_dir: Path, site: Site | None, kind: str, ident: str, today: date) -> Path:
+    """Writes the template of `kind`; `today` dates a decision or a news post (the site may have errors: None)."""
     if not valid_id(ident):
         plain = plain_id(ident)
         raise UsageError(f"'{ident}' is not a valid id: use lowercase letters a-z, digits and single hyphens"
                          + (f" (e.g. {plain})" if valid_id(plain) else ""))
-    rel, text = KINDS[kind](site, ident)
+    rel, text = KINDS[kind](site, ident, today)
     path = site_dir / rel
     if path.exists():
         raise UsageError(f"{rel} already exists; choose another id")

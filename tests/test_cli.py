@@ -32,6 +32,8 @@ def test_usage_errors_exit_2(tmp_path, site):
     assert run("build", "--site", site, "--today", "2026-13-01").returncode == 2
     assert run("frobnicate").returncode == 2
     assert run("build", "--site", site, "--base-url", "ftp://x/").returncode == 2
+    port = ocop("serve", "--site", site, "--port", "99999")       # refused before anything is built
+    assert port.code == 2 and "'99999' is not a port: use a whole number from 1 to 65535" in port.err
     missing = ocop("check", "--site", tmp_path / "nowhere")
     assert missing.code == 2 and "no site folder" in missing.err
     inside = ocop("build", "--site", site, "--output", site / "products/media/site")     # read back as photos
