@@ -155,6 +155,8 @@ def run(args) -> int:
                 raise UsageError(f"--base-url must start with https:// or http:// and end with '/'; "
                                  f"got '{base_url}'")
         output = Path(args.output) if args.output else site / "output"
+        if output.exists() and not output.is_dir():
+            raise UsageError(f"the output folder {output} is a file; choose a folder")
         if site.resolve().is_relative_to(output.resolve()):
             raise UsageError(f"the output folder {output} holds the site itself; choose another")
         for part in ("products", "content", "themes"):      # the next build would read what this one wrote
@@ -291,8 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ocop: error: {printable(str(e))}", file=sys.stderr)
         return 1
     except OSError as e:
-        print(printable(f"ocop: error: {e.strerror or e}: {e.filename or ''}; the previous output is unchanged"),
-              file=sys.stderr)
+        kept = "; the previous output is unchanged" if args.command == "build" else ""
+        print(printable(f"ocop: error: {e.strerror or e}: {e.filename or ''}{kept}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:
         print(f"ocop: {'stopped' if isinstance(e, Terminated) else 'interrupted'}; the previous output is unchanged",

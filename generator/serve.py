@@ -5,6 +5,7 @@ over every page the browser has open, which reloads by itself after each good bu
 """
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import threading
@@ -15,7 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from .build import CACHE, build
-from .errors import ContentError
+from .errors import ContentError, OcopError
 from .fresh import site_files
 
 LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one */
@@ -127,10 +128,15 @@ def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
     # checked, probed or encoded (products, photos) the others take from it
     output, base_url = site / CACHE / f"preview-{port}", f"http://localhost:{port}/"
     state = State()
-    rebuild(site, output, base_url, say, state)
     output.mkdir(parents=True, exist_ok=True)       # served even when the first build failed
-    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=str(output),
-                                                                        state=state))
+    try:                # the port taken first: a port in use is said before a build, not after
+        server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=str(output),
+                                                                            state=state))
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE:
+            raise
+        raise OcopError(f"port {port} is in use (by another ocop serve?); choose another with --port") from None
+    rebuild(site, output, base_url, say, state)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     say(f"serving {base_url} (Ctrl-C to stop)")
     seen = site_files(site)[0]          # what a build reads, by size, times and inode

@@ -32,6 +32,8 @@ def test_usage_errors_exit_2(tmp_path, site):
     assert run("build", "--site", site, "--today", "2026-13-01").returncode == 2
     assert run("frobnicate").returncode == 2
     assert run("build", "--site", site, "--base-url", "ftp://x/").returncode == 2
+    file = ocop("build", "--site", site, "--output", site / "site.yaml")
+    assert file.code == 2 and "is a file; choose a folder" in file.err
     port = ocop("serve", "--site", site, "--port", "99999")       # refused before anything is built
     assert port.code == 2 and "'99999' is not a port: use a whole number from 1 to 65535" in port.err
     missing = ocop("check", "--site", tmp_path / "nowhere")
@@ -106,6 +108,18 @@ def test_the_sample_site_builds_with_every_status(tmp_path):
     for lang in ("vi", "en", "ko", "zh-Hans"):
         assert (tmp_path / "out" / lang / "products" / "ca-phe-dak-rve" / "index.html").is_file()
     assert (site / "products" / "issued.txt").read_text(encoding="utf-8") == before     # every sample id is registered
+
+
+def test_serve_on_a_port_in_use_says_so_before_building(site):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        result = ocop("serve", "--site", site, "--port", port)
+    assert result.code == 1 and result.err == (f"ocop: error: port {port} is in use (by another ocop "
+                                               "serve?); choose another with --port\n")
+    assert "built" not in result.out
 
 
 def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
