@@ -31,7 +31,8 @@ async function run() {
     pagefind = await import(bundle + "pagefind.js");
     const baseUrl = bundle.replace(/pagefind\/$/, "");
     await pagefind.options({ baseUrl });
-    for (const shard of more) await pagefind.mergeIndex(shard, { baseUrl });
+    /* all at once: each shard's files are a request or two, which a slow connection waits for one by one otherwise */
+    await Promise.all(more.map((shard) => pagefind.mergeIndex(shard, { baseUrl })));
   }
   const search = await pagefind.search(term);
   const wanted = filters.filter((f) => form.elements[f].value);
