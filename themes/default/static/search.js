@@ -9,7 +9,8 @@ const input = form.elements.q;
 const filters = ["category", "commune", "stars"];
 const bundle = form.getAttribute("data-bundle");
 const more = (form.getAttribute("data-more") || "").split(" ").filter(Boolean);
-let pagefind = null;
+let loading = null;
+let typing = 0;
 
 function excerpt(html) {
   /* Pagefind marks matches with <mark>; keep only those, as text, whatever else the excerpt holds. */
@@ -23,17 +24,34 @@ function excerpt(html) {
   return p;
 }
 
-async function run() {
-  const term = input.value.trim();
-  list.replaceChildren();
-  if (!term) { status.textContent = ""; return; }
-  if (!pagefind) {
-    pagefind = await import(bundle + "pagefind.js");
+function load() {
+  /* Pagefind and every shard's index, fetched once: from the first keystroke on, not only once the
+     form is sent (from the moment the box is entered), so that a slow connection brings them in
+     while the reader types. */
+  loading = loading || (async () => {
+    const pagefind = await import(bundle + "pagefind.js");
     const baseUrl = bundle.replace(/pagefind\/$/, "");
     await pagefind.options({ baseUrl });
     /* all at once: each shard's files are a request or two, which a slow connection waits for one by one otherwise */
     await Promise.all(more.map((shard) => pagefind.mergeIndex(shard, { baseUrl })));
-  }
+    return pagefind;
+  })();
+  loading.catch(() => { loading = null; });        /* a connection lost meanwhile: tried again next time */
+  return loading;
+}
+
+function preload() {
+  /* the index chunks of the words typed so far, a moment after the reader stops typing */
+  clearTimeout(typing);
+  const term = input.value.trim();
+  if (term) typing = setTimeout(() => load().then((pagefind) => pagefind.preload(term)).catch(() => {}), 300);
+}
+
+async function run() {
+  const term = input.value.trim();
+  list.replaceChildren();
+  if (!term) { status.textContent = ""; return; }
+  const pagefind = await load();
   const search = await pagefind.search(term);
   const wanted = filters.filter((f) => form.elements[f].value);
   /* A result's data (title, excerpt, metadata) is a request of its own: narrowed, the first 100
@@ -63,6 +81,8 @@ function remember() {
 const params = new URLSearchParams(location.search);
 for (const name of ["q", ...filters]) if (params.get(name)) form.elements[name].value = params.get(name);
 status.textContent = "";
-form.addEventListener("submit", (e) => { e.preventDefault(); remember(); run(); });
+form.addEventListener("submit", (e) => { e.preventDefault(); clearTimeout(typing); remember(); run(); });
+input.addEventListener("input", preload);
+input.addEventListener("focus", () => load().catch(() => {}), { once: true });
 form.addEventListener("change", (e) => { if (e.target !== input) { remember(); run(); } });
 run();
