@@ -38,7 +38,7 @@ def product() -> dict:
         "name": L10N, "category": {"enum": list(model.CATEGORIES)}, "commune": ID, "producer": producer,
         "description": L10N,
         "images": {"type": "array", "items": obj(("file", "alt"), ("file",), {"file": {"type": "string"}, "alt": L10N})},
-        "price": obj(("min", "max", "unit"), (), {"min": DONG, "max": DONG, "unit": L10N}),
+        "price": {"anyOf": [DONG, obj(("min", "max", "unit"), (), {"min": DONG, "max": DONG, "unit": L10N})]},
         "specs": {"type": "array", "items": obj(("label", "value"), ("label", "value"), {"label": L10N, "value": L10N})},
         "gtin": {"type": "string", "pattern": r"^(\d{8}|\d{12,14})$"},
         "showrooms": {"type": "array", "items": ID},

@@ -576,7 +576,13 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
             if file:
                 images.append(m.Image(file, f.text(img, "alt"), info.width, info.height, info.digest))
     price = None
-    if data.get("price") is not None:
+    if isinstance(data.get("price"), Seq):
+        f.error(f.at(data, "price"), "price must be one number (price: 90000) or a mapping (price: {min: 90000, "
+                "max: 120000, unit: kg}); got a list")
+    elif data.get("price") is not None and not isinstance(data["price"], Map):       # one price: `price: 90000`
+        one = f.integer(data, "price", 0, MAX_NUMBER)
+        price = m.Price(one, one, None) if one is not None else None
+    elif data.get("price") is not None:
         pr = f.mapping(data["price"], f.at(data, "price"), "price", ("min", "max", "unit"))
         if pr is not None:
             low, high = f.integer(pr, "min", 0, MAX_NUMBER), f.integer(pr, "max", 0, MAX_NUMBER)

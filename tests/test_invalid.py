@@ -1,5 +1,6 @@
 """One folder per invalid input under tests/invalid/: the files it adds to or replaces in the
 minimal site, and expected.txt with the exact lines `ocop check` must print."""
+import json
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,16 @@ def test_files_where_the_build_does_not_read_them_are_warnings_that_say_where_th
         "decisions in products/decisions/; move it to products/honey.yaml"]
     # the decisions' subfolders are read (x.yaml is one: its error says so)
     assert result.code == 1 and "products/decisions/2025/x.yaml:1:1: error:" in result.err
+
+
+def test_a_price_may_be_one_number(site, tmp_path):
+    """`price: 90000` is one price: shown and exported as a range from it to itself; a list is neither form."""
+    path = site / "products" / "tour.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "price: 90000\n", encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    assert "90.000\u00a0₫" in (tmp_path / "out/vi/products/tour/index.html").read_text(encoding="utf-8")
+    data = json.loads((tmp_path / "out/data/products.json").read_text(encoding="utf-8"))
+    assert [p["price"] for p in data["products"] if p["id"] == "tour"] == [{"min": 90000, "max": 90000}]
+    path.write_text(path.read_text(encoding="utf-8").replace("price: 90000", "price: [90000, 120000]"), encoding="utf-8")
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 1 and "price must be one number (price: 90000) or a mapping" in result.err
