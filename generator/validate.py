@@ -105,7 +105,9 @@ class _File:
         if value is None:
             return []
         if not isinstance(value, Seq):
-            self.error(self.at(mapping, key), f"'{key}' must be a list (lines starting with '- '); got {_kind(value)}")
+            hint = (f"; write {key}: [{value}]" if isinstance(value, str) and value.strip() else
+                    "; put '- ' before each entry" if isinstance(value, Map) else "")
+            self.error(self.at(mapping, key), f"'{key}' must be a list (lines starting with '- '); got {_kind(value)}{hint}")
             return []
         return list(zip(value, value.item_marks))
 
@@ -570,6 +572,10 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
             producer = m.Producer(pname, kind, address, phone, email, website) if pname else None
     images = []
     for item, mark in f.items(data, "images", "images"):
+        if isinstance(item, str):
+            f.error(mark, "an image needs its file and what it shows, for readers who cannot see it: write "
+                    f"- {{file: {item}, alt: {{{(langs or ('vi',))[0]}: …}}}}")
+            continue
         img = f.mapping(item, mark, "an image", ("file", "alt"), ("file",))
         if img is not None:
             file, info = _media_ref(f, img, "file", raw, image=True)
