@@ -600,7 +600,8 @@ def unread(root: Path) -> list[Problem]:
             if folder == "products" or f"{folder}/".startswith(("products/decisions/", "products/media/")):
                 continue
             for name in filter(MEANT.match, names):
-                if folder == "content" and name in CONTENT_FILES or folder in ("content/pages", "content/news") and name.endswith(".md"):
+                if (folder == "content" and name in CONTENT_FILES
+                        or folder in ("content/pages", "content/news") and name.endswith(".md")):
                     continue
                 if folder.startswith("products/"):
                     where = (f"product records go directly in products/, decisions in products/decisions/; "
