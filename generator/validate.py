@@ -374,8 +374,8 @@ def _unique(f: _File, entry: Map, seen: dict[str, int], what: str) -> str:
     return ident
 
 
-def _communes(source: Source | None, langs, problems: list[Problem]) -> dict[str, m.Commune]:
-    communes, seen, refs = {}, {}, []
+def _communes(source: Source | None, langs, today: date, problems: list[Problem]) -> dict[str, m.Commune]:
+    communes, seen, refs, merges = {}, {}, [], {}
     f = _File(source.path if source else "content/communes.yaml", problems, langs)
     for item, mark in _list_file(source, problems):
         entry = f.mapping(item, mark, "a commune", COMMUNE_KEYS, COMMUNE_REQUIRED)
@@ -395,16 +395,39 @@ def _communes(source: Source | None, langs, problems: list[Problem]) -> dict[str
                     "became part of")
         elif merged_into:
             refs.append((merged_into, f.at(entry, "merged_into")))
+            merges[ident] = f.at(entry, "merged_into")
         since, until = f.day(entry, "since"), f.day(entry, "until")
         if since and until and until < since:
             f.error(f.at(entry, "until"), f"'until' ({until}) is before 'since' ({since})")
+        elif until and until >= today:
+            f.error(f.at(entry, "until"), f"'until' ({until}) is not before the build date {today}: the commune "
+                    "still exists; write 'until' (and 'merged_into') once it has ceased, or build with --today")
+            until, merged_into = None, ""       # (its products are not told it no longer exists)
         if ident and name:
             communes[ident] = m.Commune(ident, name, since, until, tuple(formerly), merged_into)
     for ident, where in refs:
         if ident not in seen:
             f.error(where, f"no commune '{ident}' in this file{_suggest(ident, seen)}; "
                     "every former or new unit needs its own entry")
+    for ident, where in merges.items():
+        chain = _merges(communes, ident)
+        if chain and chain[-1] == ident and ident == min(chain):        # a cycle, said once, at its first id
+            f.error(where, "'merged_into' goes round in a circle: " + " → ".join([ident, *chain])
+                    + "; one of them must be the commune they became part of, without 'merged_into'")
     return communes
+
+
+def _merges(communes: dict[str, m.Commune], ident: str) -> list[str]:
+    """The communes `ident` became part of, one merger after another, to the one in force (or
+    back to `ident`, or to one that is not listed)."""
+    chain: list[str] = []
+    at = ident
+    while at in communes and communes[at].merged_into:
+        at = communes[at].merged_into
+        chain.append(at)
+        if at == ident or chain.count(at) > 1:      # round in a circle
+            break
+    return chain
 
 
 def _showrooms(source: Source | None, langs, communes: dict[str, m.Commune],
@@ -446,9 +469,11 @@ def _commune_ref(f: _File, entry: Map, communes: dict[str, m.Commune]) -> str:
         f.error(f.at(entry, "commune"), f"no commune '{ident}' in content/communes.yaml{_suggest(ident, communes)}")
         return ""
     if not commune.current:
-        hint = f"; use '{commune.merged_into}'" if commune.merged_into else ""
-        f.error(f.at(entry, "commune"), f"the commune '{ident}' no longer exists"
-                f"{' (merged into ' + commune.merged_into + ')' if commune.merged_into else ''}{hint}")
+        chain = _merges(communes, ident)
+        now = chain[-1] if chain and chain[-1] in communes and communes[chain[-1]].current else ""
+        merged = f" (merged into {', then '.join(chain)})" if now else ""
+        f.error(f.at(entry, "commune"), f"the commune '{ident}' no longer exists{merged}"
+                + (f"; use '{now}'" if now else ""))
         return ""
     return ident
 
@@ -965,7 +990,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     problems = list(raw.problems)
     config = _config(raw.site, problems)
     langs = config.codes if config else None
-    communes = _communes(raw.communes, langs, problems)
+    communes = _communes(raw.communes, langs, today, problems)
     showrooms = _showrooms(raw.showrooms, langs, communes, problems)
     around = digest(langs, communes, showrooms)
     products = {}
