@@ -911,7 +911,7 @@ def _figures(raw: RawSite, problems: list[Problem], news: list[m.Page]) -> dict[
 
 def _retired(source: Source | None, langs, products: dict[str, m.Product], files: set[str],
              problems: list[Problem]) -> dict[str, m.Retired]:
-    retired, seen = {}, {}
+    retired, seen, missing = {}, {}, []
     f = _File(source.path if source else "content/retired.yaml", problems, langs)
     for item, mark in _list_file(source, problems):
         entry = f.mapping(item, mark, "a retired product", ("id", "replaced_by", "note"), ("id",))
@@ -924,13 +924,22 @@ def _retired(source: Source | None, langs, products: dict[str, m.Product], files
             continue
         replaced_by = f.ident(entry, "replaced_by", "product id")
         if replaced_by and replaced_by not in files:
-            f.error(f.at(entry, "replaced_by"), f"no product '{replaced_by}' (products/{replaced_by}.yaml)"
-                    f"{_suggest(replaced_by, files)}")
+            missing.append((replaced_by, f.at(entry, "replaced_by")))
         note = f.text(entry, "note")
         if ident and not replaced_by and note is None and "replaced_by" not in entry:
             f.error(entry.mark, f"say what became of '{ident}': 'replaced_by: NEW-ID' or a 'note'")
         if ident:
             retired[ident] = m.Retired(ident, replaced_by, note)
+    for replaced_by, where in missing:
+        if replaced_by not in retired:
+            f.error(where, f"no product '{replaced_by}' (products/{replaced_by}.yaml){_suggest(replaced_by, files)}")
+            continue
+        now, chain = replaced_by, [replaced_by]       # a product replaced once, then again
+        while retired.get(now) and retired[now].replaced_by and retired[now].replaced_by not in chain:
+            now = retired[now].replaced_by
+            chain.append(now)
+        f.error(where, f"'{replaced_by}' is retired too" + (f"; write the product in force: replaced_by: {now}"
+                                                             if now in files else "; name a product in force"))
     return retired
 
 
