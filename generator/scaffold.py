@@ -61,6 +61,7 @@ def page(site: Site | None, ident: str, today: date) -> tuple[str, str]:
     return f"content/pages/{ident}.{lang}.md", f"""---
 title: Tiêu đề trang
 summary: Một câu giới thiệu ngắn.
+draft: true         # bản nháp: chưa đăng; xóa dòng này khi trang đã sẵn sàng
 ---
 Nội dung trang, viết bằng **Markdown**. Bản dịch: content/pages/{ident}.en.md, cùng tên, khác mã ngôn ngữ.
 """
@@ -71,6 +72,7 @@ def news(site: Site | None, ident: str, today: date) -> tuple[str, str]:
     return f"content/news/{today}-{ident}.{lang}.md", f"""---
 title: Tiêu đề bản tin
 summary: Một câu tóm tắt, hiện dưới tiêu đề và khi chia sẻ liên kết.
+draft: true         # bản nháp: chưa đăng; xóa dòng này khi bản tin đã sẵn sàng
 ---
 Nội dung bản tin, viết bằng **Markdown**. Ngày đăng là ngày trong tên tệp: một ngày sau hôm nay thì
 bản tin chờ đến ngày đó mới hiện. Bản dịch: content/news/{today}-{ident}.en.md.

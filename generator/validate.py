@@ -829,6 +829,7 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
     texts: dict[str, dict[str, m.Article]] = defaultdict(dict)
     dates: dict[str, date] = {}
     first_path: dict[str, str] = {}
+    drafts: set[str] = set()        # whose default language's text is a draft: not published at all
     pattern = "yyyy-mm-dd-slug.LANG.md (e.g. 2025-09-12-new-ocop-products.vi.md)" if news else "NAME.LANG.md (e.g. about.vi.md)"
     for source in sources:
         f = _File(source.path, problems, langs)
@@ -854,11 +855,18 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
             continue
         if source.data is None:
             continue
-        data = f.mapping(source.data, (2, 1), "the front matter", ("title", "summary", "date"), ("title",))
+        data = f.mapping(source.data, (2, 1), "the front matter", ("title", "summary", "date", "draft"), ("title",))
         if data is None:
             continue
         title, summary = f.string(data, "title", True), f.string(data, "summary")
         when = f.day(data, "date")
+        if f.boolean(data, "draft"):
+            if lang == default:
+                drafts.add(ident)
+            f.warn(f.at(data, "draft"), "a draft: checked, not published" + (
+                ", nor its translations," if lang == default else f" (readers of {lang} see the {default} text)")
+                + " until 'draft: true' is deleted")
+            continue
         if day and today and day > today:
             f.warn((1, 1), f"dated {day}, after the build date {today}: not published yet; the first build "
                    "on or after that day publishes it")
@@ -870,6 +878,8 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
                 dates[ident] = day
     pages = []
     for ident, by_lang in sorted(texts.items()):
+        if ident in drafts:
+            continue
         if default not in by_lang:
             problems.append(Problem(first_path[ident], 1, 1, f"there is no {default} version of '{ident}'; "
                                     f"write {'content/news' if news else 'content/pages'}/{ident}.{default}.md first"))
@@ -883,16 +893,15 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
 IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']*)""", re.IGNORECASE)
 
 
-def _figures(raw: RawSite, problems: list[Problem], news: list[m.Page]) -> dict[str, m.Image]:
+def _figures(raw: RawSite, problems: list[Problem], pages: list[m.Page], news: list[m.Page]) -> dict[str, m.Image]:
     """The photos that pages and news show from products/media (images.figure_file), checked as a
     product's photos are, at the line of the text that shows them. (Found in the text as HTML,
-    as Markdown makes it: an image in a code example is no image.) Those of a news post not
-    published (`news`: those that are), as one dated ahead, are checked, not published."""
+    as Markdown makes it: an image in a code example is no image.) Those of a text not published
+    (`pages` and `news` are those that are), a draft or a post dated ahead, are checked, not published."""
     figures = {}
-    published = {post.id for post in news}
+    published = {f"content/{folder}/{text.id}.{lang}.md" for folder, texts in (("pages", pages), ("news", news))
+                 for text in texts for lang in text.texts}
     for source in (*raw.pages, *raw.news):
-        stem = PurePosixPath(source.path).stem.rpartition(".")[0]
-        ahead = source.path.startswith("content/news/") and stem not in published
         for src in IMG_SRC.findall(commonmark.to_html(source.body)):
             src = html.unescape(src)
             file = images.figure_file(src)
@@ -902,7 +911,7 @@ def _figures(raw: RawSite, problems: list[Problem], news: list[m.Page]) -> dict[
             if where == (0, 0):         # written otherwise: <../../products/media/a b.jpg> made a%20b.jpg
                 where = links.place(raw.root / source.path, unquote(src))
             file, info = _media_file(_File(source.path, problems, None), where, file, raw, image=True)
-            if file and not ahead:
+            if file and source.path in published:
                 figures[file] = m.Image(file, None, info.width, info.height, info.digest)
     return dict(sorted(figures.items()))
 
@@ -1024,7 +1033,7 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     unregistered = _register(raw, files, retired, problems)
     pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False)
     news = _articles(raw.news, config.codes, config.default_lang, problems, news=True, today=today)
-    figures = _figures(raw, problems, news)
+    figures = _figures(raw, problems, pages, news)
     if any(p.severity == "error" for p in problems):
         return None, sorted(problems)
     site = m.Site(

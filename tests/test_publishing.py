@@ -222,3 +222,30 @@ def test_a_news_post_dated_ahead_has_its_photo_checked_but_not_published(site, t
     result = ocop("check", "--site", site, "--today", "2026-11-28")
     assert result.code == 1 and ("content/news/2026-12-05-phien-cho.vi.md:4:8: error: the file "
                                  "products/media/cho-phien.jpg does not exist") in result.err, result.err
+
+
+def test_a_draft_is_checked_but_not_published(site, tmp_path):
+    """`draft: true` in a text's front matter: a page whose default language's text is a draft is not
+    published at all, nor its photos; a translation that is a draft leaves its readers the default
+    language's text. Deleting the line publishes it."""
+    from PIL import Image
+    Image.new("RGB", (120, 90), (200, 50, 50)).save(site / "products/media/cho.jpg")
+    page = site / "content/pages/visit.vi.md"
+    page.write_text("---\ntitle: Tham quan\ndraft: true\n---\n![Chợ](../../products/media/cho.jpg)\n", encoding="utf-8")
+    (site / "content/pages/visit.en.md").write_text("---\ntitle: Visit\n---\nSoon.\n", encoding="utf-8")
+    about = site / "content/pages/about.en.md"
+    about.write_text(about.read_text(encoding="utf-8").replace("---\n", "---\ndraft: soon\n", 1), encoding="utf-8")
+    assert ocop("check", "--site", site, "--today", TODAY).err.count("'draft' must be true or false; got 'soon'") == 1
+    about.write_text(about.read_text(encoding="utf-8").replace("draft: soon", "draft: true"), encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 0, result.err
+    assert ("content/pages/visit.vi.md:3:8: warning: a draft: checked, not published, nor its translations, until "
+            "'draft: true' is deleted") in result.err
+    assert ("content/pages/about.en.md:2:8: warning: a draft: checked, not published (readers of en see the vi "
+            "text) until 'draft: true' is deleted") in result.err
+    assert not (tmp_path / "out/vi/visit").exists() and not (tmp_path / "out/en/visit").exists()
+    assert not list((tmp_path / "out/media").glob("cho-*"))
+    assert "Trang <strong>giới thiệu</strong>" in (tmp_path / "out/en/about/index.html").read_text(encoding="utf-8")
+    page.write_text(page.read_text(encoding="utf-8").replace("draft: true\n", ""), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    assert (tmp_path / "out/en/visit/index.html").is_file() and len(list((tmp_path / "out/media").glob("cho-*"))) == 2
