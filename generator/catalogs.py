@@ -10,18 +10,24 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
+from . import PACKAGE
 from .i18n import locale
 
 METHODS = [("templates/**.html", "jinja2"), ("templates/**.xml", "jinja2")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.do"}, "templates/**.xml": {"extensions": "jinja2.ext.do"}}
+REPORT = PACKAGE / "report.py"
 
 
 def extract(theme: Path) -> Catalog:
+    """The strings of the theme's templates, and of `ocop report` (REPORT), which reads them from the
+    theme's catalogues too."""
     template = Catalog(project="ocop-site theme", fuzzy=False)
-    for _, _, message, _, _ in extract_from_dir(theme, METHODS, OPTIONS):
+    found = [message for _, _, message, _, _ in extract_from_dir(theme, METHODS, OPTIONS)]
+    found += [message for _, message, _, _ in extract_from_file("python", REPORT)]
+    for message in found:
         template.add(message, flags=("python-format",) if "%(" in str(message) else ())
     return template
 

@@ -90,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", parents=[site, today], help="the monthly programme report")
     r.add_argument("--month", type=_month, metavar="YYYY-MM", help="default: the previous month")
     r.add_argument("--format", choices=("md", "csv", "html"), default="md")
+    r.add_argument("--lang", metavar="LANG", help="the report's language (default: the site's first)")
     r.add_argument("--output", metavar="FILE", help="default: standard output")
     d = sub.add_parser("diff", parents=[site, today], help="what a change since a git revision does to the site")
     d.add_argument("rev", help="a git revision: main, HEAD~1, a commit")
@@ -196,10 +197,16 @@ def run(args) -> int:
             print(f"the site is valid ({_summary(warnings)})")
     elif args.command == "report":
         from . import report
-        site, _ = pipeline.check(_site(args), build_date(args.today))
+        from .i18n import translations
+        site_dir = _site(args)
+        site, _ = pipeline.check(site_dir, build_date(args.today))
+        lang = args.lang or site.config.default_lang
+        if lang not in site.config.codes:
+            raise UsageError(f"'{lang}' is not a language of the site; use one of {', '.join(site.config.codes)}")
         month = args.month or report.previous_month(site.today)
         figures = report.figures(site, month)
-        text = {"md": report.markdown, "csv": report.csv_text, "html": report.html}[args.format](site, figures)
+        ui = translations(pipeline.find_theme(site_dir, site.config.theme), lang)
+        text = {"md": report.markdown, "csv": report.csv_text, "html": report.html}[args.format](site, figures, lang, ui)
         if args.output:
             Path(args.output).write_text(text, encoding="utf-8")
             print(f"wrote {args.output}")

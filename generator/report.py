@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html import escape
 
+from babel.dates import format_skeleton
+
+from .i18n import format_day, locale
 from .model import CATEGORIES, Site
 from .status import standing
 
@@ -71,51 +74,74 @@ def figures(site: Site, month: str) -> Figures:
     return result
 
 
-def _names(site: Site):
-    lang = site.config.default_lang
+# the theme's names of the categories (its _words.html), translated by its catalogue
+CATEGORY_NAMES = {"food": "Food", "drinks": "Drinks", "herbal": "Herbal products", "handicrafts": "Handicrafts",
+                  "ornamentals": "Ornamental plants and animals", "tourism": "Community tourism"}
+
+
+def _names(site: Site, lang: str):
     products = {p.id: p.name(lang) for p in site.products}
     communes = {c.id: c.name(lang) for c in site.communes}
     showrooms = {s.id: s.name(lang) for s in site.showrooms}
     return products, communes, showrooms
 
 
-def _sections(site: Site, f: Figures) -> list[tuple[str, list[str], list[list]]]:
-    products, communes, showrooms = _names(site)
+def _month(f: Figures, lang: str) -> str:
+    """The report's month as the language writes one: "tháng 10 năm 2025", "October 2025"."""
+    return format_skeleton("yMMMM", month_bounds(f.month)[0], locale=locale(lang))
+
+
+def _sections(site: Site, f: Figures, lang: str, ui) -> list[tuple[str, list[str], list[list]]]:
+    """Each section's title, column names and rows, in `lang` (`ui`: the theme's catalogue for it).
+    Dates in the rows are written YYYY-MM-DD, as data."""
+    _ = ui.gettext
+    month = _month(f, lang)
+    products, communes, showrooms = _names(site, lang)
     return [
-        ("Certified products by star class", ["stars", "products"], [[n, c] for n, c in f.by_stars.items()]),
-        ("Certified products by category", ["category", "products"], [[c, n] for c, n in f.by_category.items()]),
-        ("Certified products by commune", ["commune", "products"], [[communes[c], n] for c, n in f.by_commune.items()]),
-        (f"Recognitions in {f.month}", ["product", "decision", "date", "stars"],
+        (_("Certified products by star class"), [_("stars"), _("products")], [[n, c] for n, c in f.by_stars.items()]),
+        (_("Certified products by category"), [_("category"), _("products")],
+         [[_(CATEGORY_NAMES[c]), n] for c, n in f.by_category.items()]),
+        (_("Certified products by commune"), [_("commune"), _("products")],
+         [[communes[c], n] for c, n in f.by_commune.items()]),
+        (_("Recognitions in %(month)s") % {"month": month}, [_("product"), _("decision"), _("date"), _("stars")],
          [[products[p], d, day.isoformat(), s] for p, d, day, s in f.recognitions]),
-        (f"Revocations in {f.month}", ["product", "decision", "date"],
+        (_("Revocations in %(month)s") % {"month": month}, [_("product"), _("decision"), _("date")],
          [[products[p], d, day.isoformat()] for p, d, day in f.revocations]),
-        (f"Expiring within {site.config.expiring_days} days: to re-evaluate", ["product", "valid until"],
-         [[products[p], day.isoformat()] for p, day in f.expiring]),
-        ("Expired without re-evaluation: to follow up", ["product", "expired on"],
+        (_("Expiring within %(days)s days: to re-evaluate") % {"days": site.config.expiring_days},
+         [_("product"), _("valid until")], [[products[p], day.isoformat()] for p, day in f.expiring]),
+        (_("Expired without re-evaluation: to follow up"), [_("product"), _("expired on")],
          [[products[p], day.isoformat()] for p, day in f.expired]),
-        ("Showrooms", ["showroom", "products"], [[showrooms[s], n] for s, n in f.showrooms.items()]),
+        (_("Showrooms"), [_("showroom"), _("products")], [[showrooms[s], n] for s, n in f.showrooms.items()]),
     ]
 
 
-def markdown(site: Site, f: Figures) -> str:
-    lines = [f"# OCOP programme report, {f.month}", "",
-             f"{site.config.title(site.config.default_lang)}, as of {f.as_of.isoformat()}: {f.certified} certified "
-             f"products of {f.products}.", ""]
-    for title, header, rows in _sections(site, f):
+def _heading(site: Site, f: Figures, lang: str, ui) -> tuple[str, str]:
+    _ = ui.gettext
+    return (_("OCOP programme report, %(month)s") % {"month": _month(f, lang)},
+            _("%(site)s, as of %(date)s: %(certified)s certified products of %(total)s.")
+            % {"site": site.config.title(lang), "date": format_day(f.as_of, lang), "certified": f.certified,
+               "total": f.products})
+
+
+def markdown(site: Site, f: Figures, lang: str, ui) -> str:
+    title, summary = _heading(site, f, lang, ui)
+    lines = [f"# {title}", "", summary, ""]
+    for title, header, rows in _sections(site, f, lang, ui):
         lines += [f"## {title}", ""]
         if not rows:
-            lines += ["None.", ""]
+            lines += [ui.gettext("None."), ""]
             continue
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows] + [""]
     return "\n".join(lines)
 
 
-def csv_text(site: Site, f: Figures) -> str:
+def csv_text(site: Site, f: Figures, lang: str, ui) -> str:
+    _ = ui.gettext
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["section", "item", "value", "detail"])
-    for title, header, rows in _sections(site, f):
+    writer.writerow([_("section"), _("item"), _("value"), _("detail")])
+    for title, header, rows in _sections(site, f, lang, ui):
         for row in rows:
             writer.writerow([title, row[0], row[1] if len(row) > 1 else "", " ".join(str(c) for c in row[2:])])
     return "\ufeff" + out.getvalue()
@@ -137,31 +163,24 @@ def bars(rows: list[tuple[str, int]], label: str) -> str:
     return "".join(parts)
 
 
-def html(site: Site, f: Figures) -> str:
-    _, communes, _ = _names(site)
-    charts = {
-        "Certified products by star class": bars([(f"{n} ★", c) for n, c in f.by_stars.items()], "stars"),
-        "Certified products by category": bars(list(f.by_category.items()), "category"),
-        "Certified products by commune": bars([(communes[c], n) for c, n in f.by_commune.items()], "commune"),
-    }
-    body = [f"<h1>OCOP programme report, {escape(f.month)}</h1>",
-            f"<p>{escape(site.config.title(site.config.default_lang))}, as of {f.as_of.isoformat()}: "
-            f"<strong>{f.certified}</strong> certified products of {f.products}.</p>"]
-    for title, header, rows in _sections(site, f):
-        body.append(f"<section><h2>{escape(title)}</h2>")
-        if title in charts:
-            body.append(charts[title])
+def html(site: Site, f: Figures, lang: str, ui) -> str:
+    title, summary = _heading(site, f, lang, ui)
+    body = [f"<h1>{escape(title)}</h1>", f"<p>{escape(summary)}</p>"]
+    for n, (heading, header, rows) in enumerate(_sections(site, f, lang, ui)):
+        body.append(f"<section><h2>{escape(heading)}</h2>")
+        if n < 3:           # stars, categories, communes: drawn
+            body.append(bars([(f"{name} ★" if n == 0 else name, value) for name, value in rows], header[0]))
         elif rows:
             body.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr></thead><tbody>"
                         + "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
                         + "</tbody></table>")
         else:
-            body.append("<p>None.</p>")
+            body.append(f"<p>{escape(ui.gettext('None.'))}</p>")
         body.append("</section>")
     style = ("@page{size:A4;margin:15mm}body{font:11pt/1.45 system-ui,sans-serif;color:#1f2a22;max-width:48rem;margin:auto}"
              "h1{color:#143d27}h2{font-size:1.1rem;margin-top:1.4rem;color:#143d27}table{border-collapse:collapse;width:100%}"
              "th,td{border-bottom:1px solid #ccc;padding:.25rem .4rem;text-align:left}section{break-inside:avoid}")
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>OCOP report {escape(f.month)}</title>'
+    return (f'<!doctype html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
 
 

@@ -135,20 +135,30 @@ def test_diff_of_a_site_in_a_folder_of_its_repository(site):
 
 
 def test_monthly_report_in_three_formats(site, tmp_path):
-    md = ocop("report", "--month", "2025-09", "--site", site, "--today", TODAY)
+    md = ocop("report", "--month", "2025-09", "--lang", "en", "--site", site, "--today", TODAY)
     assert md.code == 0
-    assert "# OCOP programme report, 2025-09" in md.out
-    assert "| Cà phê | 1898/QĐ-UBND | 2025-09-12 | 3 |" in md.out                    # recognised that month
-    assert "## Revocations in 2025-09\n\n| product | decision | date |\n|---|---|---|\n| Trà dây | 1898/QĐ-UBND" in md.out
+    assert "# OCOP programme report, September 2025" in md.out
+    assert "| Coffee | 1898/QĐ-UBND | 2025-09-12 | 3 |" in md.out                    # recognised that month
+    assert ("## Revocations in September 2025\n\n| product | decision | date |\n|---|---|---|\n"
+            "| Trà dây | 1898/QĐ-UBND") in md.out
     out = tmp_path / "report.csv"
-    assert ocop("report", "--month", "2026-11", "--format", "csv", "--output", out, "--site", site,
+    assert ocop("report", "--month", "2026-11", "--lang", "en", "--format", "csv", "--output", out, "--site", site,
                 "--today", TODAY).code == 0
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert ["Expiring within 90 days: to re-evaluate", "Gà thả vườn", "2026-12-20", ""] in rows
-    assert ["Expired without re-evaluation: to follow up", "Chuối sấy", "2025-10-10", ""] in rows
+    assert ["Expiring within 90 days: to re-evaluate", "Free-range chicken", "2026-12-20", ""] in rows
+    assert ["Expired without re-evaluation: to follow up", "Dried banana", "2025-10-10", ""] in rows
     html = ocop("report", "--month", "2026-11", "--format", "html", "--site", site, "--today", TODAY).out
     assert html.count("<svg") == 3 and "@page{size:A4" in html
     assert ocop("report", "--month", "2026-13", "--site", site).code == 2
+
+
+def test_the_report_is_in_the_sites_first_language_unless_asked(site):
+    """For the office that sends it on: headings, categories and names in Vietnamese by default."""
+    md = ocop("report", "--month", "2025-09", "--site", site, "--today", TODAY)
+    assert md.code == 0 and md.out.startswith("# Báo cáo Chương trình OCOP, tháng 9 năm 2025\n")
+    assert "## Công nhận trong tháng 9 năm 2025\n\n| sản phẩm | quyết định | ngày | hạng sao |" in md.out
+    assert "| Cà phê | 1898/QĐ-UBND | 2025-09-12 | 3 |" in md.out and "| Thực phẩm |" in md.out
+    assert ocop("report", "--lang", "fr", "--site", site, "--today", TODAY).code == 2      # not a language of the site
 
 
 def test_the_programme_at_a_glance_page(built):
