@@ -26,14 +26,15 @@ from .write import Output, append_register
 
 
 def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path | None = None,
-          dated: bool = False, home: Path | None = None, seen: dict[str, tuple] | None = None
-          ) -> tuple[Site, list[Problem]]:
+          dated: bool = False, home: Path | None = None, seen: dict[str, tuple] | None = None,
+          drafts: bool = False) -> tuple[Site, list[Problem]]:
     """The valid Site and its warnings; raises ContentError with every problem otherwise.
     `cache`: the build's cache folder, read and written (by a forked process: Memo.settle() waits
     for it). Without it, the cache of a build into
     the default output folder of the site (or of `home`, for a copy of it elsewhere) is read, if
     there, and nothing is written: what earlier builds parsed and checked is not done again.
-    `dated`: with each file's last commit date, for the pages; `seen`: the files' stats (load_site)."""
+    `dated`: with each file's last commit date, for the pages; `seen`: the files' stats (load_site);
+    `drafts`: with the pages and posts marked as drafts (a preview's)."""
     keep = cache is not None
     cache = cache or (home or site_dir) / CACHE
     gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
@@ -42,7 +43,7 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
         checked = Memo(cache / "checked.pickle", generator_key(), keep=keep, fast=True)
         decided = Memo(cache / "decided.pickle", generator_key(), few=0, keep=keep)
         raw = load_site(site_dir, cache, dated, keep, seen)
-        site, problems = validate(raw, today, checked, decided)
+        site, problems = validate(raw, today, checked, decided, drafts)
         Memo.save_apart([checked, decided, raw.parsed_decisions])
     finally:
         gc.freeze()     # and later ones leave them out (build() lets go of them when it ends)
@@ -56,14 +57,14 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
 
 def build(site_dir: Path, output: Path, today: date, base_url: str | None = None,
           progress: Callable[[int, int], None] | None = None, cache: Path | None = None,
-          seen: dict[str, tuple] | None = None) -> list[Problem]:
+          seen: dict[str, tuple] | None = None, drafts: bool = False) -> list[Problem]:
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings.
     `cache`: the cache folder, if not the one beside the output folder; `seen`: the stats of the
-    site's files, just taken (load_site)."""
+    site's files, just taken (load_site); `drafts`: a preview's, with the drafts."""
     cache = cache or output.absolute().parent / CACHE
     folders = FolderCheck(output, cache)        # the previous output's folders looked at meanwhile
     try:
-        site, warnings = check(site_dir, today, base_url, cache, dated=True, seen=seen)
+        site, warnings = check(site_dir, today, base_url, cache, dated=True, seen=seen, drafts=drafts)
         gc.disable()        # until produce() renders: routes, keys and manifests are kept to the end too
         routes = planned(site, warnings)
         theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")

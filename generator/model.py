@@ -246,6 +246,7 @@ class Article:
     summary: str
     date: date | None
     body: str
+    draft: bool = False         # shown by `ocop serve` only
 
 
 @dataclass(frozen=True)

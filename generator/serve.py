@@ -106,7 +106,7 @@ class _Handler(SimpleHTTPRequestHandler):
 def rebuild(site: Path, output: Path, base_url: str, say: Callable[[str], None], state: State) -> bool:
     started = time.monotonic()
     try:
-        warnings = build(site, output, date.today(), base_url, cache=output.parent)
+        warnings = build(site, output, date.today(), base_url, cache=output.parent, drafts=True)
     except ContentError as e:
         for problem in e.problems:
             say(str(problem))

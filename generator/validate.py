@@ -823,13 +823,14 @@ def _check_histories(events: dict[str, list[m.Event]], marks, config: m.Config) 
 # ---------------------------------------------------------------------------- pages and news
 
 def _articles(sources: list[Source], langs, default: str, problems: list[Problem], news: bool,
-              today: date | None = None) -> list[m.Page]:
+              today: date | None = None, drafts: bool = False) -> list[m.Page]:
     """The pages, or the news (`news`): a post dated after `today` is checked but not published
-    yet (the first build on or after its day publishes it)."""
+    yet (the first build on or after its day publishes it), and so is a draft (but for a preview:
+    `drafts`)."""
     texts: dict[str, dict[str, m.Article]] = defaultdict(dict)
     dates: dict[str, date] = {}
     first_path: dict[str, str] = {}
-    drafts: set[str] = set()        # whose default language's text is a draft: not published at all
+    held: set[str] = set()          # whose default language's text is a draft: not published at all
     pattern = "yyyy-mm-dd-slug.LANG.md (e.g. 2025-09-12-new-ocop-products.vi.md)" if news else "NAME.LANG.md (e.g. about.vi.md)"
     for source in sources:
         f = _File(source.path, problems, langs)
@@ -860,9 +861,12 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
             continue
         title, summary = f.string(data, "title", True), f.string(data, "summary")
         when = f.day(data, "date")
-        if f.boolean(data, "draft"):
+        draft = f.boolean(data, "draft")
+        if draft and drafts:
+            f.warn(f.at(data, "draft"), "a draft: shown by this preview, not published until 'draft: true' is deleted")
+        elif draft:
             if lang == default:
-                drafts.add(ident)
+                held.add(ident)
             f.warn(f.at(data, "draft"), "a draft: checked, not published" + (
                 ", nor its translations," if lang == default else f" (readers of {lang} see the {default} text)")
                 + " until 'draft: true' is deleted")
@@ -872,13 +876,13 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
                    "on or after that day publishes it")
             continue
         if title:
-            texts[ident][lang] = m.Article(title, summary, day or when, source.body)
+            texts[ident][lang] = m.Article(title, summary, day or when, source.body, draft)
             first_path.setdefault(ident, source.path)
             if day:
                 dates[ident] = day
     pages = []
     for ident, by_lang in sorted(texts.items()):
-        if ident in drafts:
+        if ident in held:
             continue
         if default not in by_lang:
             problems.append(Problem(first_path[ident], 1, 1, f"there is no {default} version of '{ident}'; "
@@ -1000,8 +1004,9 @@ def _published_media(products, decisions, raw: RawSite) -> dict[str, str]:
 
 
 def validate(raw: RawSite, today: date, checked: Memo | None = None,
-             decided: Memo | None = None) -> tuple[m.Site | None, list[Problem]]:
-    """Every problem of the site, and the Site when there is no error among them. `checked`:
+             decided: Memo | None = None, drafts: bool = False) -> tuple[m.Site | None, list[Problem]]:
+    """Every problem of the site, and the Site when there is no error among them (`drafts`: with
+    the pages and posts marked as drafts, for a preview). `checked`:
     products checked by earlier builds (with their problems), by the text of their file and all
     that a product's check reads besides (languages, communes, showrooms; its photos: _same_photos).
     `decided`: the decisions checked by an earlier build, and what they make of the products (_decided)."""
@@ -1031,8 +1036,8 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     problems += found
     retired = _retired(raw.retired, config.codes, products, files, problems)
     unregistered = _register(raw, files, retired, problems)
-    pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False)
-    news = _articles(raw.news, config.codes, config.default_lang, problems, news=True, today=today)
+    pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False, drafts=drafts)
+    news = _articles(raw.news, config.codes, config.default_lang, problems, news=True, today=today, drafts=drafts)
     figures = _figures(raw, problems, pages, news)
     if any(p.severity == "error" for p in problems):
         return None, sorted(problems)

@@ -156,8 +156,12 @@ def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
             time.sleep(0.1)
         raise AssertionError(said)
 
+    draft = site / "content/pages/visit.vi.md"          # a draft is previewed, with a note that says so
+    draft.write_text("---\ntitle: Tham quan\ndraft: true\n---\nSắp có.\n", encoding="utf-8")
     try:
         assert "Cà phê" in fetch("vi/products/coffee/")[1]
+        assert 'class="draft" role="note">Bản nháp: ' in fetch("vi/visit/")[1]
+        assert any(line.startswith("content/pages/visit.vi.md:3:8: warning: a draft: shown by this preview") for line in said)
         assert (site / ".ocop-cache/media.pickle").is_file()        # the cache `ocop build` and `check` use
         assert not (site / ".ocop-cache/.ocop-cache").exists()
         status, body = fetch("v/nothing-here/")
@@ -170,7 +174,7 @@ def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
         assert any(line.startswith("products/coffee.yaml:") for line in said)
         assert "Cà phê mới" in fetch("vi/products/coffee/")[1]
         state = json.loads(fetch("__ocop/state")[1])          # what the page's script shows over the page
-        assert state["problems"] and state["problems"][0].startswith("products/coffee.yaml:2:1: error: invalid YAML")
+        assert any(line.startswith("products/coffee.yaml:2:1: error: invalid YAML") for line in state["problems"])
         assert '<script src="/__ocop/live.js" defer></script></body>' in fetch("vi/")[1]
     finally:
         stop.set()
