@@ -19,7 +19,7 @@ from .load import Memo, load_site
 from .model import Site
 from .produce import Work, produce
 from .render import Renderer, Theme
-from .routes import Routes, plan
+from .routes import Routes, held_back, plan
 from .search import SearchIndex
 from .validate import validate
 from .write import Output, append_register
@@ -116,7 +116,8 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         search.stop()
         raise
     search.finish()
-    broken = links.problems(out.written, f"themes/{renderer.theme.root.name}/templates", site_dir)
+    broken = links.problems(out.written, f"themes/{renderer.theme.root.name}/templates", site_dir,
+                            held_back(site))
     if broken:
         raise ContentError(broken)
 

@@ -58,11 +58,14 @@ class LinkCheck:
             target = "index.html" if target == ".index.html" else target
             self.needed.setdefault(target, (page, href, source))
 
-    def problems(self, written: set[str], theme: str, site_dir: Path) -> list[Problem]:
-        """Each link that leads nowhere, where the content file it came from has it (or in the theme)."""
+    def problems(self, written: set[str], theme: str, site_dir: Path, held: dict[str, str] | None = None
+                 ) -> list[Problem]:
+        """Each link that leads nowhere, where the content file it came from has it (or in the theme).
+        `held`: the files of pages not published yet, and why (routes.held_back)."""
+        held = held or {}
         return [Problem(source or theme, *(place(site_dir / source, unescape(href)) if source else (0, 0)),
-                        f"the page /{page} links to '{unescape(href)}', which is not part of the site; fix the link "
-                        "or add what it points to")
+                        f"the page /{page} links to '{unescape(href)}', which "
+                        + (f"is not published: it is {held[target]}" if target in held else "is not part of the site; fix the link or add what it points to"))
                 for target, (page, href, source) in sorted(self.needed.items()) if target not in written]
 
 

@@ -306,3 +306,4 @@ class Site:
     updated: dict[str, date] = field(default_factory=dict)     # file → date of its last commit (git)
     texts: dict[str, str] = field(default_factory=dict)        # product or decision file → hash of its path and text
     figures: dict[str, Image] = field(default_factory=dict)    # photos shown in pages and news, by file under products/
+    held: dict[tuple[str, str], str] = field(default_factory=dict)     # ("page" or "news", id) not published → why

@@ -155,6 +155,13 @@ def plan(site: Site) -> Routes:
     return Routes(site, routes, lists)
 
 
+def held_back(site: Site) -> dict[str, str]:
+    """The files the pages and posts not published (a draft, a post dated ahead) would be, as plan()
+    names them, and why each is not: a link to one says so."""
+    return {f"{lang}/{'news/' if kind == 'news' else ''}{ident}/index.html": why
+            for (kind, ident), why in site.held.items() for lang in site.config.codes}
+
+
 def _check_collisions(routes: list[Route]) -> None:
     outputs = [route.output.casefold() for route in routes]
     if len(set(outputs)) == len(outputs):

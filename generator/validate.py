@@ -823,14 +823,15 @@ def _check_histories(events: dict[str, list[m.Event]], marks, config: m.Config) 
 # ---------------------------------------------------------------------------- pages and news
 
 def _articles(sources: list[Source], langs, default: str, problems: list[Problem], news: bool,
-              today: date | None = None, drafts: bool = False) -> list[m.Page]:
+              today: date | None = None, drafts: bool = False, held: dict | None = None) -> list[m.Page]:
     """The pages, or the news (`news`): a post dated after `today` is checked but not published
     yet (the first build on or after its day publishes it), and so is a draft (but for a preview:
-    `drafts`)."""
+    `drafts`). `held` gets why each page or post that is not published is not, by (kind, id)."""
+    held = {} if held is None else held
+    kind = "news" if news else "page"
     texts: dict[str, dict[str, m.Article]] = defaultdict(dict)
     dates: dict[str, date] = {}
     first_path: dict[str, str] = {}
-    held: set[str] = set()          # whose default language's text is a draft: not published at all
     pattern = "yyyy-mm-dd-slug.LANG.md (e.g. 2025-09-12-new-ocop-products.vi.md)" if news else "NAME.LANG.md (e.g. about.vi.md)"
     for source in sources:
         f = _File(source.path, problems, langs)
@@ -866,7 +867,7 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
             f.warn(f.at(data, "draft"), "a draft: shown by this preview, not published until 'draft: true' is deleted")
         elif draft:
             if lang == default:
-                held.add(ident)
+                held[kind, ident] = f"a draft ({source.path}): delete its 'draft: true' first, or take the link out"
             f.warn(f.at(data, "draft"), "a draft: checked, not published" + (
                 ", nor its translations," if lang == default else f" (readers of {lang} see the {default} text)")
                 + " until 'draft: true' is deleted")
@@ -874,6 +875,7 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
         if day and today and day > today:
             f.warn((1, 1), f"dated {day}, after the build date {today}: not published yet; the first build "
                    "on or after that day publishes it")
+            held[kind, ident] = f"dated {day}, after the build date: add the link on that day, or take it out"
             continue
         if title:
             texts[ident][lang] = m.Article(title, summary, day or when, source.body, draft)
@@ -882,7 +884,7 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
                 dates[ident] = day
     pages = []
     for ident, by_lang in sorted(texts.items()):
-        if ident in held:
+        if (kind, ident) in held:
             continue
         if default not in by_lang:
             problems.append(Problem(first_path[ident], 1, 1, f"there is no {default} version of '{ident}'; "
@@ -1036,8 +1038,10 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     problems += found
     retired = _retired(raw.retired, config.codes, products, files, problems)
     unregistered = _register(raw, files, retired, problems)
-    pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False, drafts=drafts)
-    news = _articles(raw.news, config.codes, config.default_lang, problems, news=True, today=today, drafts=drafts)
+    held: dict[tuple[str, str], str] = {}
+    pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False, drafts=drafts, held=held)
+    news = _articles(raw.news, config.codes, config.default_lang, problems, news=True, today=today, drafts=drafts,
+                     held=held)
     figures = _figures(raw, problems, pages, news)
     if any(p.severity == "error" for p in problems):
         return None, sorted(problems)
@@ -1047,5 +1051,6 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
         tuple(communes[c] for c in sorted(communes)), tuple(showrooms[s] for s in sorted(showrooms)),
         tuple(pages), tuple(news), history, standings,
         _published_media(products.values(), decisions, raw), tuple(retired[r] for r in sorted(retired)),
-        unregistered, raw.updated, {source.path: source.digest for source in (*raw.products, *raw.decisions)}, figures)
+        unregistered, raw.updated, {source.path: source.digest for source in (*raw.products, *raw.decisions)}, figures,
+        held)
     return site, sorted(problems)

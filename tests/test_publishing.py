@@ -259,3 +259,18 @@ def test_a_draft_is_checked_but_not_published(site, tmp_path):
     page.write_text(page.read_text(encoding="utf-8").replace("draft: true\n", ""), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
     assert (tmp_path / "out/en/visit/index.html").is_file() and len(list((tmp_path / "out/media").glob("cho-*"))) == 2
+
+
+def test_a_link_to_a_text_not_yet_published_says_why(site, tmp_path):
+    (site / "content/pages/visit.vi.md").write_text("---\ntitle: Tham quan\ndraft: true\n---\nx\n", encoding="utf-8")
+    (site / "content/news/2026-12-05-phien-cho.vi.md").write_text("---\ntitle: Phiên chợ\n---\nx\n", encoding="utf-8")
+    about = site / "content/pages/about.vi.md"
+    about.write_text(about.read_text(encoding="utf-8") + "\n[Tham quan](/vi/visit/), [chợ](/vi/news/2026-12-05-phien-cho/)\n",
+                     encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 1 and not (tmp_path / "out").exists()
+    assert [line for line in result.err.splitlines() if ": error: " in line] == [
+        "content/pages/about.vi.md:6:13: error: the page /vi/about/ links to '/vi/visit/', which is not published: it "
+        "is a draft (content/pages/visit.vi.md): delete its 'draft: true' first, or take the link out",
+        "content/pages/about.vi.md:6:32: error: the page /vi/about/ links to '/vi/news/2026-12-05-phien-cho/', which "
+        "is not published: it is dated 2026-12-05, after the build date: add the link on that day, or take it out"]
