@@ -53,6 +53,24 @@ def plain_id(name: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", "".join(c for c in letters if not unicodedata.combining(c)).lower()))
 
 
+# What editors write in Vietnamese for a choice, as plain_id writes it (accents dropped, hyphens):
+# the groups of Decision 148, the issuing authorities, the kinds of producer
+_NAMED = {
+    "food": ("thuc-pham",), "drinks": ("do-uong",), "herbal": ("duoc-lieu", "thao-duoc"),
+    "handicrafts": ("thu-cong", "my-nghe"), "ornamentals": ("sinh-vat-canh",), "tourism": ("du-lich",),
+    "district": ("huyen",), "province": ("tinh", "thanh-pho"), "national": ("trung-uong", "quoc-gia", "bo", "chinh-phu"),
+    "cooperative-group": ("to-hop-tac",), "cooperative": ("hop-tac-xa", "htx"), "company": ("cong-ty", "doanh-nghiep"),
+    "household": ("ho-kinh-doanh", "ho-san-xuat", "ho-gia-dinh", "co-so"),
+}
+
+
+def _meant(value: str, options: tuple[str, ...]) -> str:
+    """The option a value written in Vietnamese names (Đồ uống → drinks, UBND tỉnh → province), if one."""
+    words = f"-{plain_id(value)}-"
+    found = [option for option in options if any(f"-{name}-" in words for name in _NAMED.get(option, ()))]
+    return found[0] if len(found) == 1 else ""
+
+
 def _commune_plain(name: str) -> str:
     """"Xã Đăk Kôi", "Đăk Kôi Commune" → "dak-koi"."""
     return re.sub(r"^(xa|phuong|thi-tran)-|-commune$", "", plain_id(name))
@@ -211,6 +229,11 @@ class _File:
                     return date.fromisoformat(value)
             except ValueError:
                 pass
+            if found := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value.strip()):       # 2025-9-1
+                try:
+                    hint = f"; write {date(*map(int, found.groups())).isoformat()}"
+                except ValueError:
+                    pass
             if found := re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})", value.strip()):     # as Vietnam writes dates
                 try:
                     meant = date(*map(int, reversed(found.groups())))
@@ -223,8 +246,9 @@ class _File:
     def choice(self, mapping: Map, key: str, options: tuple[str, ...]) -> str:
         value = self.string(mapping, key)
         if value and value not in options:
+            meant = _meant(value, options)
             self.error(self.at(mapping, key), f"'{key}' must be {_one_of(options)}; got '{value}'"
-                       f"{_suggest(value, options)}")
+                       + (f": write {key}: {meant}" if meant else _suggest(value, options)))
             return ""
         return value
 
@@ -781,8 +805,10 @@ def _decided(raw: RawSite, config: m.Config, products: dict[str, m.Product], tod
 def _recognition(f: _File, entry: Map, decision: m.Decision | None, product: str, config: m.Config) -> m.Event | None:
     stars = entry.get("stars")
     if isinstance(stars, bool) or stars not in (3, 4, 5):
+        written = re.fullmatch(r"\s*([345])\s*(?:sao|stars?|★+)\s*", stars, re.I) if isinstance(stars, str) else None
         f.error(f.at(entry, "stars"), f"stars must be 3, 4 or 5; got {_show(stars)}"
-                + (" (1 and 2 stars carry no OCOP certificate)" if stars in (1, 2) else ""))
+                + (" (1 and 2 stars carry no OCOP certificate)" if stars in (1, 2) else "")
+                + (f": write stars: {written[1]}" if written else ""))
         return None
     if decision and not issuer_allowed(config.authorities, stars, decision.issuer, decision.date):
         may = allowed_issuers(config.authorities, stars, decision.date)
