@@ -64,6 +64,19 @@ _NAMED = {
 }
 
 
+# The keys of the site format as editors may write them in Vietnamese (plain_id of it → the key)
+_KEYS = {
+    "ten": "name", "ten-san-pham": "name", "nhom": "category", "nhom-san-pham": "category", "danh-muc": "category",
+    "loai": "category", "xa": "commune", "nha-san-xuat": "producer", "chu-the": "producer", "mo-ta": "description",
+    "anh": "images", "hinh-anh": "images", "gia": "price", "gia-ban": "price", "thong-so": "specs",
+    "ma-vach": "gtin", "diem-ban": "showrooms", "tem": "stamps", "dia-chi": "address",
+    "dien-thoai": "phone", "so-dien-thoai": "phone", "loai-hinh": "kind", "so": "number", "so-quyet-dinh": "number",
+    "ngay": "date", "cap": "issuer", "co-quan": "authority", "co-quan-ban-hanh": "authority", "cong-nhan": "recognized",
+    "thu-hoi": "revoked", "san-pham": "product", "sao": "stars", "hang-sao": "stars", "so-sao": "stars", "diem": "score",
+    "ly-do": "reason", "tieu-de": "title", "tom-tat": "summary", "ban-nhap": "draft", "van-ban": "document",
+}
+
+
 def _meant(value: str, options: tuple[str, ...]) -> str:
     """The option a value written in Vietnamese names (Đồ uống → drinks, UBND tỉnh → province), if one."""
     words = f"-{plain_id(value)}-"
@@ -111,8 +124,10 @@ class _File:
                           "the decisions that name the product: to certify it, name it in a decision's "
                           "'recognized' list (products/decisions/)")
             elif key not in allowed:
-                self.warn(value.key_marks[key], f"unknown key '{key}' in {what} is ignored{_suggest(key, allowed)}; "
-                          f"known keys: {', '.join(allowed)}")
+                english = _KEYS.get(plain_id(str(key)))
+                self.warn(value.key_marks[key], f"unknown key '{key}' in {what} is ignored"
+                          + (f": keys are written in English; write {english}:" if english in allowed else
+                             f"{_suggest(key, allowed)}; known keys: {', '.join(allowed)}"))
         for key in required:
             if key not in value or value[key] is None:
                 self.error(value.key_marks.get(key, value.mark), f"{what} needs '{key}'")
