@@ -674,7 +674,11 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
     sold_at = []
     for value, where in f.items(data, "showrooms", "showrooms"):
         if not isinstance(value, str) or value not in showrooms:
-            f.error(where, f"no showroom '{value}' in content/showrooms.yaml{_suggest(value, showrooms)}")
+            named = [s.id for s in showrooms.values() if isinstance(value, str)
+                     and plain_id(value) in {plain_id(text) for _, text in s.name.pairs}]
+            f.error(where, f"no showroom '{value}' in content/showrooms.yaml" + (
+                f"; that is the name of the showroom {named[0]}: write its id" if len(named) == 1
+                else _suggest(value, showrooms)))
         elif value in sold_at:
             f.error(where, f"the showroom '{value}' is listed twice")
         else:
