@@ -64,8 +64,9 @@ class LinkCheck:
         `held`: the files of pages not published yet, and why (routes.held_back)."""
         held = held or {}
         return [Problem(source or theme, *(place(site_dir / source, unescape(href)) if source else (0, 0)),
-                        f"the page /{page} links to '{unescape(href)}', which "
-                        + (f"is not published: it is {held[target]}" if target in held else "is not part of the site; fix the link or add what it points to"))
+                        f"the page /{page} links to '{unescape(href)}', which " + (
+                            f"is not published: it is {held[target]}" if target in held
+                            else "is not part of the site; fix the link or add what it points to"))
                 for target, (page, href, source) in sorted(self.needed.items()) if target not in written]
 
 

@@ -611,8 +611,9 @@ def unread(root: Path) -> list[Problem]:
                     where = f"{base}/ is read without its subfolders; move it to {base}/{name}"
                 else:
                     near = difflib.get_close_matches(name, CONTENT_FILES, 1) if folder == "content" else []
-                    where = (f"did you mean content/{near[0]}?" if near else "pages go in content/pages/, news posts "
-                             "in content/news/, and content/ itself holds communes.yaml, showrooms.yaml and retired.yaml")
+                    where = (f"did you mean content/{near[0]}?" if near else "pages go in content/pages/, news "
+                             "posts in content/news/, and content/ itself holds communes.yaml, showrooms.yaml "
+                             "and retired.yaml")
                 problems.append(Problem(f"{folder}/{name}", 1, 1, f"this file is not read: {where}", "warning"))
     if (root / "site.yml").is_file():
         problems.append(Problem("site.yml", 1, 1, "only .yaml files are read; rename it to site.yaml"))

@@ -58,7 +58,8 @@ def plain_id(name: str) -> str:
 _NAMED = {
     "food": ("thuc-pham",), "drinks": ("do-uong",), "herbal": ("duoc-lieu", "thao-duoc"),
     "handicrafts": ("thu-cong", "my-nghe"), "ornamentals": ("sinh-vat-canh",), "tourism": ("du-lich",),
-    "district": ("huyen",), "province": ("tinh", "thanh-pho"), "national": ("trung-uong", "quoc-gia", "bo", "chinh-phu"),
+    "district": ("huyen",), "province": ("tinh", "thanh-pho"),
+    "national": ("trung-uong", "quoc-gia", "bo", "chinh-phu"),
     "cooperative-group": ("to-hop-tac",), "cooperative": ("hop-tac-xa", "htx"), "company": ("cong-ty", "doanh-nghiep"),
     "household": ("ho-kinh-doanh", "ho-san-xuat", "ho-gia-dinh", "co-so"),
 }
@@ -72,7 +73,8 @@ _KEYS = {
     "ma-vach": "gtin", "diem-ban": "showrooms", "tem": "stamps", "dia-chi": "address",
     "dien-thoai": "phone", "so-dien-thoai": "phone", "loai-hinh": "kind", "so": "number", "so-quyet-dinh": "number",
     "ngay": "date", "cap": "issuer", "co-quan": "authority", "co-quan-ban-hanh": "authority", "cong-nhan": "recognized",
-    "thu-hoi": "revoked", "san-pham": "product", "sao": "stars", "hang-sao": "stars", "so-sao": "stars", "diem": "score",
+    "thu-hoi": "revoked", "san-pham": "product", "sao": "stars", "hang-sao": "stars", "so-sao": "stars",
+    "diem": "score",
     "ly-do": "reason", "tieu-de": "title", "tom-tat": "summary", "ban-nhap": "draft", "van-ban": "document",
 }
 
@@ -140,7 +142,8 @@ class _File:
         if not isinstance(value, Seq):
             hint = (f"; write {key}: [{value}]" if isinstance(value, str) and value.strip() else
                     "; put '- ' before each entry" if isinstance(value, Map) else "")
-            self.error(self.at(mapping, key), f"'{key}' must be a list (lines starting with '- '); got {_kind(value)}{hint}")
+            self.error(self.at(mapping, key),
+                       f"'{key}' must be a list (lines starting with '- '); got {_kind(value)}{hint}")
             return []
         return list(zip(value, value.item_marks))
 

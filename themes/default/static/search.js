@@ -25,9 +25,8 @@ function excerpt(html) {
 }
 
 function load() {
-  /* Pagefind and every shard's index, fetched once: from the first keystroke on, not only once the
-     form is sent (from the moment the box is entered), so that a slow connection brings them in
-     while the reader types. */
+  /* Pagefind and every shard's index, fetched once, from the moment the search box is entered
+     (not when the form is sent): a slow connection brings them in while the reader types. */
   loading = loading || (async () => {
     const pagefind = await import(bundle + "pagefind.js");
     const baseUrl = bundle.replace(/pagefind\/$/, "");
