@@ -112,6 +112,28 @@ def test_search_finds_products_with_or_without_diacritics(browser, sample, lang,
     page.context.close()
 
 
+def test_search_fetches_every_shard_while_the_reader_types(browser, sample):
+    """Nothing of Pagefind before the search box is entered; once it is, every shard of the
+    language, at once, and the typed words' index chunks before Enter is pressed."""
+    page = new_page(browser)
+    fetched = []
+    page.on("requestfinished", lambda request: fetched.append(request.url))
+    page.goto(sample + "vi/search/")
+    page.wait_for_load_state("networkidle")
+    assert not [url for url in fetched if "/pagefind" in url]
+    shards = [sample.rstrip("/") + bundle for bundle in
+              [page.locator("#search-form").get_attribute("data-bundle"),
+               *page.locator("#search-form").get_attribute("data-more").split()]]
+    page.locator("#q").press_sequentially("ca phe", delay=100)
+    page.wait_for_timeout(1500)
+    entries = {url.split("pagefind-entry.json")[0] for url in fetched if "pagefind-entry.json" in url}
+    assert entries == set(shards) and any("/index/" in url for url in fetched)
+    page.locator("#q").press("Enter")
+    page.locator("#search-results li a").first.wait_for(timeout=15000)
+    assert "Cà phê Đăk Rve" in page.locator("#search-results li a").all_inner_texts()
+    page.context.close()
+
+
 def test_search_results_can_be_narrowed(browser, sample):
     page = new_page(browser)
     page.goto(sample + "vi/search/?q=xa&category=drinks")
