@@ -60,14 +60,22 @@ class LinkCheck:
 
     def problems(self, written: set[str], theme: str, site_dir: Path, held: dict[str, str] | None = None
                  ) -> list[Problem]:
-        """Each link that leads nowhere, where the content file it came from has it (or in the theme).
-        `held`: the files of pages not published yet, and why (routes.held_back)."""
+        """Each link that leads nowhere, where the content file it came from has it (or in the theme),
+        once for all the pages it breaks in (a page in each language shows the same text, a template
+        serves many pages). `held`: the files of pages not published yet, and why (routes.held_back)."""
         held = held or {}
-        return [Problem(source or theme, *(place(site_dir / source, unescape(href)) if source else (0, 0)),
-                        f"the page /{page} links to '{unescape(href)}', which " + (
-                            f"is not published: it is {held[target]}" if target in held
-                            else "is not part of the site; fix the link or add what it points to"))
-                for target, (page, href, source) in sorted(self.needed.items()) if target not in written]
+        pages: dict[tuple, list[str]] = {}
+        for target, (page, href, source) in sorted(self.needed.items()):
+            if target not in written:
+                href = unescape(href)
+                why = (f"is not published: it is {held[target]}" if target in held
+                       else "is not part of the site; fix the link or add what it points to")
+                where = place(site_dir / source, href) if source else (0, 0)
+                pages.setdefault((source or theme, *where, href, why), []).append(page)
+        return [Problem(path, line, col, f"the page /{found[0]}" + (
+                    f" (and {len(found) - 1} other page{'s' * (len(found) > 2)})" if len(found) > 1 else "")
+                        + f" links to '{href}', which {why}")
+                for (path, line, col, href, why), found in pages.items()]
 
 
 def place(file: Path, href: str) -> tuple[int, int]:

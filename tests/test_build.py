@@ -455,6 +455,19 @@ def test_a_link_to_a_missing_page_is_a_build_error(site, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_broken_link_is_said_once_for_every_page_it_breaks_in(site, tmp_path):
+    """The Vietnamese text of a page without an English one is shown on both languages' pages: its
+    relative link leads nowhere from each, one error says so."""
+    (site / "content/pages/about.en.md").unlink()
+    about = site / "content/pages/about.vi.md"
+    about.write_text(about.read_text(encoding="utf-8") + "\n[cũ](../gone/)\n", encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 1
+    assert [line for line in result.err.splitlines() if ": error: " in line] == [
+        "content/pages/about.vi.md:6:6: error: the page /en/about/ (and 1 other page) links to '../gone/', which is "
+        "not part of the site; fix the link or add what it points to"]
+
+
 def test_a_broken_link_in_a_product_description_is_located_in_its_file(site, tmp_path):
     coffee = site / "products/coffee.yaml"
     coffee.write_text(coffee.read_text(encoding="utf-8").replace(
