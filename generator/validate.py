@@ -127,8 +127,10 @@ class _File:
                           "'recognized' list (products/decisions/)")
             elif key not in allowed:
                 english = _KEYS.get(plain_id(str(key)))
+                alias = {"description": "summary", "excerpt": "summary"}.get(str(key))     # as other generators write it
                 self.warn(value.key_marks[key], f"unknown key '{key}' in {what} is ignored"
                           + (f": keys are written in English; write {english}:" if english in allowed else
+                             f" (did you mean '{alias}'?)" if alias in allowed else
                              f"{_suggest(key, allowed)}; known keys: {', '.join(allowed)}"))
         for key in required:
             if key not in value or value[key] is None:

@@ -130,3 +130,13 @@ def test_a_price_may_be_one_number(site, tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("price: 90000", "price: [90000, 120000]"), encoding="utf-8")
     result = ocop("check", "--site", site, "--today", TODAY)
     assert result.code == 1 and "price must be one number (price: 90000) or a mapping" in result.err
+
+
+def test_front_matter_written_as_other_generators_write_it_is_pointed_to_its_key(site):
+    about = site / "content/pages/about.vi.md"
+    about.write_text(about.read_text(encoding="utf-8").replace("---\n", "---\ndescription: Giới thiệu.\n", 1),
+                     encoding="utf-8")
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 0
+    assert ("content/pages/about.vi.md:2:1: warning: unknown key 'description' in the front matter is ignored "
+            "(did you mean 'summary'?)") in result.err.splitlines()
