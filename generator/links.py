@@ -58,12 +58,10 @@ class LinkCheck:
             target = "index.html" if target == ".index.html" else target
             self.needed.setdefault(target, (page, href, source))
 
-    def problems(self, written: set[str], theme: str, site_dir: Path, held: dict[str, str] | None = None
-                 ) -> list[Problem]:
+    def problems(self, written: set[str], theme: str, site_dir: Path, held: dict[str, str]) -> list[Problem]:
         """Each link that leads nowhere, where the content file it came from has it (or in the theme),
         once for all the pages it breaks in (a page in each language shows the same text, a template
         serves many pages). `held`: the files of pages not published yet, and why (routes.held_back)."""
-        held = held or {}
         pages: dict[tuple, list[str]] = {}
         for target, (page, href, source) in sorted(self.needed.items()):
             if target not in written:

@@ -91,6 +91,13 @@ def _commune_plain(name: str) -> str:
     return re.sub(r"^(xa|phuong|thi-tran)-|-commune$", "", plain_id(name))
 
 
+def _named(written: str, things, plain: Callable[[str], str] = plain_id) -> list:
+    """The communes, showrooms or products whose id, or name in some language, is `written` (as
+    `plain` writes both: an editor wrote a name where the id belongs)."""
+    key = plain(written)
+    return [thing for thing in things if key in {thing.id, *(plain(text) for _, text in thing.name.pairs)}]
+
+
 def _one_of(options) -> str:
     options = list(options)
     if len(options) > 1:
@@ -464,12 +471,17 @@ def _communes(source: Source | None, langs, today: date, problems: list[Problem]
 def _merges(communes: dict[str, m.Commune], ident: str) -> list[str]:
     """The communes `ident` became part of, one merger after another, to the one in force (or
     back to `ident`, or to one that is not listed)."""
+    return _chain(ident, lambda at: communes[at].merged_into if at in communes else "")
+
+
+def _chain(ident: str, step: Callable[[str], str]) -> list[str]:
+    """The ids `step` leads to from `ident`, one after another, until it leads nowhere or to one
+    already met (which ends the list: a circle)."""
     chain: list[str] = []
     at = ident
-    while at in communes and communes[at].merged_into:
-        at = communes[at].merged_into
+    while at := step(at):
         chain.append(at)
-        if at == ident or chain.count(at) > 1:      # round in a circle
+        if at == ident or chain.count(at) > 1:
             break
     return chain
 
@@ -499,8 +511,7 @@ def _showrooms(source: Source | None, langs, communes: dict[str, m.Commune],
 def _commune_ref(f: _File, entry: Map, communes: dict[str, m.Commune]) -> str:
     written = entry.get("commune")
     if isinstance(written, str) and not valid_id(written):
-        named = [c for c in communes.values()
-                 if _commune_plain(written) in {c.id, *(_commune_plain(text) for _, text in c.name.pairs)}]
+        named = _named(written, communes.values(), _commune_plain)
         if len(named) == 1:
             f.error(f.at(entry, "commune"), f"'{written}' is not a commune id; for {named[0].name(named[0].name.default)} "
                     f"write its id: commune: {named[0].id}")
@@ -679,10 +690,9 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
     sold_at = []
     for value, where in f.items(data, "showrooms", "showrooms"):
         if not isinstance(value, str) or value not in showrooms:
-            named = [s.id for s in showrooms.values() if isinstance(value, str)
-                     and plain_id(value) in {plain_id(text) for _, text in s.name.pairs}]
+            named = _named(value, showrooms.values()) if isinstance(value, str) else []
             f.error(where, f"no showroom '{value}' in content/showrooms.yaml" + (
-                f"; that is the name of the showroom {named[0]}: write its id" if len(named) == 1
+                f"; that is the name of the showroom {named[0].id}: write its id" if len(named) == 1
                 else _suggest(value, showrooms)))
         elif value in sold_at:
             f.error(where, f"the showroom '{value}' is listed twice")
@@ -767,7 +777,7 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
             if product in files and product not in products:
                 product = ""            # the product's own file has errors, reported there
             elif product and product not in products:
-                by_name = [p.id for p in products.values() if plain_id(product) in {plain_id(t) for _, t in p.name.pairs}]
+                by_name = [p.id for p in _named(product, products.values())]
                 f.error(f.at(entry, "product"), f"no product '{product}' (products/{product}.yaml)"
                         + (f"; that is the name of products/{by_name[0]}.yaml: write product: {by_name[0]}"
                            if len(by_name) == 1 else _suggest(product, files)))
@@ -873,11 +883,10 @@ def _check_histories(events: dict[str, list[m.Event]], marks, config: m.Config) 
 # ---------------------------------------------------------------------------- pages and news
 
 def _articles(sources: list[Source], langs, default: str, problems: list[Problem], news: bool,
-              today: date | None = None, drafts: bool = False, held: dict | None = None) -> list[m.Page]:
+              held: dict[tuple[str, str], str], today: date | None = None, drafts: bool = False) -> list[m.Page]:
     """The pages, or the news (`news`): a post dated after `today` is checked but not published
     yet (the first build on or after its day publishes it), and so is a draft (but for a preview:
     `drafts`). `held` gets why each page or post that is not published is not, by (kind, id)."""
-    held = {} if held is None else held
     kind = "news" if news else "page"
     texts: dict[str, dict[str, m.Article]] = defaultdict(dict)
     dates: dict[str, date] = {}
@@ -999,10 +1008,7 @@ def _retired(source: Source | None, langs, products: dict[str, m.Product], files
         if replaced_by not in retired:
             f.error(where, f"no product '{replaced_by}' (products/{replaced_by}.yaml){_suggest(replaced_by, files)}")
             continue
-        now, chain = replaced_by, [replaced_by]       # a product replaced once, then again
-        while retired.get(now) and retired[now].replaced_by and retired[now].replaced_by not in chain:
-            now = retired[now].replaced_by
-            chain.append(now)
+        now = ([replaced_by] + _chain(replaced_by, lambda at: retired[at].replaced_by if at in retired else ""))[-1]
         f.error(where, f"'{replaced_by}' is retired too" + (f"; write the product in force: replaced_by: {now}"
                                                              if now in files else "; name a product in force"))
     return retired
