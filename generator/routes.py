@@ -135,12 +135,14 @@ def plan(site: Site) -> Routes:
         for showroom in site.showrooms:
             add("showroom", f"showrooms/{showroom.id}/", showroom.id)
         for page in site.pages:
-            add("page", f"{page.id}/", page.id, f"content/pages/{page.id}.{lang if lang in page.texts else default}.md")
+            add("page", text_path("page", page.id), page.id,
+                f"content/pages/{page.id}.{lang if lang in page.texts else default}.md")
         if site.news:
             add("news-list", "news/")
             add("feed", "news/feed.xml")
         for post in site.news:
-            add("news", f"news/{post.id}/", post.id, f"content/news/{post.id}.{lang if lang in post.texts else default}.md")
+            add("news", text_path("news", post.id), post.id,
+                f"content/news/{post.id}.{lang if lang in post.texts else default}.md")
     for product in site.products:
         routes.append(Route("verify", "", verify_path(product.id), product.id, product.path))
         routes.append(Route("record", "", verify_path(product.id) + "record.json", product.id, product.path))
@@ -155,10 +157,15 @@ def plan(site: Site) -> Routes:
     return Routes(site, routes, lists)
 
 
+def text_path(kind: str, ident: str) -> str:
+    """Where a free page ("page") or a news post ("news") is, under its language's folder."""
+    return f"news/{ident}/" if kind == "news" else f"{ident}/"
+
+
 def held_back(site: Site) -> dict[str, str]:
-    """The files the pages and posts not published (a draft, a post dated ahead) would be, as plan()
-    names them, and why each is not: a link to one says so."""
-    return {f"{lang}/{'news/' if kind == 'news' else ''}{ident}/index.html": why
+    """The files the pages and posts not published (a draft, a post dated ahead) would be, and why
+    each is not: a link to one says so."""
+    return {f"{lang}/{text_path(kind, ident)}index.html": why
             for (kind, ident), why in site.held.items() for lang in site.config.codes}
 
 
