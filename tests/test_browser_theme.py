@@ -94,6 +94,67 @@ def test_without_script_the_facet_pages_filter(browser, sample):
     page.context.close()
 
 
+def test_filters_narrow_a_long_catalogue_by_several_facets(browser, tmp_path):
+    """A catalogue of several pages is narrowed by products the facet lists' pages hold: a page's
+    worth at a time and a button for more, whatever page of the catalogue the reader is on; a
+    page that fails to load says so, and the button tries again."""
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(ROOT / "site.yaml", site)
+    for part in ("products", "content", "themes"):
+        shutil.copytree(ROOT / part, site / part)
+    categories, communes = ["food", "drinks", "herbal"], ["dak-rve", "dak-koi", "kon-braih"]
+    for i in range(200):
+        (site / f"products/extra-{i:03d}.yaml").write_text(
+            f"name: Product {i}\ncategory: {categories[i % 3]}\ncommune: {communes[i % 7 % 3]}\n"
+            f"producer: {{name: Hộ {i}}}\ndescription: About {i}.\n", encoding="utf-8")
+    server, url = serve_folder(tmp_path / "out")
+    try:
+        result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY, "--base-url", url)
+        assert result.code == 0, result.err
+        records = json.loads((tmp_path / "out/data/products.json").read_text(encoding="utf-8"))["products"]
+        food = sorted(p["name"]["en"] for p in records if p["category"] == "food")
+        food_here = sorted(p["name"]["en"] for p in records if p["category"] == "food" and p["commune"] == "dak-rve")
+        assert len(food) > 60 and 0 < len(food_here) < 60
+
+        page = new_page(browser, bypass_csp=True)                   # to inject axe-core
+        page.goto(url + "en/products/page/2/")
+        count = page.locator("#filters .count")
+        page.select_option("#filters select[name=category]", "food")
+        count.filter(has_text="60").wait_for()
+        assert len(visible_cards(page)) == 60 and page.locator(".pager").is_hidden()
+        page.locator("#more-products button").click()
+        count.filter(has_text=str(len(food))).wait_for()
+        assert visible_cards(page) == food and page.locator("#more-products").is_hidden()
+        assert page.evaluate("document.activeElement.closest('.card') === document.querySelectorAll('.cards:not([hidden]) .card')[60]")
+
+        page.select_option("#filters select[name=commune]", "dak-rve")
+        count.filter(has_text=f": {len(food_here)}").wait_for()
+        assert visible_cards(page) == food_here                    # from the commune's list, headings made h2
+        assert "category=food&commune=dak-rve" in page.url
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        assert not [v["id"] for v in result["violations"] if v["impact"] in ("moderate", "serious", "critical")]
+        page.select_option("#filters select[name=category]", "")
+        page.select_option("#filters select[name=commune]", "")
+        assert len(visible_cards(page)) == 60 and page.locator(".pager").is_visible() and count.inner_text() == ""
+
+        page.route("**/categories/food/page/2/", lambda route: route.abort())
+        page.goto(url + "en/products/?category=food")           # a shared link keeps its filter
+        count.filter(has_text="60").wait_for()
+        page.locator("#more-products button").click()
+        failed = page.locator("#more-products .failed")
+        failed.wait_for()
+        assert failed.inner_text().startswith("Not every product could be loaded")
+        page.unroute("**/categories/food/page/2/")
+        page.locator("#more-products button").click()
+        count.filter(has_text=str(len(food))).wait_for()
+        assert visible_cards(page) == food and failed.is_hidden()
+        page.context.close()
+    finally:
+        server.shutdown()
+
+
 @pytest.mark.parametrize("lang, query, expected", [
     ("vi", "ca phe", "Cà phê Đăk Rve"),                # typed without diacritics
     ("vi", "gio cha ninh to", "Giò chả Ninh Tô"),

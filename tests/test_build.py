@@ -740,7 +740,7 @@ def test_a_new_product_that_makes_a_list_a_page_longer_makes_that_list_again_not
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     catalogue = (out / "en/products/index.html").read_text(encoding="utf-8")
-    assert 'id="filters"' in catalogue and "catalogue.js" in catalogue      # the whole list: narrowed at once
+    assert 'id="filters"' in catalogue and "data-href" not in catalogue     # the whole list: narrowed in place
     rendered = []
     original = Renderer.render
     monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
@@ -751,8 +751,8 @@ def test_a_new_product_that_makes_a_list_a_page_longer_makes_that_list_again_not
     assert not {key for kind, _, key, _ in rendered if kind in ("product", "verify")} - {"melon"}
     catalogue = (out / "en/products/index.html").read_text(encoding="utf-8")
     assert "page/2/" in catalogue
-    # the instant filter narrows a whole list only: a page of several has the facets' links alone
-    assert 'id="filters"' not in catalogue and "catalogue.js" not in catalogue
+    # a page of several: narrowed by what the facet lists' pages hold, each choice with its list's address
+    assert 'data-href="/en/categories/food/"' in catalogue and 'id="more-products"' in catalogue
     cold = tmp_path / "cold" / "out"
     assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
     assert tree(out) == tree(cold)

@@ -1,26 +1,119 @@
-/* Catalogue filters: narrow the list at once by category, commune and stars. Without this script
-   the facet links above the list lead to the same lists as static pages. */
+/* Catalogue filters: narrow the products by category, commune and stars together. Without this
+   script the facet links above the list lead to the same lists as static pages, one facet at a time.
+   A catalogue on one page is narrowed in place, at once. A longer one (a page of each PER_PAGE
+   products, routes.py) shows instead the products of one of the facet lists, the chosen commune's,
+   else category's, else star class's (the shortest, as a rule), fetched from the site page by page
+   (at `<list>page/<n>/`) and narrowed by the other choices: a page's worth at a time, or ten of the
+   list's pages, and a button for more; a weak connection fetches only what the reader asks for. */
 (function () {
   "use strict";
   var form = document.getElementById("filters");
   if (!form) return;
-  var cards = document.querySelectorAll(".cards .card");
-  var count = form.querySelector(".count");
   var fields = ["category", "commune", "stars"];
+  var shortest = ["commune", "category", "stars"];     /* the facet list fetched: the first chosen */
+  var count = form.querySelector(".count");
+  var more = document.getElementById("more-products");
+  var list = document.querySelector(".cards");
+  var pager = document.querySelector(".pager");
+  var own = list ? Array.prototype.slice.call(list.querySelectorAll(".card")) : [];
+  var heading = own.length ? own[0].querySelector(".name").tagName : "H2";
+  var found = null;         /* the products of a facet list shown: {ul, source, pages, next, size, shown, abort} */
+
+  function chosen() {
+    return fields.filter(function (f) { return form.elements[f].value; });
+  }
+
+  function matches(card, names) {
+    return names.every(function (f) { return card.getAttribute("data-" + f) === form.elements[f].value; });
+  }
+
+  function say(text) {
+    count.textContent = text === "" ? "" : count.getAttribute("data-template").replace("{count}", text);
+  }
+
+  function fetchPage(url, signal) {
+    return fetch(url, { signal: signal, credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error(url + ": " + response.status);
+      return response.text();
+    }).then(function (html) { return new DOMParser().parseFromString(html, "text/html"); });
+  }
+
+  function take(doc, names) {
+    /* the cards of a fetched page that match, with this page's heading level */
+    var cards = doc.querySelectorAll(".cards .card");
+    found.size = found.size || cards.length;
+    cards.forEach(function (card) {
+      if (!matches(card, names)) return;
+      var name = card.querySelector(".name");
+      if (name && name.tagName !== heading) {
+        var renamed = document.createElement(heading);
+        renamed.className = name.className;
+        renamed.append.apply(renamed, Array.prototype.slice.call(name.childNodes));
+        name.replaceWith(renamed);
+      }
+      found.ul.append(document.importNode(card, true));
+      found.shown++;
+    });
+  }
+
+  async function load(names, asked) {
+    /* the next pages of the facet list, until a page's worth of products more is shown (as many
+       as its first page has), ten pages are fetched or the list ends; `asked`: by the button,
+       whose reader is taken to the first product it brought */
+    var mine = found, fetched = 0, before = mine.shown;
+    more.hidden = true;
+    try {
+      while (mine.next <= mine.pages && (fetched === 0 || fetched < 10 && mine.shown - before < mine.size)) {
+        var url = mine.next === 1 ? mine.source : mine.source + "page/" + mine.next + "/";
+        var doc = await fetchPage(url, mine.abort.signal);
+        if (found !== mine) return;
+        if (mine.next === 1) {
+          var nav = doc.querySelector(".pager");
+          mine.pages = nav ? parseInt(nav.getAttribute("data-pages"), 10) || 1 : 1;
+        }
+        take(doc, names);
+        mine.next++;
+        fetched++;
+        say(String(mine.shown));
+      }
+      more.hidden = mine.next > mine.pages;
+      more.querySelector(".failed").hidden = true;
+      var first = asked && mine.ul.children[before];
+      if (first) first.querySelector("a").focus();
+    } catch (e) {
+      if (found !== mine) return;
+      more.hidden = false;
+      more.querySelector(".failed").hidden = false;
+    }
+  }
 
   function apply() {
-    var shown = 0, query = [];
-    fields.forEach(function (name) { if (form.elements[name].value) query.push(name + "=" + encodeURIComponent(form.elements[name].value)); });
-    Array.prototype.forEach.call(cards, function (card) {
-      var match = fields.every(function (name) {
-        var wanted = form.elements[name].value;
-        return !wanted || card.getAttribute("data-" + name) === wanted;
-      });
-      card.hidden = !match;
-      if (match) shown++;
+    var names = chosen(), query = names.map(function (f) {
+      return f + "=" + encodeURIComponent(form.elements[f].value);
     });
-    count.textContent = count.getAttribute("data-template").replace("{count}", shown + " / " + cards.length);
     history.replaceState(null, "", query.length ? "?" + query.join("&") : location.pathname);
+    if (found) {
+      found.abort.abort();
+      found.ul.remove();
+      found = null;
+    }
+    if (!pager) {               /* every product on this page: narrowed in place */
+      var shown = 0;
+      own.forEach(function (card) { card.hidden = !matches(card, names); if (!card.hidden) shown++; });
+      say(shown + " / " + own.length);
+      return;
+    }
+    if (list) list.hidden = names.length > 0;
+    pager.hidden = names.length > 0;
+    more.hidden = true;
+    if (!names.length) { say(""); return; }
+    var select = form.elements[shortest.filter(function (f) { return names.indexOf(f) >= 0; })[0]];
+    found = { ul: document.createElement("ul"), source: select.options[select.selectedIndex].getAttribute("data-href"),
+              pages: 1, next: 1, size: 0, shown: 0, abort: new AbortController() };
+    found.ul.className = "cards";
+    (list || pager).before(found.ul);
+    say("…");
+    load(names, false);
   }
 
   var params = new URLSearchParams(location.search);
@@ -30,6 +123,7 @@
   });
   form.addEventListener("change", apply);
   form.addEventListener("submit", function (e) { e.preventDefault(); });
+  if (more) more.querySelector("button").addEventListener("click", function () { if (found) load(chosen(), true); });
   form.hidden = false;
   apply();
 })();
