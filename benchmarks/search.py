@@ -5,7 +5,7 @@ emulation: each request waits the latency, the bytes come at the rate), the cach
 the time from asking for the page to the count of results shown, and what was fetched.
 
     .venv/bin/python benchmarks/search.py OUTPUT [--query "cà phê"] [--latency 300] [--kib 200] [--runs 3]
-                                                 [--typed SECONDS]
+                                                 [--typed SECONDS] [--filter commune=ID]
 
 Needs Debian's chromium (as the browser tests do). The server is Python's, one connection a
 request (HTTP/1.0): a host with HTTP/2 sends a page's requests over one connection, so it waits
@@ -30,6 +30,8 @@ def kind(url: str) -> str:
         return "index chunks"
     if "/fragment/" in url:
         return "fragments (a result's title and excerpt)"
+    if "/filter/" in url:
+        return "filters"
     if url.endswith(".pf_meta"):
         return "shard metadata"
     if url.endswith("pagefind-entry.json"):
@@ -48,7 +50,10 @@ def main() -> None:
     parser.add_argument("--typed", type=float, metavar="SECONDS",
                         help="open the page without a query, type it a letter at a time over SECONDS, then "
                              "press Enter: the time is then from Enter to the results")
+    parser.add_argument("--filter", action="append", default=[], metavar="NAME=VALUE",
+                        help="narrow the results, as the page's menus do (category, commune, stars)")
     args = parser.parse_args()
+    narrowed = "".join(f"&{f}" for f in args.filter)
     from playwright.sync_api import sync_playwright
     server, base = serve_folder(args.output)
     times, fetched, shown = [], [], ""
@@ -68,9 +73,9 @@ def main() -> None:
             status = page.locator("#search-status")
             if args.typed is None:
                 began = time.perf_counter()
-                page.goto(f"{base}{args.lang}/search/?q={args.query}", wait_until="domcontentloaded", timeout=0)
+                page.goto(f"{base}{args.lang}/search/?q={args.query}{narrowed}", wait_until="domcontentloaded", timeout=0)
             else:
-                page.goto(f"{base}{args.lang}/search/", wait_until="load", timeout=0)
+                page.goto(f"{base}{args.lang}/search/?{narrowed[1:]}", wait_until="load", timeout=0)
                 page.locator("#q").click()
                 page.locator("#q").press_sequentially(args.query, delay=args.typed * 1000 / len(args.query))
                 began = time.perf_counter()
@@ -85,7 +90,7 @@ def main() -> None:
     by_kind: dict[str, list[int]] = {}
     for url, size in fetched:
         by_kind.setdefault(kind(url), []).append(size)
-    print(f"{args.output} at {args.latency} ms and {args.kib} KiB/s, '{args.query}': {shown}")
+    print(f"{args.output} at {args.latency} ms and {args.kib} KiB/s, '{args.query}'{narrowed}: {shown}")
     print(f"  {'from Enter ' if args.typed is not None else ''}to results: median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})")
     print(f"  fetched: {len(fetched)} files, {sum(size for _, size in fetched) / 1024:.0f} KiB")
     for name, sizes in sorted(by_kind.items(), key=lambda item: -sum(item[1])):

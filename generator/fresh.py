@@ -36,7 +36,7 @@ from . import BUNDLED_THEMES, CACHE, PACKAGE
 from .errors import Problem
 
 # the libraries whose output ends up in the site's bytes
-LIBRARIES = ("pyyaml", "jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind")
+LIBRARIES = ("pyyaml", "jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind", "cbor2")
 RACY_NS = 2_000_000_000
 STATE_VERSION = 1
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import gzip
 import hashlib
 import json
 import os
@@ -29,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import cbor2
 
 from .depends import digest
 from .errors import OcopError
@@ -261,12 +264,7 @@ class SearchIndex:
             if not self.stopped:
                 self.errors.append(output.strip()[-500:])
             return False
-        # Pagefind lists the languages in hash-map order; sorted, two builds are byte-identical
-        # (its filter indexes vary the same way, so the theme filters by page metadata instead)
-        entry = made_in / "pagefind-entry.json"
-        data = json.loads(entry.read_text(encoding="utf-8"))
-        data["languages"] = dict(sorted(data["languages"].items()))
-        entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        settle(made_in)
         if made_in != part:
             _assemble(made_in, part, self.out.dest / bundle(task.position))
         os.replace(part, index)
@@ -338,6 +336,46 @@ class SearchIndex:
 
 
 @functools.cache
+def settle(index: Path) -> None:
+    """Makes an index Pagefind made the same, byte for byte, as it makes for the same documents
+    again: it lists the languages, and each filter's values, in hash-map order. The values are
+    sorted, each filter's file named after its new content as Pagefind names it (the language and
+    a hash), and so is the metadata file that names them, which the entry file names."""
+    entry = index / "pagefind-entry.json"
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    for lang, language in data["languages"].items():
+        meta_path = index / f"pagefind.{language['hash']}.pf_meta"
+        meta = _read_pf(meta_path)
+        for chunk in meta[3]:           # [filter, the name of its file]
+            path = index / "filter" / f"{chunk[1]}.pf_filter"
+            name, values = _read_pf(path)
+            path.unlink()
+            chunk[1] = _write_pf(index / "filter", lang, 7, ".pf_filter", [name, sorted(values)])
+        meta[3].sort()
+        meta_path.unlink()
+        language["hash"] = _write_pf(index, lang, 10, ".pf_meta", meta, prefix="pagefind.")
+    data["languages"] = dict(sorted(data["languages"].items()))
+    entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+PF_SIGNATURE = b"pagefind_dcd"      # what each of Pagefind's gzipped CBOR files begins with
+
+
+def _read_pf(path: Path):
+    data = gzip.decompress(path.read_bytes())
+    if not data.startswith(PF_SIGNATURE):
+        raise OcopError(f"Pagefind wrote {path.name} in a form this version does not know")
+    return cbor2.loads(data[len(PF_SIGNATURE):])
+
+
+def _write_pf(folder: Path, lang: str, digits: int, suffix: str, value, prefix: str = "") -> str:
+    """Writes a value as Pagefind does, named after its content; returns the name."""
+    data = gzip.compress(PF_SIGNATURE + cbor2.dumps(value), mtime=0)
+    name = f"{lang}_{hashlib.blake2b(data, digest_size=8).hexdigest()[:digits]}"
+    (folder / f"{prefix}{name}{suffix}").write_bytes(data)
+    return name
+
+
 def pagefind_program() -> str:
     """Pagefind's program, found as `python -m pagefind` finds it (PAGEFIND_BINARY_PATH, the
     extended build, the plain one, the PATH), and started directly: a Python less for each shard."""

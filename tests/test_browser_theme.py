@@ -205,16 +205,18 @@ def test_search_results_can_be_narrowed(browser, sample):
 
 def test_a_search_loads_only_the_results_it_shows(browser, tmp_path):
     """Each result's title and excerpt is a request of its own (a weak connection pays for each):
-    of 40 coffees and the news post on the coffee's recognition found, the 30 shown are loaded,
-    and the count says 41; narrowed by a filter, the results are looked at to find those that match."""
+    of 140 coffees and the news post on the coffee's recognition found, the 30 shown are loaded,
+    and the count says 141. Narrowed by category, commune or stars (Pagefind's filters), the count
+    is of every match, not of the first results looked at."""
     site = tmp_path / "site"
     site.mkdir()
     shutil.copy(ROOT / "site.yaml", site)
     for part in ("products", "content", "themes"):
         shutil.copytree(ROOT / part, site / part)
     coffee = re.sub(r"(?m)^gtin:.*\n", "", (site / "products/ca-phe-dak-rve.yaml").read_text(encoding="utf-8"))
-    for n in range(39):
-        (site / f"products/ca-phe-{n}.yaml").write_text(coffee, encoding="utf-8")
+    for n in range(139):            # every seventh in Kon Braih, the last ones among them too
+        (site / f"products/ca-phe-{n:03d}.yaml").write_text(
+            coffee.replace("commune: dak-rve", "commune: kon-braih") if n % 7 == 6 else coffee, encoding="utf-8")
     server, url = serve_folder(tmp_path / "out")
     try:
         result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY, "--base-url", url)
@@ -222,14 +224,19 @@ def test_a_search_loads_only_the_results_it_shows(browser, tmp_path):
         page = new_page(browser)
         fragments = []
         page.on("request", lambda request: fragments.append(request.url) if "pf_fragment" in request.url else None)
+        status = page.locator("#search-status")
         page.goto(url + "en/search/?q=coffee")
         page.locator("#search-results li a").first.wait_for(timeout=15000)
         page.wait_for_load_state("networkidle")
         assert page.locator("#search-results li a").count() == 30 and len(fragments) == 30
-        assert page.locator("#search-status").inner_text() == "Results: 41"
+        assert status.inner_text() == "Results: 141"
+        fragments.clear()
+        page.goto(url + "en/search/?q=coffee&commune=kon-braih")
+        status.filter(has_text="Results: 19").wait_for(timeout=15000)      # every seventh coffee
+        page.wait_for_load_state("networkidle")
+        assert page.locator("#search-results li a").count() == 19 and len(fragments) == 19
         page.goto(url + "en/search/?q=coffee&category=food")        # none: every coffee is a drink
-        page.locator("#search-status", has_text=page.locator("#search-status").get_attribute("data-none")).wait_for(
-            timeout=15000)
+        status.filter(has_text=status.get_attribute("data-none")).wait_for(timeout=15000)
         assert page.locator("#search-results li").count() == 0
         page.context.close()
     finally:
