@@ -2,10 +2,12 @@
 """What a search costs a reader on a slow connection: a built site served on loopback, its search
 page opened in Chromium with a query in its address, the network throttled (Chrome's own
 emulation: each request waits the latency, the bytes come at the rate), the cache empty. Prints
-the time from asking for the page to the count of results shown, and what was fetched.
+the time from asking for the page to the count of results shown, and what was fetched. With
+--catalogue, the catalogue's page instead, narrowed by --filter (catalogue.js): the time to the
+count of the products it shows.
 
     .venv/bin/python benchmarks/search.py OUTPUT [--query "cà phê"] [--latency 300] [--kib 200] [--runs 3]
-                                                 [--typed SECONDS] [--filter commune=ID]
+                                                 [--typed SECONDS] [--filter commune=ID] [--catalogue]
 
 Needs Debian's chromium (as the browser tests do). The server is Python's, one connection a
 request (HTTP/1.0): a host with HTTP/2 sends a page's requests over one connection, so it waits
@@ -52,6 +54,7 @@ def main() -> None:
                              "press Enter: the time is then from Enter to the results")
     parser.add_argument("--filter", action="append", default=[], metavar="NAME=VALUE",
                         help="narrow the results, as the page's menus do (category, commune, stars)")
+    parser.add_argument("--catalogue", action="store_true", help="the catalogue's filters, not a search")
     args = parser.parse_args()
     narrowed = "".join(f"&{f}" for f in args.filter)
     from playwright.sync_api import sync_playwright
@@ -70,8 +73,11 @@ def main() -> None:
                                                           "uploadThroughput": args.kib * 1024})
             fetched = []
             page.on("requestfinished", lambda request: fetched.append((request.url, request.sizes()["responseBodySize"])))
-            status = page.locator("#search-status")
-            if args.typed is None:
+            status = page.locator("#filters .count" if args.catalogue else "#search-status")
+            if args.catalogue:
+                began = time.perf_counter()
+                page.goto(f"{base}{args.lang}/products/?{narrowed[1:]}", wait_until="domcontentloaded", timeout=0)
+            elif args.typed is None:
                 began = time.perf_counter()
                 page.goto(f"{base}{args.lang}/search/?q={args.query}{narrowed}", wait_until="domcontentloaded", timeout=0)
             else:
@@ -80,7 +86,7 @@ def main() -> None:
                 page.locator("#q").press_sequentially(args.query, delay=args.typed * 1000 / len(args.query))
                 began = time.perf_counter()
                 page.locator("#q").press("Enter")
-            while not status.inner_text().strip():
+            while not status.inner_text().strip() or status.inner_text().endswith("…"):
                 time.sleep(0.01)
             times.append(time.perf_counter() - began)
             shown = status.inner_text()
@@ -90,7 +96,8 @@ def main() -> None:
     by_kind: dict[str, list[int]] = {}
     for url, size in fetched:
         by_kind.setdefault(kind(url), []).append(size)
-    print(f"{args.output} at {args.latency} ms and {args.kib} KiB/s, '{args.query}'{narrowed}: {shown}")
+    what = f"the catalogue, {narrowed[1:]}" if args.catalogue else f"'{args.query}'{narrowed}"
+    print(f"{args.output} at {args.latency} ms and {args.kib} KiB/s, {what}: {shown}")
     print(f"  {'from Enter ' if args.typed is not None else ''}to results: median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})")
     print(f"  fetched: {len(fetched)} files, {sum(size for _, size in fetched) / 1024:.0f} KiB")
     for name, sizes in sorted(by_kind.items(), key=lambda item: -sum(item[1])):

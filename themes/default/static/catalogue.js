@@ -17,7 +17,7 @@
   var pager = document.querySelector(".pager");
   var own = list ? Array.prototype.slice.call(list.querySelectorAll(".card")) : [];
   var heading = own.length ? own[0].querySelector(".name").tagName : "H2";
-  var found = null;         /* the products of a facet list shown: {ul, source, pages, next, size, shown, abort} */
+  var found = null;         /* the products of a facet list shown: {ul, source, pages, next, ahead, size, shown, abort} */
 
   function chosen() {
     return fields.filter(function (f) { return form.elements[f].value; });
@@ -36,6 +36,10 @@
       if (!response.ok) throw new Error(url + ": " + response.status);
       return response.text();
     }).then(function (html) { return new DOMParser().parseFromString(html, "text/html"); });
+  }
+
+  function address(n) {
+    return n === 1 ? found.source : found.source + "page/" + n + "/";
   }
 
   function take(doc, names) {
@@ -64,8 +68,14 @@
     more.hidden = true;
     try {
       while (mine.next <= mine.pages && (fetched === 0 || fetched < 10 && mine.shown - before < mine.size)) {
-        var url = mine.next === 1 ? mine.source : mine.source + "page/" + mine.next + "/";
-        var doc = await fetchPage(url, mine.abort.signal);
+        for (var n = mine.next; n <= Math.min(mine.pages, mine.next + 1); n++) {     /* two on their way */
+          if (!mine.ahead[n]) {
+            mine.ahead[n] = fetchPage(address(n), mine.abort.signal);
+            mine.ahead[n].catch(function () {});          /* (said when it is awaited) */
+          }
+        }
+        var doc = await mine.ahead[mine.next];
+        delete mine.ahead[mine.next];
         if (found !== mine) return;
         if (mine.next === 1) {
           var nav = doc.querySelector(".pager");
@@ -74,14 +84,17 @@
         take(doc, names);
         mine.next++;
         fetched++;
-        say(String(mine.shown));
+        say(mine.shown + "…");          /* shown as they come */
       }
+      say(String(mine.shown));
       more.hidden = mine.next > mine.pages;
       more.querySelector(".failed").hidden = true;
       var first = asked && mine.ul.children[before];
       if (first) first.querySelector("a").focus();
     } catch (e) {
       if (found !== mine) return;
+      mine.ahead = {};                  /* fetched again when asked */
+      say(String(mine.shown));
       more.hidden = false;
       more.querySelector(".failed").hidden = false;
     }
@@ -109,7 +122,7 @@
     if (!names.length) { say(""); return; }
     var select = form.elements[shortest.filter(function (f) { return names.indexOf(f) >= 0; })[0]];
     found = { ul: document.createElement("ul"), source: select.options[select.selectedIndex].getAttribute("data-href"),
-              pages: 1, next: 1, size: 0, shown: 0, abort: new AbortController() };
+              pages: 1, next: 1, ahead: {}, size: 0, shown: 0, abort: new AbortController() };
     found.ul.className = "cards";
     (list || pager).before(found.ul);
     say("…");
