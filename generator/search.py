@@ -335,7 +335,6 @@ class SearchIndex:
             shutil.rmtree(task.docs, ignore_errors=True)
 
 
-@functools.cache
 def settle(index: Path) -> None:
     """Makes an index Pagefind made the same, byte for byte, as it makes for the same documents
     again: it lists the languages, and each filter's values, in hash-map order. The values are
@@ -376,6 +375,7 @@ def _write_pf(folder: Path, lang: str, digits: int, suffix: str, value, prefix: 
     return name
 
 
+@functools.cache
 def pagefind_program() -> str:
     """Pagefind's program, found as `python -m pagefind` finds it (PAGEFIND_BINARY_PATH, the
     extended build, the plain one, the PATH), and started directly: a Python less for each shard."""
