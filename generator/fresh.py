@@ -72,11 +72,7 @@ class Snapshot:
     def seen(self) -> dict[str, tuple] | None:
         """The stats of the site's files as first looked at, by their path in the site folder: a
         build's load_site takes them from here (none with a symbolic link among the inputs)."""
-        if not self.found:
-            return None
-        root = str(self.site_dir / "_")[:-1]        # "" for ".", else the folder and a slash
-        return {entry[0][len(root):]: entry[1:] for entry in self.found
-                if len(entry) > 2 and entry[0].startswith(root)}
+        return by_path(self.site_dir, self.found) if self.found else None
 
     def unchanged(self) -> list[Problem] | None:
         """The previous build's warnings when it was made from exactly these inputs and its
@@ -125,6 +121,12 @@ def site_files(site_dir: Path, *more: Path) -> tuple[list[tuple], bool]:
         linked |= _walk(root, found)
     found.sort()
     return found, linked
+
+
+def by_path(site_dir: Path, found: list[tuple]) -> dict[str, tuple]:
+    """site_files()'s stats by each file's path in the site folder, as load_site takes them."""
+    root = str(site_dir / "_")[:-1]        # "" for ".", else the folder and a slash
+    return {entry[0][len(root):]: entry[1:] for entry in found if len(entry) > 2 and entry[0].startswith(root)}
 
 
 def _walk(path: Path, found: list[tuple]) -> bool:
