@@ -196,10 +196,16 @@ def test_search_fetches_every_shard_while_the_reader_types(browser, sample):
 
 
 def test_search_results_can_be_narrowed(browser, sample):
+    """By words and filters; with filters and no words, the page leads to the catalogue narrowed
+    by them (a search for nothing would fetch every shard's whole index)."""
     page = new_page(browser)
     page.goto(sample + "vi/search/?q=xa&category=drinks")
     page.locator("#search-results li a").first.wait_for(timeout=15000)
     assert page.locator("#search-results li a").all_inner_texts() == ["Cà phê Đăk Rve"]
+    page.goto(sample + "en/search/?commune=kon-braih&category=food")
+    page.locator("#search-status a", has_text="See these products in the catalogue").click()
+    assert page.url.endswith("/en/products/?category=food&commune=kon-braih")
+    assert visible_cards(page) == ["Dưa lưới HF", "Ninh Tô pork roll"]
     page.context.close()
 
 

@@ -3,8 +3,9 @@
    A catalogue on one page is narrowed in place, at once. A longer one (a page of each PER_PAGE
    products, routes.py) shows instead the products of one of the facet lists, the chosen commune's,
    else category's, else star class's (the shortest, as a rule), fetched from the site page by page
-   (at `<list>page/<n>/`) and narrowed by the other choices: a page's worth at a time, or ten of the
-   list's pages, and a button for more; a weak connection fetches only what the reader asks for. */
+   (at `<list>page/<n>/`, two on their way at a time) and narrowed by the other choices: a page's
+   worth at a time, or ten of the list's pages, and a button for more; a weak connection fetches
+   only what the reader asks for. */
 (function () {
   "use strict";
   var form = document.getElementById("filters");

@@ -48,13 +48,22 @@ function preload() {
 }
 
 async function run() {
-  /* narrowed by Pagefind's own filters: the count is of every page that matches. (Filters with no
-     words would fetch every index chunk of every shard: the catalogue's filters list those.) */
+  /* narrowed by Pagefind's own filters: the count is of every page that matches. Filters with no
+     words would fetch every index chunk of every shard: the catalogue lists what they select. */
   const term = input.value.trim();
   const wanted = {};
   for (const f of filters) if (form.elements[f].value) wanted[f] = form.elements[f].value;
   list.replaceChildren();
-  if (!term) { status.textContent = ""; return; }
+  status.replaceChildren();
+  if (!term) {
+    if (Object.keys(wanted).length) {
+      const a = document.createElement("a");
+      a.href = status.getAttribute("data-catalogue") + "?" + new URLSearchParams(wanted);
+      a.textContent = status.getAttribute("data-browse");
+      status.append(a);
+    }
+    return;
+  }
   const pagefind = await load();
   const search = await pagefind.search(term, { filters: wanted });
   /* A result's data (title, excerpt) is a request of its own: only the 30 shown are loaded. */
