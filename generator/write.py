@@ -127,10 +127,11 @@ class Output:
     def keep_groups(self, keys: dict[str, str]) -> KeysView[str]:
         """Keeps the files of each group (files made together from one key) whose key is the one
         the previous output's were made from, all of them still there; returns those groups. The
-        caller makes the others, and names their files (group())."""
-        previous, existing = self.previous_groups.get, self.existing
+        caller makes the others, and names their files (group()). (An output as the last build
+        recorded it holds every file of its groups: they are not looked for.)"""
+        previous, existing, recorded = self.previous_groups.get, self.existing, self.recorded
         same = {name: found for name, key in keys.items()
-                if (found := previous(name)) and found[0] == key and existing.issuperset(found[1])}
+                if (found := previous(name)) and found[0] == key and (recorded or existing.issuperset(found[1]))}
         self._keep([rel for _, files in same.values() for rel in files])
         self.groups.update(same)
         return same.keys()
