@@ -36,9 +36,14 @@ def _po(theme: Path, code: str) -> Path:
     return theme / "locales" / code / "LC_MESSAGES" / "messages.po"
 
 
-def untranslated(theme: Path, code: str) -> list[str]:
-    """The theme's UI strings that have no translation in `code` (English msgids need none)."""
+def untranslated(theme: Path, codes: list[str]) -> dict[str, list[str]]:
+    """The theme's UI strings that have no translation in each language (English msgids need
+    none). The templates are read once for all the languages."""
     ids = [m.id for m in extract(theme) if m.id]
+    return {code: [] if code.split("-")[0] == "en" else _missing(theme, code, ids) for code in codes}
+
+
+def _missing(theme: Path, code: str, ids: list) -> list[str]:
     path = _po(theme, code)
     if not path.is_file():
         return [i if isinstance(i, str) else i[0] for i in ids]

@@ -47,8 +47,7 @@ def coverage(site: Site, theme: Path) -> tuple[list[Problem], dict[str, float]]:
                                             f"there is no {lang} version (content/{kind}/{page.id}.{lang}.md); "
                                             f"readers see the {default} text", "warning"))
         shares[lang] = done / total if total else 1.0
-    for lang in site.config.codes:          # the theme's own words, in every language (msgids are English)
-        ui = [] if lang.split("-")[0] == "en" else untranslated(theme, lang)
+    for lang, ui in untranslated(theme, site.config.codes).items():     # the theme's own words
         if ui:
             warnings.append(Problem(f"themes/{theme.name}/locales/{lang}/LC_MESSAGES/messages.po", 1, 1,
                                     f"{len(ui)} UI string(s) not translated into {lang}: "
