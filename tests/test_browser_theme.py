@@ -139,6 +139,13 @@ def test_filters_narrow_a_long_catalogue_by_several_facets(browser, tmp_path):
         page.select_option("#filters select[name=commune]", "")
         assert len(visible_cards(page)) == 60 and page.locator(".pager").is_visible() and count.inner_text() == ""
 
+        page.goto(url + "en/communes/dak-rve/")           # a commune's list, narrowed by the other facets
+        assert page.locator(".pager").is_visible() and page.locator("#filters select[name=commune]").count() == 0
+        page.select_option("#filters select[name=category]", "food")
+        count.filter(has_text=f": {len(food_here)}").wait_for()
+        assert sorted(page.locator(".cards:visible .card h3").all_inner_texts()) == food_here
+        assert page.url.endswith("/en/communes/dak-rve/?category=food")
+
         page.route("**/categories/food/page/2/", lambda route: route.abort())
         page.goto(url + "en/products/?category=food")           # a shared link keeps its filter
         count.filter(has_text="60").wait_for()

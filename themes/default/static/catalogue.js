@@ -1,6 +1,7 @@
-/* Catalogue filters: narrow the products by category, commune and stars together. Without this
-   script the facet links above the list lead to the same lists as static pages, one facet at a time.
-   A catalogue on one page is narrowed in place, at once. A longer one (a page of each PER_PAGE
+/* Catalogue filters: narrow the products by category, commune and stars together; on a facet's
+   list (a commune's, a category's, a star class's) by the other two, that facet held (a hidden
+   field). Without this script the facet links lead to the same lists as static pages, one facet
+   at a time. A list on one page is narrowed in place, at once. A longer one (a page of each PER_PAGE
    products, routes.py) shows instead the products of one of the facet lists, the chosen commune's,
    else category's, else star class's (the shortest, as a rule), fetched from the site page by page
    (at `<list>page/<n>/`, two on their way at a time) and narrowed by the other choices: a page's
@@ -22,6 +23,17 @@
 
   function chosen() {
     return fields.filter(function (f) { return form.elements[f].value; });
+  }
+
+  function picked() {
+    /* what the reader chose, not the facet the page holds */
+    return chosen().filter(function (f) { return form.elements[f].tagName === "SELECT"; });
+  }
+
+  function listOf(f) {
+    /* the address of a chosen facet's list */
+    var field = form.elements[f];
+    return (field.options ? field.options[field.selectedIndex] : field).getAttribute("data-href");
   }
 
   function matches(card, names) {
@@ -102,7 +114,7 @@
   }
 
   function apply() {
-    var names = chosen(), query = names.map(function (f) {
+    var names = chosen(), query = picked().map(function (f) {
       return f + "=" + encodeURIComponent(form.elements[f].value);
     });
     history.replaceState(null, "", query.length ? "?" + query.join("&") : location.pathname);
@@ -117,12 +129,11 @@
       say(shown + " / " + own.length);
       return;
     }
-    if (list) list.hidden = names.length > 0;
-    pager.hidden = names.length > 0;
+    if (list) list.hidden = query.length > 0;
+    pager.hidden = query.length > 0;
     more.hidden = true;
-    if (!names.length) { say(""); return; }
-    var select = form.elements[shortest.filter(function (f) { return names.indexOf(f) >= 0; })[0]];
-    found = { ul: document.createElement("ul"), source: select.options[select.selectedIndex].getAttribute("data-href"),
+    if (!query.length) { say(""); return; }
+    found = { ul: document.createElement("ul"), source: listOf(shortest.filter(function (f) { return names.indexOf(f) >= 0; })[0]),
               pages: 1, next: 1, ahead: {}, size: 0, shown: 0, abort: new AbortController() };
     found.ul.className = "cards";
     (list || pager).before(found.ul);
@@ -132,8 +143,8 @@
 
   var params = new URLSearchParams(location.search);
   fields.forEach(function (name) {
-    var value = params.get(name);
-    if (value && form.elements[name].querySelector('option[value="' + CSS.escape(value) + '"]')) form.elements[name].value = value;
+    var value = params.get(name), field = form.elements[name];
+    if (value && field.options && field.querySelector('option[value="' + CSS.escape(value) + '"]')) field.value = value;
   });
   form.addEventListener("change", apply);
   form.addEventListener("submit", function (e) { e.preventDefault(); });
