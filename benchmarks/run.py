@@ -3,7 +3,7 @@
 workload (../../shared/bench), alternating, and prints medians and their ratio.
 
     .venv/bin/python benchmarks/run.py [--sizes 1000,2000] [--runs 5] [--langs vi,en] [--photos K] [--commits C]
-                                       [--work DIR]
+                                       [--communes C] [--work DIR]
 
 For each size it generates the same N products for Hugo (gen_workload.py) and for ocop-site
 (gen_spec_site.py), then, run after run, alternates:
@@ -20,6 +20,8 @@ For each size it generates the same N products for Hugo (gen_workload.py) and fo
   edit-price  ocop build after another product's price changed (no search document changes)
 With --photos K, the first K products of ocop-site's workload get a photo each (1600×1200 JPEG,
 about 0.5 MB, different for each; the shared workload has none, Hugo's neither).
+With --communes C, ocop-site's products are spread over C communes instead of the workload's 50, as
+a national catalogue's are (Vietnam has over 3,000; Hugo's workload keeps its 50).
 With --commits C, ocop-site's workload is a git checkout with a history of C commits after the
 first, each changing two product files, as a site's repository is; each edit is committed before
 the build (the pages show the date of each file's last commit).
@@ -87,6 +89,17 @@ def add_photos(site: Path, count: int) -> None:
             f.write(f"images:\n  - {{file: media/{path.stem}.jpg, alt: {{vi: Ảnh, en: Photo}}}}\n")
 
 
+def spread_communes(site: Path, count: int) -> None:
+    """Puts the products in `count` communes, each in a commune of its own for the first `count`."""
+    if not count:
+        return
+    (site / "content" / "communes.yaml").write_text(
+        "".join(f"- id: xa-{n:04d}\n  name: {{vi: Xã Số {n}, en: Commune {n}}}\n" for n in range(count)), encoding="utf-8")
+    for n, path in enumerate(sorted((site / "products").glob("*.yaml"))):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"(?m)^commune: .*$", f"commune: xa-{n % count:04d}", text, count=1), encoding="utf-8")
+
+
 def commit(site: Path, commits: int) -> None:
     if commits:
         subprocess.run(["git", "-C", str(site), "-c", "user.name=bench", "-c", "user.email=bench@localhost",
@@ -133,6 +146,7 @@ def main() -> None:
     parser.add_argument("--langs", default="vi,en")
     parser.add_argument("--photos", type=int, default=0)
     parser.add_argument("--commits", type=int, default=0)
+    parser.add_argument("--communes", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
     hugo = shutil.which("hugo")
@@ -147,13 +161,15 @@ def main() -> None:
     for size in map(int, args.sizes.split(",")):
         folder = work / (f"n{size}" + ("" if args.langs == "vi,en" else "-" + args.langs.replace(",", "-"))
                          + (f"-photos{args.photos}" if args.photos else "")
-                         + (f"-commits{args.commits}" if args.commits else ""))     # (a workload reused only as made)
+                         + (f"-commits{args.commits}" if args.commits else "")
+                         + (f"-communes{args.communes}" if args.communes else ""))     # (a workload reused only as made)
         if not folder.is_dir():
             subprocess.run([sys.executable, str(BENCH / "gen_workload.py"), str(size), str(folder)], check=True,
                            capture_output=True)
             subprocess.run([sys.executable, str(BENCH / "gen_spec_site.py"), str(size), str(folder / "spec"),
                             args.langs], check=True, capture_output=True)
             add_photos(folder / "spec", args.photos)
+            spread_communes(folder / "spec", args.communes)
             if args.commits:
                 add_history(folder / "spec", args.commits)
         site, out = folder / "spec", folder / "out"

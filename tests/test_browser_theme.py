@@ -162,6 +162,50 @@ def test_filters_narrow_a_long_catalogue_by_several_facets(browser, tmp_path):
         server.shutdown()
 
 
+def test_a_national_catalogue_lists_its_many_communes_on_their_own_page(browser, tmp_path, monkeypatch):
+    """Past a province's hundred communes (the country has over 3,000), the home page, the facets
+    and the programme page show the communes with the most products and lead to the list of all;
+    the filters and the search leave the commune out, and narrow by the rest."""
+    from generator import render
+    monkeypatch.setattr(render, "MANY_COMMUNES", 3)
+    monkeypatch.setattr(render, "TOP_COMMUNES", 2)
+    site = copy_site(tmp_path / "site")
+    with (site / "content/communes.yaml").open("a", encoding="utf-8") as f:
+        f.write("".join(f"- id: xa-{n}\n  name: {{vi: Xã {n}, en: Commune {n}}}\n" for n in (1, 2, 3)))
+    (site / "products/melon.yaml").write_text("name: {vi: Dưa, en: Melon}\ncategory: food\ncommune: xa-3\n"
+                                              "producer: {name: Hộ Dưa}\ndescription: {vi: Dưa lưới., en: A melon.}\n",
+                                              encoding="utf-8")
+    server, url = serve_folder(tmp_path / "out")
+    try:
+        result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY, "--base-url", url)
+        assert result.code == 0, result.err
+        page = new_page(browser)
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url + "en/")
+        tiles = page.locator("h2:has-text('By commune') + ul a")
+        assert tiles.all_inner_texts() == ["Đăk Rve Commune", "Đăk Kôi Commune", "All 5 communes"]   # 3 and 2 products
+        tiles.last.click()
+        assert page.url.endswith("/en/communes/")
+        assert page.locator("main ul.list").first.locator(":scope > li > a").count() == 5
+        page.goto(url + "en/programme/")
+        assert page.get_by_text("The 2 communes with the most certified products.").is_visible()
+        assert page.locator("h2:has-text('By commune') ~ svg").first.locator("text").count() == 4   # (a name and a figure each)
+        page.goto(url + "en/products/")
+        assert page.locator(".facets a[href$='/en/communes/']").inner_text() == "All 5 communes"
+        assert page.locator("#filters select").count() == 2 and page.locator("[name=commune]").count() == 0
+        page.select_option("#filters select[name=category]", "food")
+        assert visible_cards(page) == ["Dried banana", "Free-range chicken", "Melon"]
+        assert page.url.endswith("/en/products/?category=food")
+        page.goto(url + "en/search/?q=coffee&commune=dak-koi&category=drinks")      # (a commune in the address: none)
+        page.locator("#search-results li a").first.wait_for(timeout=15000)
+        assert page.locator("#search-results li a").all_inner_texts() == ["Coffee"]
+        assert page.locator("[name=commune]").count() == 0 and errors == []
+        page.context.close()
+    finally:
+        server.shutdown()
+
+
 @pytest.mark.parametrize("lang, query, expected", [
     ("vi", "ca phe", "Cà phê Đăk Rve"),                # typed without diacritics
     ("vi", "gio cha ninh to", "Giò chả Ninh Tô"),

@@ -11,7 +11,7 @@
   "use strict";
   var form = document.getElementById("filters");
   if (!form) return;
-  var fields = ["category", "commune", "stars"];
+  var fields = ["category", "commune", "stars"].filter(function (f) { return form.elements[f]; });   /* (no commune: too many) */
   var shortest = ["commune", "category", "stars"];     /* the facet list fetched: the first chosen */
   var count = form.querySelector(".count");
   var more = document.getElementById("more-products");

@@ -7,7 +7,7 @@ const form = document.getElementById("search-form");
 const status = document.getElementById("search-status");
 const list = document.getElementById("search-results");
 const input = form.elements.q;
-const filters = ["category", "commune", "stars"];
+const filters = ["category", "commune", "stars"].filter((f) => form.elements[f]);   /* (no commune: too many) */
 const bundle = form.getAttribute("data-bundle");
 const more = (form.getAttribute("data-more") || "").split(" ").filter(Boolean);
 let loading = null;
