@@ -111,7 +111,7 @@ class Work:
                 memo.save()
             return (exports.products_csv if route.key == "csv" else exports.products_json)(site, self.lines)
         if route.kind == "sitemap":
-            return exports.sitemap(routes)
+            return exports.sitemap(routes, route)
         if route.kind == "robots":
             return exports.robots(routes)
         if route.kind == "headers":

@@ -82,6 +82,14 @@ class Routes:
 
 
 PER_PAGE = 60
+# A sitemap file may list 50,000 pages and weigh 50 MB (sitemaps.org); each page's entry lists its
+# languages' addresses: a file lists SITEMAP_ENTRIES pages with up to four languages, fewer with more
+SITEMAP_ENTRIES = 45_000
+
+
+def sitemap_entries(languages: int) -> int:
+    """How many pages one sitemap file lists."""
+    return SITEMAP_ENTRIES * 4 // max(4, languages)
 
 
 def pages_of(count: int) -> int:
@@ -151,8 +159,12 @@ def plan(site: Site) -> Routes:
     for retired in site.retired:
         routes.append(Route("verify", "", verify_path(retired.id), retired.id, "content/retired.yaml"))
         routes.append(Route("record", "", verify_path(retired.id) + "record.json", retired.id, "content/retired.yaml"))
+    # the sitemap: one file, or past sitemap_entries() pages an index of several (sitemap-1.xml, …)
+    parts = -(-(sum(r.html for r in routes) - 1) // sitemap_entries(len(site.config.codes)))      # (not 404.html)
     routes += [Route("data", "", "data/products.json"), Route("data", "", "data/products.csv", "csv"),
-               Route("sitemap", "", "sitemap.xml"), Route("robots", "", "robots.txt"), Route("headers", "", "_headers")]
+               Route("sitemap", "", "sitemap.xml", "index" if parts > 1 else "")]
+    routes += [Route("sitemap", "", f"sitemap-{n}.xml", str(n)) for n in range(1, parts + 1) if parts > 1]
+    routes += [Route("robots", "", "robots.txt"), Route("headers", "", "_headers")]
     _check_collisions(routes)
     return Routes(site, routes, lists)
 

@@ -232,6 +232,28 @@ def test_sitemap_lists_every_page_but_404(built):
     assert {link.get("hreflang") for link in entry.findall("x:link", ns)} == {"vi", "en", "x-default"}
 
 
+def test_a_sitemap_of_more_pages_than_a_file_may_hold_is_an_index_of_several(site, tmp_path, monkeypatch):
+    """sitemaps.org allows 50,000 pages a file (a national catalogue has more): past that,
+    sitemap.xml is an index of files that list every page once between them, with its alternates."""
+    from generator import routes
+    monkeypatch.setattr(routes, "SITEMAP_ENTRIES", 10)
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    index = ElementTree.parse(out / "sitemap.xml").getroot()
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = [loc.text for loc in index.findall("s:sitemap/s:loc", ns)]
+    pages = set(html_pages(out)) - {"404.html"}
+    assert parts == [f"{BASE}sitemap-{n}.xml" for n in range(1, -(-len(pages) // 10) + 1)]
+    listed = []
+    for part in parts:
+        urls = ElementTree.parse(file_for(out, part)).getroot().findall("s:url", ns)
+        assert 0 < len(urls) <= 10 and all(len(url.findall("x:link", ns)) == 3 for url in urls)    # vi, en, x-default
+        listed += [file_for(out, url.find("s:loc", ns).text).relative_to(out).as_posix() for url in urls]
+    assert sorted(listed) == sorted(pages)
+    assert (out / "robots.txt").read_text(encoding="utf-8").endswith(f"Sitemap: {BASE}sitemap.xml\n")
+
+
 def test_verification_page_carries_the_status(built):
     expected = {"coffee": "valid", "chicken": "expiring", "banana": "expired", "tea": "revoked", "tour": "unrated"}
     for product, status in expected.items():
