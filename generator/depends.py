@@ -13,8 +13,8 @@ made again. On top of that:
 - QR codes and photos are named by their inputs already: the name is the key (a product's QR
   code is kept with its pages, by the product's key; one made again is taken from the cache);
 - the data files add every product; the sitemap, every page's address;
-- every other page (home, programme, search, news, free pages, showrooms) is made on every build
-  and written only when its bytes changed.
+- every other page (home, programme, search, news, free pages, the list of showrooms) is made on
+  every build and written only when its bytes changed.
 A theme's product, verification and list templates may therefore use the site-wide settings,
 the product or the listed products, but not other products: the default theme keeps to that,
 and `tests/test_build.py` checks that a rebuild after random edits equals a cold build.
@@ -34,7 +34,7 @@ from .model import Site
 from .routes import Route, Routes
 
 PER_PRODUCT = ("product", "verify", "record", "gs1")
-LISTS = ("catalogue", "category", "commune", "stars")
+LISTS = ("catalogue", "category", "commune", "showroom", "stars")
 
 
 def digest(*parts: object) -> str:

@@ -45,9 +45,10 @@ def figures(site: Site, month: str) -> Figures:
     as_of = min(last, site.today)
     config = site.config
     result = Figures(month, as_of, products=len(site.products))
-    stars, categories, communes = Counter(), Counter(), Counter()
+    stars, categories, communes, sold = Counter(), Counter(), Counter(), Counter()
     on_build_date = as_of == site.today        # the standing the site was checked with
     for p in site.products:
+        sold.update(set(p.showrooms))
         s = site.standing[p.id] if on_build_date else standing(site.history[p.id], as_of, config.validity_months,
                                                                config.expiring_days)
         if s.status in ("valid", "expiring"):
@@ -68,7 +69,7 @@ def figures(site: Site, month: str) -> Figures:
     result.by_category = {c: categories[c] for c in CATEGORIES}
     result.by_commune = {c.id: communes[c.id] for c in site.communes if c.current}
     result.certified = sum(stars.values())
-    result.showrooms = {s.id: sum(s.id in p.showrooms for p in site.products) for s in site.showrooms}
+    result.showrooms = {s.id: sold[s.id] for s in site.showrooms}
     result.expiring.sort(key=lambda x: x[1])
     result.expired.sort(key=lambda x: x[1])
     return result

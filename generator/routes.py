@@ -97,12 +97,14 @@ def pages_of(count: int) -> int:
 
 
 def listings(site: Site) -> dict[tuple[str, str], list]:
-    """The products of each list page: all, by category, by commune, certified by stars."""
+    """The products of each list page: all, by category, by commune, by showroom, certified by stars."""
     lists: dict[tuple[str, str], list] = defaultdict(list)
     for p in site.products:
         lists["catalogue", ""].append(p)
         lists["category", p.category].append(p)
         lists["commune", p.commune].append(p)
+        for showroom in p.showrooms:
+            lists["showroom", showroom].append(p)
         standing = site.standing[p.id]
         if standing.status in ("valid", "expiring"):
             lists["stars", str(standing.stars)].append(p)

@@ -780,6 +780,35 @@ def test_a_new_product_that_makes_a_list_a_page_longer_makes_that_list_again_not
     assert tree(out) == tree(cold)
 
 
+def test_a_showrooms_products_come_a_page_at_a_time_made_again_only_when_one_of_them_changes(
+        site, tmp_path, monkeypatch):
+    """A showroom's products are a list like a commune's, PER_PAGE a page, keyed by the products
+    it lists: not made at every build (300 showrooms, 20,000 products: a price edit took 16 s)."""
+    from generator import routes
+    from generator.render import Renderer
+    monkeypatch.setattr(routes, "PER_PAGE", 1)
+    tea = site / "products/tea.yaml"
+    tea.write_text(tea.read_text(encoding="utf-8") + "showrooms: [corner]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    first, second = (Page((out / f"en/showrooms/corner/{page}index.html").read_text(encoding="utf-8"))
+                     for page in ("", "page/2/"))
+    assert "/en/products/coffee/" in first.links and "/en/showrooms/corner/page/2/" in first.links
+    assert "/en/products/tea/" in second.links and "/en/products/coffee/" not in second.links
+    rendered = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
+        (route.kind, route.key, route.page)) or original(self, route, *args))
+    banana = site / "products/banana.yaml"           # sold in no showroom
+    banana.write_text(banana.read_text(encoding="utf-8").replace("Chuối sấy", "Chuối sấy giòn"), encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert ("product", "banana", 1) in rendered and not {kind for kind, *_ in rendered} & {"showroom"}
+    tea.write_text(tea.read_text(encoding="utf-8").replace("name: Trà dây", "name: Trà dây rừng"), encoding="utf-8")
+    rendered.clear()
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert {(key, page) for kind, key, page in rendered if kind == "showroom"} == {("corner", 2)}
+
+
 def test_a_product_from_the_cache_unpacks_what_only_its_pages_read_when_they_read_it(site, tmp_path, monkeypatch):
     """The cache of checked products keeps what only a product's own pages and data read (its
     names, texts, producer, price) packed: checking the site again from the cache unpacks none of
