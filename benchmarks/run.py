@@ -3,7 +3,7 @@
 workload (../../shared/bench), alternating, and prints medians and their ratio.
 
     .venv/bin/python benchmarks/run.py [--sizes 1000,2000] [--runs 5] [--langs vi,en] [--photos K] [--commits C]
-                                       [--communes C] [--work DIR]
+                                       [--communes C] [--showrooms S] [--work DIR]
 
 For each size it generates the same N products for Hugo (gen_workload.py) and for ocop-site
 (gen_spec_site.py), then, run after run, alternates:
@@ -22,6 +22,7 @@ With --photos K, the first K products of ocop-site's workload get a photo each (
 about 0.5 MB, different for each; the shared workload has none, Hugo's neither).
 With --communes C, ocop-site's products are spread over C communes instead of the workload's 50, as
 a national catalogue's are (Vietnam has over 3,000; Hugo's workload keeps its 50).
+With --showrooms S, ocop-site's workload gets S showrooms (it has none), each product sold in one.
 With --commits C, ocop-site's workload is a git checkout with a history of C commits after the
 first, each changing two product files, as a site's repository is; each edit is committed before
 the build (the pages show the date of each file's last commit).
@@ -100,6 +101,19 @@ def spread_communes(site: Path, count: int) -> None:
         path.write_text(re.sub(r"(?m)^commune: .*$", f"commune: xa-{n % count:04d}", text, count=1), encoding="utf-8")
 
 
+def add_showrooms(site: Path, count: int) -> None:
+    """`count` showrooms, in the workload's communes by turns; each product sold in one, by turns."""
+    if not count:
+        return
+    communes = re.findall(r"(?m)^- id: (\S+)", (site / "content" / "communes.yaml").read_text(encoding="utf-8"))
+    (site / "content" / "showrooms.yaml").write_text("".join(
+        f"- id: sr-{n:04d}\n  name: {{vi: Điểm bán {n}, en: Showroom {n}}}\n  commune: {communes[n % len(communes)]}\n"
+        f"  address: {{vi: Địa chỉ {n}, en: Address {n}}}\n" for n in range(count)), encoding="utf-8")
+    for n, path in enumerate(sorted((site / "products").glob("*.yaml"))):
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"showrooms: [sr-{n % count:04d}]\n")
+
+
 def commit(site: Path, commits: int) -> None:
     if commits:
         subprocess.run(["git", "-C", str(site), "-c", "user.name=bench", "-c", "user.email=bench@localhost",
@@ -147,6 +161,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=0)
     parser.add_argument("--commits", type=int, default=0)
     parser.add_argument("--communes", type=int, default=0)
+    parser.add_argument("--showrooms", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
     hugo = shutil.which("hugo")
@@ -162,7 +177,8 @@ def main() -> None:
         folder = work / (f"n{size}" + ("" if args.langs == "vi,en" else "-" + args.langs.replace(",", "-"))
                          + (f"-photos{args.photos}" if args.photos else "")
                          + (f"-commits{args.commits}" if args.commits else "")
-                         + (f"-communes{args.communes}" if args.communes else ""))     # (a workload reused only as made)
+                         + (f"-communes{args.communes}" if args.communes else "")
+                         + (f"-showrooms{args.showrooms}" if args.showrooms else ""))     # (a workload reused only as made)
         if not folder.is_dir():
             subprocess.run([sys.executable, str(BENCH / "gen_workload.py"), str(size), str(folder)], check=True,
                            capture_output=True)
@@ -170,6 +186,7 @@ def main() -> None:
                             args.langs], check=True, capture_output=True)
             add_photos(folder / "spec", args.photos)
             spread_communes(folder / "spec", args.communes)
+            add_showrooms(folder / "spec", args.showrooms)
             if args.commits:
                 add_history(folder / "spec", args.commits)
         site, out = folder / "spec", folder / "out"
