@@ -37,14 +37,14 @@ ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl",
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
                       "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
-# Pages load only the site's own files; scripts only from files (no inline script), so that no
-# content can run script even if it got past the sanitizer. WebAssembly is for the search index.
 # A province has about a hundred communes since 2025, the country over 3,000: past MANY_COMMUNES,
 # pages other than the communes' own list TOP_COMMUNES of them (those with the most products) and
 # link to the list of all, and the filter forms leave the commune out (a select of 3,000 names
 # weighs more than the page, and a reader finds a commune by its name in the search)
 MANY_COMMUNES = 100
 TOP_COMMUNES = 12
+# Pages load only the site's own files; scripts only from files (no inline script), so that no
+# content can run script even if it got past the sanitizer. WebAssembly is for the search index.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
                            "object-src 'none'; base-uri 'none'; form-action 'self'")
 
