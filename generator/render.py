@@ -37,12 +37,12 @@ ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl",
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
                       "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
-# A province has about a hundred communes since 2025, the country over 3,000: past MANY_COMMUNES,
-# pages other than the communes' own list TOP_COMMUNES of them (those with the most products) and
-# link to the list of all, and the filter forms leave the commune out (a select of 3,000 names
-# weighs more than the page, and a reader finds a commune by its name in the search)
-MANY_COMMUNES = 100
+# A district has a few communes, a province about a hundred since 2025, the country over 3,000.
+# Past TOP_COMMUNES, the home and programme pages show those with the most products and link to the
+# list of all; past MANY_COMMUNES, so do the lists' facets, and the filter forms leave the commune
+# out (a select of 3,000 names weighs more than the page; the search finds a commune by its name)
 TOP_COMMUNES = 12
+MANY_COMMUNES = 100
 # Pages load only the site's own files; scripts only from files (no inline script), so that no
 # content can run script even if it got past the sanitizer. WebAssembly is for the search index.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
@@ -187,10 +187,11 @@ class Renderer:
         counted = Counter(standing[p.id].stars for p in self.certified)
         self.certified_by_stars = {n: counted[n] for n in (3, 4, 5)}
         current = [c for c in site.communes if c.current]
-        if len(current) > MANY_COMMUNES:
+        self.many_communes = len(current) > MANY_COMMUNES
+        if len(current) > TOP_COMMUNES:         # (on pages made at every build: not on a list of products)
             listed = Counter(p.commune for p in site.products)
             current = sorted(current, key=lambda c: -listed[c.id])[:TOP_COMMUNES]
-        self.commune_links = current        # (a list of products may use communes_left, not these)
+        self.commune_links = current
         self.communes_left = sum(c.current for c in site.communes) - len(current)
         # the words of each language (_words.html), made once: no page runs that template again
         words = theme.env.get_template("_words.html") if "_words.html" in theme.env.list_templates() else None
@@ -302,6 +303,7 @@ class Renderer:
             "categories": CATEGORIES, "certified": self.certified,
             "certified_by_stars": self.certified_by_stars,
             "commune_links": self.commune_links, "communes_left": self.communes_left,
+            "many_communes": self.many_communes,
             "t": t, "md": md, "href": href, "asset": asset, "picture": picture,
             "_": ui.gettext, "ngettext": ui.ngettext,
             "day": lambda d, in_lang=lang: i18n.format_day(d, in_lang) if d else "",

@@ -162,12 +162,11 @@ def test_filters_narrow_a_long_catalogue_by_several_facets(browser, tmp_path):
         server.shutdown()
 
 
-def test_a_national_catalogue_lists_its_many_communes_on_their_own_page(browser, tmp_path, monkeypatch):
-    """Past a province's hundred communes (the country has over 3,000), the home page, the facets
-    and the programme page show the communes with the most products and lead to the list of all;
-    the filters and the search leave the commune out, and narrow by the rest."""
+def test_a_province_or_a_nation_of_communes_is_listed_on_the_communes_page(browser, tmp_path, monkeypatch):
+    """Past a dozen communes (a province has about a hundred) the home and programme pages show those
+    with the most products and lead to the list of all; past a hundred (the country has over 3,000)
+    so do the lists' facets, and the filters and the search leave the commune out, narrowing by the rest."""
     from generator import render
-    monkeypatch.setattr(render, "MANY_COMMUNES", 3)
     monkeypatch.setattr(render, "TOP_COMMUNES", 2)
     site = copy_site(tmp_path / "site")
     with (site / "content/communes.yaml").open("a", encoding="utf-8") as f:
@@ -175,29 +174,34 @@ def test_a_national_catalogue_lists_its_many_communes_on_their_own_page(browser,
     (site / "products/melon.yaml").write_text("name: {vi: Dưa, en: Melon}\ncategory: food\ncommune: xa-3\n"
                                               "producer: {name: Hộ Dưa}\ndescription: {vi: Dưa lưới., en: A melon.}\n",
                                               encoding="utf-8")
-    server, url = serve_folder(tmp_path / "out")
+    server, url = serve_folder(tmp_path)
     try:
-        result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY, "--base-url", url)
-        assert result.code == 0, result.err
+        for name, many in (("province", 100), ("nation", 3)):
+            monkeypatch.setattr(render, "MANY_COMMUNES", many)
+            result = ocop("build", "--site", site, "--output", tmp_path / name, "--today", TODAY, "--base-url", url + name + "/")
+            assert result.code == 0, result.err
         page = new_page(browser)
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(url + "en/")
+        page.goto(url + "province/en/")
         tiles = page.locator("h2:has-text('By commune') + ul a")
         assert tiles.all_inner_texts() == ["Đăk Rve Commune", "Đăk Kôi Commune", "All 5 communes"]   # 3 and 2 products
         tiles.last.click()
-        assert page.url.endswith("/en/communes/")
+        assert page.url.endswith("/province/en/communes/")
         assert page.locator("main ul.list").first.locator(":scope > li > a").count() == 5
-        page.goto(url + "en/programme/")
+        page.goto(url + "province/en/programme/")
         assert page.get_by_text("The 2 communes with the most certified products.").is_visible()
         assert page.locator("h2:has-text('By commune') ~ svg").first.locator("text").count() == 4   # (a name and a figure each)
-        page.goto(url + "en/products/")
-        assert page.locator(".facets a[href$='/en/communes/']").inner_text() == "All 5 communes"
+        page.goto(url + "province/en/products/")
+        assert page.locator(".facets a[href*='/en/communes/']").count() == 5       # each commune, not the list of all
+        assert page.locator("#filters select").count() == 3
+        page.goto(url + "nation/en/products/")
+        assert page.locator(".facets a[href*='/en/communes/']").all_inner_texts() == ["All 5 communes"]
         assert page.locator("#filters select").count() == 2 and page.locator("[name=commune]").count() == 0
         page.select_option("#filters select[name=category]", "food")
         assert visible_cards(page) == ["Dried banana", "Free-range chicken", "Melon"]
-        assert page.url.endswith("/en/products/?category=food")
-        page.goto(url + "en/search/?q=coffee&commune=dak-koi&category=drinks")      # (a commune in the address: none)
+        assert page.url.endswith("/nation/en/products/?category=food")
+        page.goto(url + "nation/en/search/?q=coffee&commune=dak-koi&category=drinks")    # (a commune in the address: none)
         page.locator("#search-results li a").first.wait_for(timeout=15000)
         assert page.locator("#search-results li a").all_inner_texts() == ["Coffee"]
         assert page.locator("[name=commune]").count() == 0 and errors == []
