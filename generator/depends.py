@@ -13,8 +13,11 @@ made again. On top of that:
 - QR codes and photos are named by their inputs already: the name is the key (a product's QR
   code is kept with its pages, by the product's key; one made again is taken from the cache);
 - the data files add every product; the sitemap, every page's address;
-- every other page (home, programme, search, news, free pages, the list of showrooms) is made on
-  every build and written only when its bytes changed.
+- a free page or news post adds its text, its files' dates, the photos texts show and every
+  page's address (a kept page's links are not checked again: its text may link to any page); the
+  list of news and the feed add every post;
+- every other page (home, programme, search, the list of showrooms) is made on every build and
+  written only when its bytes changed.
 A theme's product, verification and list templates may therefore use the site-wide settings,
 the product or the listed products, but not other products: the default theme keeps to that,
 and `tests/test_build.py` checks that a rebuild after random edits equals a cold build.
@@ -96,6 +99,15 @@ class Keys:
         # one key for a product's pages, record and code, kept or made together (Output.keep_groups)
         self.own_files = {pid: self.site_key + key for pid, key in self.products.items()}
         self.listed = {name: [self.products[p.id] for p in listing] for name, listing in routes.listings.items()}
+        self.articles = {**{("page", a.id): a for a in site.pages}, **{("news", a.id): a for a in site.news}}
+
+    @functools.cached_property
+    def every_page(self) -> str:
+        return digest(*(r.output for r in self.routes.all))
+
+    @functools.cached_property
+    def news(self) -> str:
+        return digest(self.site.news)
 
     def page(self, route: Route) -> str | None:
         if route.kind in PER_PRODUCT and route.key in self.own_files:
@@ -106,9 +118,18 @@ class Keys:
         if route.kind == "data":        # every product
             return digest(self.site_key, route.output, list(self.products.values()))
         if route.kind == "sitemap":     # every page's address
-            return digest(self.site_key, route.output, [r.output for r in self.routes.all])
+            return digest(self.site_key, route.output, self.every_page)
+        if route.kind in ("page", "news"):
+            # its text, its files' dates, the photos texts show; every page's address: its text may
+            # link to any page (and a kept page's links are not checked again)
+            files = [f"content/{folder}/{route.key}.{code}.md" for folder in ("pages", "news")
+                     for code in self.site.config.codes]
+            return digest(self.site_key, route.output, self.every_page, self.articles[route.kind, route.key],
+                          [self.site.updated.get(file) for file in files], self.site.figures)
+        if route.kind in ("news-list", "feed"):     # every post, and the photos they show
+            return digest(self.site_key, route.output, self.news, self.site.figures)
         return None
 
     def search(self, routes: list[Route]) -> str:
         """The searchable documents of these pages (products, free pages, news)."""
-        return digest(self.site_key, self.site.news, [(r.output, self.products.get(r.key)) for r in routes])
+        return digest(self.site_key, self.news, [(r.output, self.products.get(r.key)) for r in routes])
