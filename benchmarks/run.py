@@ -3,7 +3,7 @@
 workload (../../shared/bench), alternating, and prints medians and their ratio.
 
     .venv/bin/python benchmarks/run.py [--sizes 1000,2000] [--runs 5] [--langs vi,en] [--photos K] [--commits C]
-                                       [--communes C] [--showrooms S] [--work DIR]
+                                       [--communes C] [--showrooms S] [--news P] [--work DIR]
 
 For each size it generates the same N products for Hugo (gen_workload.py) and for ocop-site
 (gen_spec_site.py), then, run after run, alternates:
@@ -23,6 +23,7 @@ about 0.5 MB, different for each; the shared workload has none, Hugo's neither).
 With --communes C, ocop-site's products are spread over C communes instead of the workload's 50, as
 a national catalogue's are (Vietnam has over 3,000; Hugo's workload keeps its 50).
 With --showrooms S, ocop-site's workload gets S showrooms (it has none), each product sold in one.
+With --news P, it gets P news posts in each language (~500 words each, five days apart).
 With --commits C, ocop-site's workload is a git checkout with a history of C commits after the
 first, each changing two product files, as a site's repository is; each edit is committed before
 the build (the pages show the date of each file's last commit).
@@ -45,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +116,18 @@ def add_showrooms(site: Path, count: int) -> None:
             f.write(f"showrooms: [sr-{n % count:04d}]\n")
 
 
+def add_news(site: Path, count: int, langs: str) -> None:
+    """`count` news posts in each language, five days apart (the workload has none)."""
+    news = site / "content" / "news"
+    news.mkdir(parents=True, exist_ok=True)
+    body = "Tin tức về sản phẩm OCOP của xã, với **nhiều** chi tiết về hội chợ và các sản phẩm mới. " * 12
+    for n in range(count):
+        day = date(2021, 1, 4) + timedelta(days=5 * n)
+        for lang in langs.split(","):
+            (news / f"{day.isoformat()}-tin-{n:04d}.{lang}.md").write_text(
+                f"---\ntitle: Tin {n} {lang}\nsummary: Tóm tắt {n}.\n---\n{body}\n\n{body}\n", encoding="utf-8")
+
+
 def commit(site: Path, commits: int) -> None:
     if commits:
         subprocess.run(["git", "-C", str(site), "-c", "user.name=bench", "-c", "user.email=bench@localhost",
@@ -162,6 +176,7 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=0)
     parser.add_argument("--communes", type=int, default=0)
     parser.add_argument("--showrooms", type=int, default=0)
+    parser.add_argument("--news", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
     hugo = shutil.which("hugo")
@@ -178,7 +193,8 @@ def main() -> None:
                          + (f"-photos{args.photos}" if args.photos else "")
                          + (f"-commits{args.commits}" if args.commits else "")
                          + (f"-communes{args.communes}" if args.communes else "")
-                         + (f"-showrooms{args.showrooms}" if args.showrooms else ""))     # (a workload reused only as made)
+                         + (f"-showrooms{args.showrooms}" if args.showrooms else "")
+                         + (f"-news{args.news}" if args.news else ""))     # (a workload reused only as made)
         if not folder.is_dir():
             subprocess.run([sys.executable, str(BENCH / "gen_workload.py"), str(size), str(folder)], check=True,
                            capture_output=True)
@@ -187,6 +203,7 @@ def main() -> None:
             add_photos(folder / "spec", args.photos)
             spread_communes(folder / "spec", args.communes)
             add_showrooms(folder / "spec", args.showrooms)
+            add_news(folder / "spec", args.news, args.langs)
             if args.commits:
                 add_history(folder / "spec", args.commits)
         site, out = folder / "spec", folder / "out"
