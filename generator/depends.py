@@ -19,7 +19,8 @@ made again. On top of that:
 - every other page (home, programme, search, the list of showrooms) is made on every build and
   written only when its bytes changed.
 A theme's product, verification and list templates may therefore use the site-wide settings,
-the product or the listed products, but not other products: the default theme keeps to that,
+the product or the listed products, but not other products, and a free page's or news post's
+template its own text and no product: the default theme keeps to that,
 and `tests/test_build.py` checks that a rebuild after random edits equals a cold build.
 """
 from __future__ import annotations
