@@ -35,7 +35,7 @@ from pathlib import Path
 from . import PACKAGE
 from .fresh import library_versions
 from .model import Site
-from .routes import Route, Routes
+from .routes import Route, Routes, text_file
 
 PER_PRODUCT = ("product", "verify", "record", "gs1")
 LISTS = ("catalogue", "category", "commune", "showroom", "stars")
@@ -100,7 +100,6 @@ class Keys:
         # one key for a product's pages, record and code, kept or made together (Output.keep_groups)
         self.own_files = {pid: self.site_key + key for pid, key in self.products.items()}
         self.listed = {name: [self.products[p.id] for p in listing] for name, listing in routes.listings.items()}
-        self.articles = {**{("page", a.id): a for a in site.pages}, **{("news", a.id): a for a in site.news}}
 
     @functools.cached_property
     def every_page(self) -> str:
@@ -123,9 +122,8 @@ class Keys:
         if route.kind in ("page", "news"):
             # its text, its files' dates, the photos texts show; every page's address: its text may
             # link to any page (and a kept page's links are not checked again)
-            files = [f"content/{folder}/{route.key}.{code}.md" for folder in ("pages", "news")
-                     for code in self.site.config.codes]
-            return digest(self.site_key, route.output, self.every_page, self.articles[route.kind, route.key],
+            files = [text_file(kind, route.key, code) for kind in ("page", "news") for code in self.site.config.codes]
+            return digest(self.site_key, route.output, self.every_page, self.site.articles[route.kind, route.key],
                           [self.site.updated.get(file) for file in files], self.site.figures)
         if route.kind in ("news-list", "feed"):     # every post, and the photos they show
             return digest(self.site_key, route.output, self.news, self.site.figures)

@@ -9,7 +9,7 @@ import re
 
 from .model import Product, Retired, Site, Standing
 from .qr import qr_path
-from .routes import Route, Routes, sitemap_entries
+from .routes import Route, Routes, in_sitemap, sitemap_entries
 
 
 def product_record(site: Site, routes: Routes, product: Product) -> dict:
@@ -131,7 +131,7 @@ def sitemap(routes: Routes, file: Route) -> bytes:
                            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
                            *(f"<sitemap><loc>{routes.url(part)}</loc></sitemap>" for part in parts),
                            "</sitemapindex>"]) + "\n").encode()
-    pages = [route for route in routes.pages() if route.kind != "404"]
+    pages = in_sitemap(routes.all)
     if file.key:
         share = sitemap_entries(len(routes.codes))
         pages = pages[(int(file.key) - 1) * share:int(file.key) * share]

@@ -1,6 +1,7 @@
 """The site as the build sees it once it is valid: frozen records, every field declared."""
 from __future__ import annotations
 
+import functools
 import pickle
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -307,3 +308,8 @@ class Site:
     texts: dict[str, str] = field(default_factory=dict)        # product or decision file → hash of its path and text
     figures: dict[str, Image] = field(default_factory=dict)    # photos shown in pages and news, by file under products/
     held: dict[tuple[str, str], str] = field(default_factory=dict)     # ("page" or "news", id) not published → why
+
+    @functools.cached_property
+    def articles(self) -> dict[tuple[str, str], Page]:
+        """Each free page and news post by ("page" or "news", its id)."""
+        return {**{("page", a.id): a for a in self.pages}, **{("news", a.id): a for a in self.news}}

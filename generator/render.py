@@ -29,7 +29,7 @@ from .model import CATEGORIES, Site, Text
 from .exports import json_for_html
 from .qr import qr_path
 from .report import bars, figures
-from .routes import Route, Routes
+from .routes import Route, Routes, text_file
 
 ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
                 "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
@@ -167,7 +167,6 @@ class Renderer:
         self.by_id = {p.id: p for p in site.products}
         self.communes = {c.id: c for c in site.communes}
         self.showrooms = {s.id: s for s in site.showrooms}
-        self.articles = {**{("page", a.id): a for a in site.pages}, **{("news", a.id): a for a in site.news}}
         self.showrooms_in: dict[str, list] = {}        # commune → its showrooms
         for showroom in site.showrooms:
             self.showrooms_in.setdefault(showroom.commune, []).append(showroom)
@@ -188,11 +187,11 @@ class Renderer:
         self.certified_by_stars = {n: counted[n] for n in (3, 4, 5)}
         current = [c for c in site.communes if c.current]
         self.many_communes = len(current) > MANY_COMMUNES
+        self.commune_links = current
         if len(current) > TOP_COMMUNES:         # (on pages made at every build: not on a list of products)
             listed = Counter(p.commune for p in site.products)
-            current = sorted(current, key=lambda c: -listed[c.id])[:TOP_COMMUNES]
-        self.commune_links = current
-        self.communes_left = sum(c.current for c in site.communes) - len(current)
+            self.commune_links = sorted(current, key=lambda c: -listed[c.id])[:TOP_COMMUNES]
+        self.communes_left = len(current) - len(self.commune_links)
         # the words of each language (_words.html), made once: no page runs that template again
         words = theme.env.get_template("_words.html") if "_words.html" in theme.env.list_templates() else None
         self.words = {code: words.make_module({"_": ui.gettext, "ngettext": ui.ngettext, "lang": code,
@@ -297,7 +296,7 @@ class Renderer:
             "url": routes.url(route), "fallbacks": fallbacks, "csp": CONTENT_SECURITY_POLICY,
             "listing": listing, "pages": pages,
             "product": self.product(route.key), "retired": self.retired.get(route.key),
-            "article": self.articles.get((route.kind, route.key)),      # a free page's or news post's
+            "article": site.articles.get((route.kind, route.key)),      # a free page's or news post's
             "products_by_id": self.by_id, "communes": self.communes, "showrooms": self.showrooms,
             "showrooms_in": self.showrooms_in,
             "categories": CATEGORIES, "certified": self.certified,
@@ -330,8 +329,7 @@ class Renderer:
             product = self.by_id[key]
             files = [product.path] + [f"products/{image.file}" for image in product.images]
         else:
-            files = [f"content/{'pages' if kind == 'page' else 'news'}/{key}.{lang}.md",
-                     f"content/{'pages' if kind == 'page' else 'news'}/{key}.{self.site.config.default_lang}.md"]
+            files = [text_file(kind, key, lang), text_file(kind, key, self.site.config.default_lang)]
         dates = [self.site.updated[f] for f in files if f in self.site.updated]
         return max(dates) if dates else None
 

@@ -48,7 +48,7 @@ def figures(site: Site, month: str) -> Figures:
     stars, categories, communes, sold = Counter(), Counter(), Counter(), Counter()
     on_build_date = as_of == site.today        # the standing the site was checked with
     for p in site.products:
-        sold.update(set(p.showrooms))
+        sold.update(p.showrooms)            # (each named once: validate.py)
         s = site.standing[p.id] if on_build_date else standing(site.history[p.id], as_of, config.validity_months,
                                                                config.expiring_days)
         if s.status in ("valid", "expiring"):

@@ -77,9 +77,6 @@ class Routes:
             return [(code, self.url(self._index["home", code, "", 1])) for code in self.codes] + [("x-default", self.url(route))]
         return [(code, self.url(route)) for code in self.codes] + [("x-default", self.url(route))]
 
-    def pages(self) -> list[Route]:
-        return [r for r in self.all if r.html]
-
 
 PER_PAGE = 60
 # A sitemap file may list 50,000 pages and weigh 50 MB (sitemaps.org); each page's entry lists its
@@ -90,6 +87,11 @@ SITEMAP_ENTRIES = 45_000
 def sitemap_entries(languages: int) -> int:
     """How many pages one sitemap file lists."""
     return SITEMAP_ENTRIES * 4 // max(4, languages)
+
+
+def in_sitemap(routes: list[Route]) -> list[Route]:
+    """The pages a sitemap lists: every one but 404.html."""
+    return [route for route in routes if route.html and route.kind != "404"]
 
 
 def pages_of(count: int) -> int:
@@ -146,13 +148,13 @@ def plan(site: Site) -> Routes:
             add("showroom", f"showrooms/{showroom.id}/", showroom.id)
         for page in site.pages:
             add("page", text_path("page", page.id), page.id,
-                f"content/pages/{page.id}.{lang if lang in page.texts else default}.md")
+                text_file("page", page.id, lang if lang in page.texts else default))
         if site.news:
             add("news-list", "news/")
             add("feed", "news/feed.xml")
         for post in site.news:
             add("news", text_path("news", post.id), post.id,
-                f"content/news/{post.id}.{lang if lang in post.texts else default}.md")
+                text_file("news", post.id, lang if lang in post.texts else default))
     for product in site.products:
         routes.append(Route("verify", "", verify_path(product.id), product.id, product.path))
         routes.append(Route("record", "", verify_path(product.id) + "record.json", product.id, product.path))
@@ -162,7 +164,7 @@ def plan(site: Site) -> Routes:
         routes.append(Route("verify", "", verify_path(retired.id), retired.id, "content/retired.yaml"))
         routes.append(Route("record", "", verify_path(retired.id) + "record.json", retired.id, "content/retired.yaml"))
     # the sitemap: one file, or past sitemap_entries() pages an index of several (sitemap-1.xml, …)
-    parts = -(-(sum(r.html for r in routes) - 1) // sitemap_entries(len(site.config.codes)))      # (not 404.html)
+    parts = -(-len(in_sitemap(routes)) // sitemap_entries(len(site.config.codes)))
     routes += [Route("data", "", "data/products.json"), Route("data", "", "data/products.csv", "csv"),
                Route("sitemap", "", "sitemap.xml", "index" if parts > 1 else "")]
     routes += [Route("sitemap", "", f"sitemap-{n}.xml", str(n)) for n in range(1, parts + 1) if parts > 1]
@@ -174,6 +176,11 @@ def plan(site: Site) -> Routes:
 def text_path(kind: str, ident: str) -> str:
     """Where a free page ("page") or a news post ("news") is, under its language's folder."""
     return f"news/{ident}/" if kind == "news" else f"{ident}/"
+
+
+def text_file(kind: str, ident: str, lang: str) -> str:
+    """The file of a free page's ("page") or a news post's ("news") text in a language."""
+    return f"content/{'news' if kind == 'news' else 'pages'}/{ident}.{lang}.md"
 
 
 def held_back(site: Site) -> dict[str, str]:
