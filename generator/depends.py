@@ -15,7 +15,7 @@ made again. On top of that:
 - the data files add every product; the sitemap, every page's address;
 - a free page or news post adds its text, its files' dates, the photos texts show and every
   page's address (a kept page's links are not checked again: its text may link to any page); the
-  list of news and the feed add every post;
+  list of news (each of its pages) and the feed add every post;
 - every other page (home, programme, search, the list of showrooms) is made on every build and
   written only when its bytes changed.
 A theme's product, verification and list templates may therefore use the site-wide settings,
@@ -99,7 +99,8 @@ class Keys:
         self.products = {p.id: product_key(site, p) for p in site.products}
         # one key for a product's pages, record and code, kept or made together (Output.keep_groups)
         self.own_files = {pid: self.site_key + key for pid, key in self.products.items()}
-        self.listed = {name: [self.products[p.id] for p in listing] for name, listing in routes.listings.items()}
+        self.listed = {name: [self.products[p.id] for p in listing] for name, listing in routes.listings.items()
+                       if name[0] in LISTS}
 
     @functools.cached_property
     def every_page(self) -> str:

@@ -99,8 +99,11 @@ def pages_of(count: int) -> int:
 
 
 def listings(site: Site) -> dict[tuple[str, str], list]:
-    """The products of each list page: all, by category, by commune, by showroom, certified by stars."""
+    """The products of each list page: all, by category, by commune, by showroom, certified by
+    stars; and the news posts of the list of news, newest first."""
     lists: dict[tuple[str, str], list] = defaultdict(list)
+    if site.news:
+        lists["news-list", ""] = list(site.news)
     for p in site.products:
         lists["catalogue", ""].append(p)
         lists["category", p.category].append(p)

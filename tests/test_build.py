@@ -841,6 +841,31 @@ def test_a_news_post_is_made_again_when_its_text_or_the_sites_pages_change_not_a
     assert "links to '/vi/news/2025-10-01-more/'" in result.err
 
 
+def test_the_list_of_news_comes_a_page_at_a_time_and_the_feed_holds_the_latest_posts(site, tmp_path, monkeypatch):
+    """A portal that posts every day has thousands of posts in a few years: the list of news is
+    cut into pages as the product lists are, and the feed a reader polls holds the latest 20."""
+    from generator import routes
+    monkeypatch.setattr(routes, "PER_PAGE", 10)
+    for day in range(1, 25):        # with the sample's post, 25 posts: pages of 10, 10 and 5
+        (site / f"content/news/2026-10-{day:02d}-tin-{day}.vi.md").write_text(
+            f"---\ntitle: Tin số {day}\n---\nNội dung {day}.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    pages = [(out / f"en/news/{page}index.html").read_text(encoding="utf-8") for page in ("", "page/2/", "page/3/")]
+    assert not (out / "en/news/page/4").exists()
+    listed = [re.findall(r'<li><a href="/en/news/([^/]+)/"', page) for page in pages]
+    newest_first = [f"2026-10-{day:02d}-tin-{day}" for day in range(24, 0, -1)] + ["2025-09-20-new-products"]
+    assert [len(posts) for posts in listed] == [10, 10, 5] and sum(listed, []) == newest_first
+    assert 'href="/en/news/page/2/" rel="next"' in pages[0] and 'href="/en/news/page/3/" rel="next"' in pages[1]
+    assert 'href="/en/news/page/2/" rel="prev"' in pages[2] and 'href="/en/news/feed.xml"' in pages[2]
+    sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
+    assert f"<loc>{BASE}vi/news/page/3/</loc>" in sitemap
+    feed = ElementTree.parse(out / "en/news/feed.xml").getroot()
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = [entry.find(f"{atom}id").text for entry in feed.iter(f"{atom}entry")]
+    assert entries == [f"{BASE}en/news/{post}/" for post in newest_first[:20]]
+
+
 def test_a_product_from_the_cache_unpacks_what_only_its_pages_read_when_they_read_it(site, tmp_path, monkeypatch):
     """The cache of checked products keeps what only a product's own pages and data read (its
     names, texts, producer, price) packed: checking the site again from the cache unpacks none of
