@@ -179,6 +179,8 @@ def test_last_updated_comes_from_git_and_only_there(site, tmp_path):
     html = (tmp_path / "out/en/products/coffee/index.html").read_text(encoding="utf-8")
     assert 'Last updated: <time datetime="2026-01-01">January 1, 2026</time>' in html
     assert 'datetime="2026-01-01"' in (tmp_path / "out/en/about/index.html").read_text(encoding="utf-8")
+    post = (tmp_path / "out/vi/news/2025-09-20-new-products/index.html").read_text(encoding="utf-8")
+    assert 'Cập nhật lần cuối: <time datetime="2026-01-01">' in post      # the post's own file, after its date
 
 
 def test_dates_from_the_commits_since_the_last_build_are_those_of_the_whole_history(site, tmp_path):
