@@ -40,5 +40,10 @@ def format_day(day: date, code: str) -> str:
     return format_date(day, "long", locale=locale(code))
 
 
+def format_number(number: int, code: str) -> str:
+    """A count as the language writes it: 20.000 in Vietnamese, 20,000 in English."""
+    return format_decimal(number, locale=locale(code))
+
+
 def format_vnd(amount: int, code: str) -> str:
-    return format_decimal(amount, locale=locale(code)) + "\u00a0₫"
+    return format_number(amount, code) + "\u00a0₫"

@@ -10,10 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html import escape
+from typing import Callable
 
 from babel.dates import format_skeleton
 
-from .i18n import format_day, locale
+from .i18n import format_day, format_number, locale
 from .model import CATEGORIES, Site
 from .status import standing
 
@@ -120,8 +121,8 @@ def _heading(site: Site, f: Figures, lang: str, ui) -> tuple[str, str]:
     _ = ui.gettext
     return (_("OCOP programme report, %(month)s") % {"month": _month(f, lang)},
             _("%(site)s, as of %(date)s: %(certified)s certified products of %(total)s.")
-            % {"site": site.config.title(lang), "date": format_day(f.as_of, lang), "certified": f.certified,
-               "total": f.products})
+            % {"site": site.config.title(lang), "date": format_day(f.as_of, lang), "certified": format_number(f.certified, lang),
+               "total": format_number(f.products, lang)})
 
 
 def markdown(site: Site, f: Figures, lang: str, ui) -> str:
@@ -148,8 +149,9 @@ def csv_text(site: Site, f: Figures, lang: str, ui) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def bars(rows: list[tuple[str, int]], label: str) -> str:
-    """A horizontal bar chart as inline SVG: readable printed in black and white, and by a screen reader."""
+def bars(rows: list[tuple[str, int]], label: str, number: Callable[[int], str] = str) -> str:
+    """A horizontal bar chart as inline SVG: readable printed in black and white, and by a screen
+    reader; `number` writes each value."""
     top = max((v for _, v in rows), default=0) or 1
     height = 26 * len(rows) + 8
     parts = [f'<svg role="img" aria-label="{escape(label)}" viewBox="0 0 520 {height}" width="520" height="{height}" '
@@ -159,7 +161,7 @@ def bars(rows: list[tuple[str, int]], label: str) -> str:
         width = round(300 * value / top)
         parts.append(f'<text x="170" y="{y + 16}" text-anchor="end" font-size="13">{escape(str(name))}</text>'
                      f'<rect x="180" y="{y + 3}" width="{width}" height="18" fill="#1f5b3a"/>'
-                     f'<text x="{186 + width}" y="{y + 16}" font-size="13">{value}</text>')
+                     f'<text x="{186 + width}" y="{y + 16}" font-size="13">{number(value)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -170,7 +172,8 @@ def html(site: Site, f: Figures, lang: str, ui) -> str:
     for n, (heading, header, rows) in enumerate(_sections(site, f, lang, ui)):
         body.append(f"<section><h2>{escape(heading)}</h2>")
         if n < 3:           # stars, categories, communes: drawn
-            body.append(bars([(f"{name} ★" if n == 0 else name, value) for name, value in rows], header[0]))
+            body.append(bars([(f"{name} ★" if n == 0 else name, value) for name, value in rows], header[0],
+                                 lambda value: format_number(value, lang)))
         elif rows:
             body.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr></thead><tbody>"
                         + "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)

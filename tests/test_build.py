@@ -866,6 +866,25 @@ def test_the_list_of_news_comes_a_page_at_a_time_and_the_feed_holds_the_latest_p
     assert entries == [f"{BASE}en/news/{post}/" for post in newest_first[:20]]
 
 
+def test_counts_are_written_as_each_language_writes_them(site, tmp_path):
+    """A province's catalogue has thousands of products: 1.005 in Vietnamese, 1,005 in English."""
+    banana = (site / "products/banana.yaml").read_text(encoding="utf-8")
+    for n in range(1000):
+        (site / f"products/banana-{n}.yaml").write_text(banana, encoding="utf-8")
+    (site / "products/decisions/province-2025-bananas.yaml").write_text(
+        "number: 1900/QĐ-UBND\ndate: 2025-09-12\nissuer: province\nrecognized:\n"
+        + "".join(f"  - {{product: banana-{n}, stars: 3}}\n" for n in range(1000)), encoding="utf-8")
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    vi, en = ((out / f"{lang}/index.html").read_text(encoding="utf-8") for lang in ("vi", "en"))
+    assert "Tất cả sản phẩm (1.005)" in vi and "All products (1,005)" in en
+    glance = (out / "vi/programme/index.html").read_text(encoding="utf-8")
+    assert "1.002 trong số 1.005 sản phẩm" in glance            # coffee, chicken and the copies certified
+    assert re.search(r'font-size="13">1\.00[12]</text>', glance)       # the bars of 3 stars, of Đăk Rve, of food
+    report = ocop("report", "--month", "2026-11", "--site", site, "--today", TODAY, "--lang", "en")
+    assert report.code == 0 and "1,002 certified products of 1,005." in report.out
+
+
 def test_a_product_from_the_cache_unpacks_what_only_its_pages_read_when_they_read_it(site, tmp_path, monkeypatch):
     """The cache of checked products keeps what only a product's own pages and data read (its
     names, texts, producer, price) packed: checking the site again from the cache unpacks none of

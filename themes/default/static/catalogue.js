@@ -40,6 +40,10 @@
     return names.every(function (f) { return card.getAttribute("data-" + f) === form.elements[f].value; });
   }
 
+  function number(n) {          /* as the page's language writes it: 1.234 in Vietnamese */
+    return n.toLocaleString(document.documentElement.lang);
+  }
+
   function say(text) {
     count.textContent = text === "" ? "" : count.getAttribute("data-template").replace("{count}", text);
   }
@@ -97,9 +101,9 @@
         take(doc, names);
         mine.next++;
         fetched++;
-        say(mine.shown + "…");          /* shown as they come */
+        say(number(mine.shown) + "…");          /* shown as they come */
       }
-      say(String(mine.shown));
+      say(number(mine.shown));
       more.hidden = mine.next > mine.pages;
       more.querySelector(".failed").hidden = true;
       var first = asked && mine.ul.children[before];
@@ -107,7 +111,7 @@
     } catch (e) {
       if (found !== mine) return;
       mine.ahead = {};                  /* fetched again when asked */
-      say(String(mine.shown));
+      say(number(mine.shown));
       more.hidden = false;
       more.querySelector(".failed").hidden = false;
     }
@@ -126,7 +130,7 @@
     if (!pager) {               /* every product on this page: narrowed in place */
       var shown = 0;
       own.forEach(function (card) { card.hidden = !matches(card, names); if (!card.hidden) shown++; });
-      say(shown + " / " + own.length);
+      say(number(shown) + " / " + number(own.length));
       return;
     }
     if (list) list.hidden = query.length > 0;

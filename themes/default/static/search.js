@@ -70,7 +70,7 @@ async function run() {
   const results = await Promise.all(search.results.slice(0, 30).map((r) => r.data()));
   const count = search.results.length;
   status.textContent = count
-    ? status.getAttribute("data-some").replace("{count}", count)
+    ? status.getAttribute("data-some").replace("{count}", count.toLocaleString(document.documentElement.lang))
     : status.getAttribute("data-none");
   for (const r of results) {
     const li = document.createElement("li");
