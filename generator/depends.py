@@ -2,9 +2,9 @@
 version was made from, a rebuild keeps that file without making it again.
 
 The keys are deliberately coarse. Everything that is not a product (site.yaml, communes,
-showrooms, pages, retired ids, the theme, the generator itself, the build date, which lists
-exist) goes into one site key that every file's key contains: edit any of it and every page is
-made again. On top of that:
+showrooms, the free pages' titles (the menu), retired ids, the theme, the generator itself, the
+build date, which lists exist) goes into one site key that every file's key contains: edit any of
+it and every page is made again. On top of that:
 - a product's own pages (its page in each language, its verification page, record and GS1
   redirect) add the product: its file's text and photos (which, with the site key, make its
   record), its history (which, with the build date, makes its status) and the dates of its files;
@@ -19,8 +19,9 @@ made again. On top of that:
 - every other page (home, programme, search, the list of showrooms) is made on every build and
   written only when its bytes changed.
 A theme's product, verification and list templates may therefore use the site-wide settings,
-the product or the listed products, but not other products, and a free page's or news post's
-template its own text and no product: the default theme keeps to that,
+the free pages' titles, the product or the listed products, but not other products nor a free
+page's text, and a free page's or news post's template its own text and no product: the default
+theme keeps to that,
 and `tests/test_build.py` checks that a rebuild after random edits equals a cold build.
 """
 from __future__ import annotations
@@ -70,8 +71,15 @@ def generator_key() -> str:
 
 
 def site_key(site: Site, routes: Routes, code: str) -> str:
-    return digest(code, site.config, site.today, site.communes, site.showrooms, site.pages, bool(site.news),
+    return digest(code, site.config, site.today, site.communes, site.showrooms, menu(site), bool(site.news),
                   site.retired, site.media, [(r.kind, r.lang, r.key) for r in routes.all if r.kind in LISTS and r.page == 1])
+
+
+def menu(site: Site) -> list[tuple]:
+    """What every page shows of the free pages: the menu, each page's title in each language it
+    has. (Their texts are their own pages' and search documents': a typo fixed in one makes one
+    page again, not the site.)"""
+    return [(page.id, [(lang, text.title) for lang, text in page.texts.items()]) for page in site.pages]
 
 
 def product_key(site: Site, product) -> str:
@@ -132,4 +140,5 @@ class Keys:
 
     def search(self, routes: list[Route]) -> str:
         """The searchable documents of these pages (products, free pages, news)."""
-        return digest(self.site_key, self.news, [(r.output, self.products.get(r.key)) for r in routes])
+        return digest(self.site_key, self.news, [(r.output, self.products.get(r.key), r.kind == "page" and
+                                                  self.site.articles[r.kind, r.key]) for r in routes])
