@@ -2,12 +2,14 @@
 version was made from, a rebuild keeps that file without making it again.
 
 The keys are deliberately coarse. Everything that is not a product (site.yaml, communes,
-showrooms, the free pages' titles (the menu), retired ids, the theme, the generator itself, the
-build date, which lists exist) goes into one site key that every file's key contains: edit any of
+showrooms, the free pages' titles (the menu), the theme, the generator itself, the build date,
+which lists exist) goes into one site key that every file's key contains: edit any of
 it and every page is made again. On top of that:
 - a product's own pages (its page in each language, its verification page, record and GS1
   redirect) add the product: its file's text and photos (which, with the site key, make its
   record), its history (which, with the build date, makes its status) and the dates of its files;
+- a retired id's verification page and record add what became of it and the product that
+  replaced it;
 - a page of a product list adds the products it shows and how many pages its list has (a new
   product that makes a list a page longer makes that list again, not the whole site);
 - QR codes and photos are named by their inputs already: the name is the key (a product's QR
@@ -72,7 +74,7 @@ def generator_key() -> str:
 
 def site_key(site: Site, routes: Routes, code: str) -> str:
     return digest(code, site.config, site.today, site.communes, site.showrooms, menu(site), bool(site.news),
-                  site.retired, site.media, [(r.kind, r.lang, r.key) for r in routes.all if r.kind in LISTS and r.page == 1])
+                  site.media, [(r.kind, r.lang, r.key) for r in routes.all if r.kind in LISTS and r.page == 1])
 
 
 def menu(site: Site) -> list[tuple]:
@@ -107,6 +109,7 @@ class Keys:
         self.products = {p.id: product_key(site, p) for p in site.products}
         # one key for a product's pages, record and code, kept or made together (Output.keep_groups)
         self.own_files = {pid: self.site_key + key for pid, key in self.products.items()}
+        self.retired = {r.id: r for r in site.retired}
         self.listed = {name: [self.products[p.id] for p in listing] for name, listing in routes.listings.items()
                        if name[0] in LISTS}
 
@@ -121,6 +124,9 @@ class Keys:
     def page(self, route: Route) -> str | None:
         if route.kind in PER_PRODUCT and route.key in self.own_files:
             return self.own_files[route.key]
+        if route.kind in PER_PRODUCT and route.key in self.retired:
+            retired = self.retired[route.key]
+            return digest(self.site_key, route.output, retired, self.products.get(retired.replaced_by))
         if route.kind in LISTS:
             listed, pages = self.routes.listing(route, self.listed)
             return digest(self.site_key, route.output, str(pages), *listed)

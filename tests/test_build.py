@@ -841,6 +841,51 @@ def test_a_news_post_is_made_again_when_its_text_or_the_sites_pages_change_not_a
     assert "links to '/vi/news/2025-10-01-more/'" in result.err
 
 
+def test_a_retired_ids_page_is_made_again_when_what_became_of_it_changes_not_at_every_build(
+        site, tmp_path, monkeypatch):
+    """Retired ids pile up over the years (products renamed, withdrawn), and their pages stay:
+    each is kept by what became of it and the product that replaced it, and retiring one more
+    does not make the whole site again."""
+    from generator.render import Renderer
+    add_melon(site)                 # withdrawn below: the lists it is on stay
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    rendered = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
+        (route.kind, route.key)) or original(self, route, *args))
+    (site / "products/melon.yaml").unlink()
+    retired = site / "content/retired.yaml"
+    retired.write_text("- {id: melon, note: Ngừng.}\n", encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert ("verify", "melon") in rendered and not {("product", "coffee"), ("verify", "coffee")} & set(rendered)
+    (site / "products/coffee.yaml").rename(site / "products/dak-rve-coffee.yaml")
+    decision = site / "products/decisions/province-2025.yaml"
+    decision.write_text(decision.read_text(encoding="utf-8").replace("product: coffee", "product: dak-rve-coffee"),
+                        encoding="utf-8")
+    retired.write_text(retired.read_text(encoding="utf-8") + "- {id: coffee, replaced_by: dak-rve-coffee}\n",
+                       encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    banana = site / "products/banana.yaml"
+    banana.write_text(banana.read_text(encoding="utf-8").replace("Chuối sấy", "Chuối sấy giòn"), encoding="utf-8")
+    rendered.clear()
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert ("verify", "banana") in rendered and not {("verify", "melon"), ("verify", "coffee")} & set(rendered)
+    coffee = site / "products/dak-rve-coffee.yaml"
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace("Cà phê", "Cà phê Đăk Rve"), encoding="utf-8")
+    retired.write_text(retired.read_text(encoding="utf-8").replace("Ngừng.", "Ngừng sản xuất."), encoding="utf-8")
+    rendered.clear()
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert {("verify", "melon"), ("verify", "coffee"), ("verify", "dak-rve-coffee")} <= set(rendered)
+    assert ("verify", "banana") not in rendered
+    assert "Ngừng sản xuất." in (out / "v/melon/index.html").read_text(encoding="utf-8")
+    assert "Cà phê Đăk Rve" in (out / "v/coffee/index.html").read_text(encoding="utf-8")
+    assert "Cà phê Đăk Rve" in json.loads((out / "v/coffee/record.json").read_text(encoding="utf-8"))["name"]["vi"]
+    cold = tmp_path / "cold" / "out"
+    assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
+    assert tree(out) == tree(cold)
+
+
 def test_a_free_pages_text_makes_that_page_again_and_its_title_every_page(site, tmp_path, monkeypatch):
     """Every page's menu shows the free pages' titles, and only that: a typo fixed in the text of
     "about" took a build of 20,000 products 30 s, every page made again. The search finds the new text."""
