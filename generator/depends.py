@@ -1,17 +1,19 @@
 """What each file of the site is made from, as a key: when a file's key is the one its previous
 version was made from, a rebuild keeps that file without making it again.
 
-The keys are deliberately coarse. Everything that is not a product (site.yaml, communes,
-showrooms, the free pages' titles (the menu), the theme, the generator itself, the build date,
-which lists exist) goes into one site key that every file's key contains: edit any of
-it and every page is made again. On top of that:
+The keys are deliberately coarse. Everything that is not a product (site.yaml, communes, the
+free pages' titles (the menu), the theme, the generator itself, the build date, which lists exist,
+and so which showrooms) goes into one site key that every file's key contains: edit any of it and
+every page is made again. On top of that:
 - a product's own pages (its page in each language, its verification page, record and GS1
   redirect) add the product: its file's text and photos (which, with the site key, make its
-  record), its history (which, with the build date, makes its status) and the dates of its files;
+  record), its history (which, with the build date, makes its status), the dates of its files
+  and the showrooms that sell it;
 - a retired id's verification page and record add what became of it and the product that
   replaced it;
 - a page of a product list adds the products it shows and how many pages its list has (a new
-  product that makes a list a page longer makes that list again, not the whole site);
+  product that makes a list a page longer makes that list again, not the whole site), and the
+  showrooms it shows (a showroom's page, its own; a commune's, those in the commune);
 - QR codes and photos are named by their inputs already: the name is the key (a product's QR
   code is kept with its pages, by the product's key; one made again is taken from the cache);
 - the data files add every product; the sitemap, every page's address;
@@ -21,10 +23,10 @@ it and every page is made again. On top of that:
 - every other page (home, programme, search, the list of showrooms) is made on every build and
   written only when its bytes changed.
 A theme's product, verification and list templates may therefore use the site-wide settings,
-the free pages' titles, the product or the listed products, but not other products nor a free
-page's text, and a free page's or news post's template its own text and no product: the default
-theme keeps to that,
-and `tests/test_build.py` checks that a rebuild after random edits equals a cold build.
+the free pages' titles, the product or the listed products and the showrooms named above, but not
+other products, showrooms or a free page's text; a free page's or news post's template its own
+text and no product: the default theme keeps to that, and `tests/test_build.py` checks that a
+rebuild after random edits equals a cold build.
 """
 from __future__ import annotations
 
@@ -73,7 +75,7 @@ def generator_key() -> str:
 
 
 def site_key(site: Site, routes: Routes, code: str) -> str:
-    return digest(code, site.config, site.today, site.communes, site.showrooms, menu(site), bool(site.news),
+    return digest(code, site.config, site.today, site.communes, bool(site.showrooms), menu(site), bool(site.news),
                   site.media, [(r.kind, r.lang, r.key) for r in routes.all if r.kind in LISTS and r.page == 1])
 
 
@@ -86,7 +88,7 @@ def menu(site: Site) -> list[tuple]:
 
 def product_key(site: Site, product) -> str:
     """The product's record is made from its file's text, its photos, and what the site key holds
-    (languages, communes, showrooms): the text's hash stands for the record (pickling 20,000
+    (languages, communes): the text's hash stands for the record (pickling 20,000
     records costs more than half a second); a photo's hash stands for its size in pixels. Its
     status comes from its history, which the texts of the decision files it is in stand for
     likewise, and what the site key holds (the build date, the validity): every key of a
@@ -107,9 +109,16 @@ class Keys:
         self.generator = generator_key()
         self.site_key = site_key(site, routes, digest(self.generator, _files(theme_root)))
         self.products = {p.id: product_key(site, p) for p in site.products}
-        # one key for a product's pages, record and code, kept or made together (Output.keep_groups)
-        self.own_files = {pid: self.site_key + key for pid, key in self.products.items()}
+        showrooms = {s.id: digest(s) for s in site.showrooms}
+        # one key for a product's pages, record and code, kept or made together (Output.keep_groups);
+        # its page shows the showrooms that sell it
+        self.own_files = {p.id: self.site_key + self.products[p.id] + "".join(showrooms[s] for s in p.showrooms)
+                          for p in site.products}
         self.retired = {r.id: r for r in site.retired}
+        self.rooms: dict[tuple[str, str], list[str]] = {}       # the showrooms a list page shows
+        for showroom in site.showrooms:
+            self.rooms["showroom", showroom.id] = [showrooms[showroom.id]]
+            self.rooms.setdefault(("commune", showroom.commune), []).append(showrooms[showroom.id])
         self.listed = {name: [self.products[p.id] for p in listing] for name, listing in routes.listings.items()
                        if name[0] in LISTS}
 
@@ -129,7 +138,7 @@ class Keys:
             return digest(self.site_key, route.output, retired, self.products.get(retired.replaced_by))
         if route.kind in LISTS:
             listed, pages = self.routes.listing(route, self.listed)
-            return digest(self.site_key, route.output, str(pages), *listed)
+            return digest(self.site_key, route.output, str(pages), *listed, *self.rooms.get((route.kind, route.key), ()))
         if route.kind == "data":        # every product
             return digest(self.site_key, route.output, list(self.products.values()))
         if route.kind == "sitemap":     # every page's address

@@ -809,6 +809,30 @@ def test_a_showrooms_products_come_a_page_at_a_time_made_again_only_when_one_of_
     assert {(key, page) for kind, key, page in rendered if kind == "showroom"} == {("corner", 2)}
 
 
+def test_a_showrooms_edit_makes_again_the_pages_that_show_it_not_the_site(site, tmp_path, monkeypatch):
+    """New opening hours for one of 300 showrooms made every page of 20,000 products again: now
+    the pages of the products it sells, its own and its commune's."""
+    from generator.render import Renderer
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    rendered = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
+        (route.kind, route.key)) or original(self, route, *args))
+    showrooms = site / "content/showrooms.yaml"
+    showrooms.write_text(showrooms.read_text(encoding="utf-8").replace("  address: Đăk Rve\n",
+                         "  address: Đăk Rve\n  hours: {vi: 7:00–17:00 hằng ngày, en: 7 am to 5 pm daily}\n"),
+                         encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert {("product", "coffee"), ("showroom", "corner"), ("commune", "dak-rve")} <= set(rendered)
+    assert not {("product", "banana"), ("commune", "dak-koi"), ("catalogue", "")} & set(rendered)
+    for page in ("en/products/coffee/", "en/showrooms/corner/"):
+        assert "7 am to 5 pm daily" in (out / page / "index.html").read_text(encoding="utf-8"), page
+    cold = tmp_path / "cold" / "out"
+    assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
+    assert tree(out) == tree(cold)
+
+
 def test_a_news_post_is_made_again_when_its_text_or_the_sites_pages_change_not_at_every_build(
         site, tmp_path, monkeypatch):
     """300 news posts made at every build cost a price edit at 20,000 products 0.4 s: a post is kept
