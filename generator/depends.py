@@ -7,8 +7,8 @@ and so which showrooms) goes into one site key that every file's key contains: e
 every page is made again. On top of that:
 - a product's own pages (its page in each language, its verification page, record and GS1
   redirect) add the product: its file's text and photos (which, with the site key, make its
-  record), its history (which, with the build date, makes its status), the dates of its files
-  and the showrooms that sell it;
+  record), its history (which, with the build date, makes its status), the dates of its files,
+  the showrooms that sell it and its decisions' scans;
 - a retired id's verification page and record add what became of it and the product that
   replaced it;
 - a page of a product list adds the products it shows and how many pages its list has (a new
@@ -76,7 +76,7 @@ def generator_key() -> str:
 
 def site_key(site: Site, routes: Routes, code: str) -> str:
     return digest(code, site.config, site.today, site.communes, bool(site.showrooms), menu(site), bool(site.news),
-                  site.media, [(r.kind, r.lang, r.key) for r in routes.all if r.kind in LISTS and r.page == 1])
+                  [(r.kind, r.lang, r.key) for r in routes.all if r.kind in LISTS and r.page == 1])
 
 
 def menu(site: Site) -> list[tuple]:
@@ -110,10 +110,15 @@ class Keys:
         self.site_key = site_key(site, routes, digest(self.generator, _files(theme_root)))
         self.products = {p.id: product_key(site, p) for p in site.products}
         showrooms = {s.id: digest(s) for s in site.showrooms}
-        # one key for a product's pages, record and code, kept or made together (Output.keep_groups);
-        # its page shows the showrooms that sell it
-        self.own_files = {p.id: self.site_key + self.products[p.id] + "".join(showrooms[s] for s in p.showrooms)
-                          for p in site.products}
+        scans = {d.path: site.media[d.document] for d in site.decisions if d.document}     # named by content
+        history = site.history if scans else {}
+
+        def shown(product) -> str:
+            """What else the product's own pages show: the showrooms that sell it, its decisions' scans."""
+            return "".join(showrooms[s] for s in product.showrooms) + "".join(
+                scans.get(event.decision.path, "") for event in history.get(product.id, ()))
+        # one key for a product's pages, record and code, kept or made together (Output.keep_groups)
+        self.own_files = {p.id: self.site_key + self.products[p.id] + shown(p) for p in site.products}
         self.retired = {r.id: r for r in site.retired}
         self.rooms: dict[tuple[str, str], list[str]] = {}       # the showrooms a list page shows
         for showroom in site.showrooms:

@@ -833,6 +833,32 @@ def test_a_showrooms_edit_makes_again_the_pages_that_show_it_not_the_site(site, 
     assert tree(out) == tree(cold)
 
 
+def test_a_decisions_scan_made_anew_makes_again_the_pages_of_its_products_only(site, tmp_path, monkeypatch):
+    """A decision's scan is published under a name from its content, and its products' pages link
+    it: a new scan (or a new decision with one) made every page again; now its products' pages."""
+    from generator.render import Renderer
+    scan = site / "products/media/decisions/1898.pdf"
+    scan.parent.mkdir()
+    scan.write_bytes(b"%PDF-1.4\n% first scan\n")
+    decision = site / "products/decisions/province-2025.yaml"
+    decision.write_text(decision.read_text(encoding="utf-8") + "document: media/decisions/1898.pdf\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    rendered = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
+        (route.kind, route.key)) or original(self, route, *args))
+    scan.write_bytes(b"%PDF-1.4\n% a clearer scan\n")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert {("product", "coffee"), ("verify", "coffee"), ("verify", "tea")} <= set(rendered)   # tea: revoked by it
+    assert not {("product", "banana"), ("verify", "chicken"), ("catalogue", "")} & set(rendered)
+    link = re.search(r'href="(/media/1898-\w+\.pdf)"', (out / "v/coffee/index.html").read_text(encoding="utf-8"))[1]
+    assert (out / link[1:]).read_bytes() == scan.read_bytes()
+    cold = tmp_path / "cold" / "out"
+    assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
+    assert tree(out) == tree(cold)
+
+
 def test_a_news_post_is_made_again_when_its_text_or_the_sites_pages_change_not_at_every_build(
         site, tmp_path, monkeypatch):
     """300 news posts made at every build cost a price edit at 20,000 products 0.4 s: a post is kept
