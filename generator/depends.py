@@ -2,13 +2,15 @@
 version was made from, a rebuild keeps that file without making it again.
 
 The keys are deliberately coarse. Everything that is not a product (site.yaml, communes, the
-free pages' titles (the menu), the theme, the generator itself, the build date, which lists exist,
-and so which showrooms) goes into one site key that every file's key contains: edit any of it and
-every page is made again. On top of that:
+free pages' titles (the menu), the theme, the generator itself, which lists exist, and so which
+showrooms) goes into one site key that every file's key contains: edit any of it and every page
+is made again. On top of that:
 - a product's own pages (its page in each language, its verification page, record and GS1
   redirect) add the product: its file's text and photos (which, with the site key, make its
-  record), its history (which, with the build date, makes its status), the dates of its files,
-  the showrooms that sell it and its decisions' scans;
+  record), its history and its status on the build date, the dates of its files, the showrooms
+  that sell it and its decisions' scans;
+- its verification page and record, and the data files, which say the build date, add it: a
+  build on a new day makes them again, and the pages of the products whose status it changed;
 - a retired id's verification page and record add what became of it and the product that
   replaced it;
 - a page of a product list adds the products it shows and how many pages its list has (a new
@@ -43,6 +45,7 @@ from .model import Site
 from .routes import Route, Routes, text_file
 
 PER_PRODUCT = ("product", "verify", "record", "gs1")
+DATED = ("verify", "record")        # of those, the files that state the build date: a group of their own
 LISTS = ("catalogue", "category", "commune", "showroom", "stars")
 
 
@@ -75,7 +78,7 @@ def generator_key() -> str:
 
 
 def site_key(site: Site, routes: Routes, code: str) -> str:
-    return digest(code, site.config, site.today, site.communes, bool(site.showrooms), menu(site), bool(site.news),
+    return digest(code, site.config, site.communes, bool(site.showrooms), menu(site), bool(site.news),
                   [(r.kind, r.lang, r.key) for r in routes.all if r.kind in LISTS and r.page == 1])
 
 
@@ -86,15 +89,22 @@ def menu(site: Site) -> list[tuple]:
     return [(page.id, [(lang, text.title) for lang, text in page.texts.items()]) for page in site.pages]
 
 
+def group(route: Route) -> str:
+    """The group of a product's files that a route of PER_PRODUCT is in (Output.keep_groups): its
+    page in each language, its GS1 page and QR code; or its verification page and record."""
+    return route.key + "/v" if route.kind in DATED else route.key
+
+
 def product_key(site: Site, product) -> str:
     """The product's record is made from its file's text, its photos, and what the site key holds
     (languages, communes): the text's hash stands for the record (pickling 20,000
     records costs more than half a second); a photo's hash stands for its size in pixels. Its
     status comes from its history, which the texts of the decision files it is in stand for
-    likewise, and what the site key holds (the build date, the validity): every key of a
-    product's files holds both keys. (Strings only: they are joined, not pickled.)"""
+    likewise, the build date and the validity (the site key): the status itself is in the key,
+    not the date, and every key of a product's files holds both keys. (Strings only: they are
+    joined, not pickled.)"""
     texts, updated = site.texts, site.updated
-    parts = [texts[product.path], f"date {updated.get(product.path)}"]
+    parts = [texts[product.path], f"date {updated.get(product.path)}", site.standing[product.id].status]
     for image in product.images:
         parts += (f"photo {image.file} {image.digest}", f"date {updated.get(f'products/{image.file}')}")
     parts += [f"decision {texts[event.decision.path]}" for event in site.history.get(product.id, ())]
@@ -117,8 +127,13 @@ class Keys:
             """What else the product's own pages show: the showrooms that sell it, its decisions' scans."""
             return "".join(showrooms[s] for s in product.showrooms) + "".join(
                 scans.get(event.decision.path, "") for event in history.get(product.id, ()))
-        # one key for a product's pages, record and code, kept or made together (Output.keep_groups)
-        self.own_files = {p.id: self.site_key + self.products[p.id] + shown(p) for p in site.products}
+        # the keys of a product's two groups of files, each kept or made together (group()); the
+        # verification page and record say the build date
+        self.own_files: dict[str, str] = {}
+        today = site.today.isoformat()
+        for p in site.products:
+            self.own_files[p.id] = key = self.site_key + self.products[p.id] + shown(p)
+            self.own_files[p.id + "/v"] = key + today
         self.retired = {r.id: r for r in site.retired}
         self.rooms: dict[tuple[str, str], list[str]] = {}       # the showrooms a list page shows
         for showroom in site.showrooms:
@@ -136,16 +151,16 @@ class Keys:
         return digest(self.site.news)
 
     def page(self, route: Route) -> str | None:
-        if route.kind in PER_PRODUCT and route.key in self.own_files:
-            return self.own_files[route.key]
-        if route.kind in PER_PRODUCT and route.key in self.retired:
+        if route.kind in PER_PRODUCT and route.key in self.products:
+            return self.own_files[group(route)]
+        if route.kind in PER_PRODUCT and route.key in self.retired:     # its verification page and record
             retired = self.retired[route.key]
-            return digest(self.site_key, route.output, retired, self.products.get(retired.replaced_by))
+            return digest(self.site_key, route.output, self.site.today, retired, self.products.get(retired.replaced_by))
         if route.kind in LISTS:
             listed, pages = self.routes.listing(route, self.listed)
             return digest(self.site_key, route.output, str(pages), *listed, *self.rooms.get((route.kind, route.key), ()))
-        if route.kind == "data":        # every product
-            return digest(self.site_key, route.output, list(self.products.values()))
+        if route.kind == "data":        # every product, and the build date
+            return digest(self.site_key, route.output, self.site.today, list(self.products.values()))
         if route.kind == "sitemap":     # every page's address
             return digest(self.site_key, route.output, self.every_page)
         if route.kind in ("page", "news"):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import exports, images, qr, search
-from .depends import PER_PRODUCT, Keys
+from .depends import PER_PRODUCT, Keys, group
 from .links import LinkCheck
 from .load import Memo
 from .model import Site
@@ -46,23 +46,25 @@ class Work:
 
     def jobs(self) -> list[tuple]:
         """The files still to make: (kind, what, output file or files, key); the previous output's
-        files made from the same inputs are kept as they are. A product's pages, record and QR
-        code are kept or made together, by its key; QR codes and photos are named by what went in."""
-        own, page, routes = self.keys.own_files, self.keys.page, self.routes.all
+        files made from the same inputs are kept as they are. A product's pages and QR code are
+        kept or made together, by its key, and so are its verification page and record (depends.
+        group()); QR codes and photos are named by what went in."""
+        own, page, routes, products = self.keys.own_files, self.keys.page, self.routes.all, self.keys.products
         kept = self.out.keep_groups(own)
-        made: dict[str, list[str]] = {}         # the files of each product made again
+        made: dict[str, list[str]] = {}         # the files of each group made again
         keys = {}
         for route in routes:
-            if route.kind in PER_PRODUCT and route.key in own:
-                if route.key not in kept:
-                    made.setdefault(route.key, []).append(route.output)
+            if route.kind in PER_PRODUCT and route.key in products:
+                if (name := group(route)) not in kept:
+                    made.setdefault(name, []).append(route.output)
             else:
                 keys[route.output] = page(route)
         codes = {}
-        for product_id, files in made.items():      # (the SVG and PNG from one encoding)
-            path = qr.qr_path(self.renderer.verify_url(product_id))
-            codes[product_id] = (f"{path}.svg", f"{path}.png")
-            self.out.group(product_id, own[product_id], (*files, *codes[product_id]))
+        for name, files in made.items():
+            if name in products:        # a product's pages, with its QR code (the SVG and PNG from one encoding)
+                path = qr.qr_path(self.renderer.verify_url(name))
+                codes[name] = (f"{path}.svg", f"{path}.png")
+            self.out.group(name, own[name], (*files, *codes.get(name, ())))
         every = [image for product in self.site.products for image in product.images] + [*self.site.figures.values()]
         photos = {variant.path: (image.file, variant) for image in every
                   for webp, jpeg in [images.variants(image.file, image.digest, image.width, image.height)]
@@ -70,7 +72,7 @@ class Work:
         named = self.out.keep_named([rel for files in codes.values() for rel in files] + list(photos))
         kept_pages = self.out.keep_all(keys)
         jobs = [("page", route, route.output, keys.get(route.output, "")) for route in routes
-                if not (route.output in kept_pages or route.kind in PER_PRODUCT and route.key in kept)]
+                if not (route.output in kept_pages or route.kind in PER_PRODUCT and group(route) in kept)]
         for product_id, files in codes.items():
             if left := tuple(rel for rel in files if rel not in named):
                 jobs.append(("qr", product_id, left, None))
