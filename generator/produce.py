@@ -49,16 +49,18 @@ class Work:
         files made from the same inputs are kept as they are. A product's pages and QR code are
         kept or made together, by its key, and so are its verification page and record (depends.
         group()); QR codes and photos are named by what went in."""
-        own, page, routes, products = self.keys.own_files, self.keys.page, self.routes.all, self.keys.products
+        own, page, products = self.keys.own_files, self.keys.page, self.keys.products
         kept = self.out.keep_groups(own)
         made: dict[str, list[str]] = {}         # the files of each group made again
-        keys = {}
-        for route in routes:
+        grouped, others, keys = [], [], {}
+        for route in self.routes.all:
             if route.kind in PER_PRODUCT and route.key in products:
                 if (name := group(route)) not in kept:
                     made.setdefault(name, []).append(route.output)
+                    grouped.append(route)
             else:
                 keys[route.output] = page(route)
+                others.append(route)
         codes = {}
         for name, files in made.items():
             if name in products:        # a product's pages, with its QR code (the SVG and PNG from one encoding)
@@ -71,8 +73,8 @@ class Work:
                   for variant in (*webp, jpeg)}         # (a photo shown twice is made once)
         named = self.out.keep_named([rel for files in codes.values() for rel in files] + list(photos))
         kept_pages = self.out.keep_all(keys)
-        jobs = [("page", route, route.output, keys.get(route.output, "")) for route in routes
-                if not (route.output in kept_pages or route.kind in PER_PRODUCT and group(route) in kept)]
+        jobs = [("page", route, route.output, "") for route in grouped]
+        jobs += [("page", route, route.output, keys[route.output]) for route in others if route.output not in kept_pages]
         for product_id, files in codes.items():
             if left := tuple(rel for rel in files if rel not in named):
                 jobs.append(("qr", product_id, left, None))
