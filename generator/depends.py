@@ -45,7 +45,8 @@ from .model import Site
 from .routes import Route, Routes, text_file
 
 PER_PRODUCT = ("product", "verify", "record", "gs1")
-DATED = ("verify", "record")        # of those, the files that state the build date: a group of their own
+DATED = ("verify", "record")        # of those, the files that state the build date: a group of their own,
+DATED_GROUP = "/v"                  # named by the product's id and this
 LISTS = ("catalogue", "category", "commune", "showroom", "stars")
 
 
@@ -92,7 +93,7 @@ def menu(site: Site) -> list[tuple]:
 def group(route: Route) -> str:
     """The group of a product's files that a route of PER_PRODUCT is in (Output.keep_groups): its
     page in each language, its GS1 page and QR code; or its verification page and record."""
-    return route.key + "/v" if route.kind in DATED else route.key
+    return route.key + DATED_GROUP if route.kind in DATED else route.key
 
 
 def product_key(site: Site, product) -> str:
@@ -133,7 +134,7 @@ class Keys:
         today = site.today.isoformat()
         for p in site.products:
             self.own_files[p.id] = key = self.site_key + self.products[p.id] + shown(p)
-            self.own_files[p.id + "/v"] = key + today
+            self.own_files[p.id + DATED_GROUP] = key + today
         self.retired = {r.id: r for r in site.retired}
         self.rooms: dict[tuple[str, str], list[str]] = {}       # the showrooms a list page shows
         for showroom in site.showrooms:

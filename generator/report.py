@@ -173,7 +173,7 @@ def html(site: Site, f: Figures, lang: str, ui) -> str:
         body.append(f"<section><h2>{escape(heading)}</h2>")
         if n < 3:           # stars, categories, communes: drawn
             body.append(bars([(f"{name} ★" if n == 0 else name, value) for name, value in rows], header[0],
-                                 lambda value: format_number(value, lang)))
+                             lambda value: format_number(value, lang)))
         elif rows:
             body.append("<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr></thead><tbody>"
                         + "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
