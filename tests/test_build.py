@@ -61,6 +61,16 @@ def add_melon(site: Path) -> None:
         (site / "products/banana.yaml").read_text(encoding="utf-8").replace("Chuối", "Dưa"), encoding="utf-8")
 
 
+def renders(monkeypatch, what=lambda route: (route.kind, route.key)) -> list:
+    """What the renderer renders from now on, each route as `what` gives it (a small site is made
+    in the test's process, without worker processes)."""
+    from generator.render import Renderer
+    rendered = []
+    original = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(what(route)) or original(self, route, *args))
+    return rendered
+
+
 def pagefind_behind(tmp_path: Path, monkeypatch, script: str) -> Path:
     """Pagefind run by a shell script (`{pagefind}` in it: the real program), two at a time after
     an edit, as on two cores."""
@@ -737,14 +747,10 @@ def test_a_product_from_the_cache_has_the_key_it_had_when_checked(site, tmp_path
     """The build after a cold one takes unchanged products from the cache of checked products:
     they must get the same keys as when they were checked, or all their pages are made again."""
     from generator import load
-    from generator.render import Renderer
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    rendered = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render",
-                        lambda self, route, *args: rendered.append(route.key) or original(self, route, *args))
+    rendered = renders(monkeypatch, lambda route: route.key)
     tea = site / "products/tea.yaml"
     tea.write_text(tea.read_text(encoding="utf-8").replace("Trà dây rừng.", "Trà dây rừng Kon Rẫy."), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
@@ -757,16 +763,12 @@ def test_a_new_product_that_makes_a_list_a_page_longer_makes_that_list_again_not
     product that gives the catalogue a second page makes the catalogue's pages again (and the
     lists and search index it is in), not the other products' pages."""
     from generator import routes
-    from generator.render import Renderer
     monkeypatch.setattr(routes, "PER_PAGE", len(list((site / "products").glob("*.yaml"))))    # one page, then two
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     catalogue = (out / "en/products/index.html").read_text(encoding="utf-8")
     assert 'id="filters"' in catalogue and "data-href" not in catalogue     # the whole list: narrowed in place
-    rendered = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
-        (route.kind, route.lang, route.key, route.page)) or original(self, route, *args))
+    rendered = renders(monkeypatch, lambda route: (route.kind, route.lang, route.key, route.page))
     add_melon(site)
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     assert {("catalogue", "en", "", 1), ("catalogue", "en", "", 2), ("product", "en", "melon", 1)} <= set(rendered)
@@ -785,7 +787,6 @@ def test_a_showrooms_products_come_a_page_at_a_time_made_again_only_when_one_of_
     """A showroom's products are a list like a commune's, PER_PAGE a page, keyed by the products
     it lists: not made at every build (300 showrooms, 20,000 products: a price edit took 16 s)."""
     from generator import routes
-    from generator.render import Renderer
     monkeypatch.setattr(routes, "PER_PAGE", 1)
     tea = site / "products/tea.yaml"
     tea.write_text(tea.read_text(encoding="utf-8") + "showrooms: [corner]\n", encoding="utf-8")
@@ -795,10 +796,7 @@ def test_a_showrooms_products_come_a_page_at_a_time_made_again_only_when_one_of_
                      for page in ("", "page/2/"))
     assert "/en/products/coffee/" in first.links and "/en/showrooms/corner/page/2/" in first.links
     assert "/en/products/tea/" in second.links and "/en/products/coffee/" not in second.links
-    rendered = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
-        (route.kind, route.key, route.page)) or original(self, route, *args))
+    rendered = renders(monkeypatch, lambda route: (route.kind, route.key, route.page))
     banana = site / "products/banana.yaml"           # sold in no showroom
     banana.write_text(banana.read_text(encoding="utf-8").replace("Chuối sấy", "Chuối sấy giòn"), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
@@ -812,13 +810,9 @@ def test_a_showrooms_products_come_a_page_at_a_time_made_again_only_when_one_of_
 def test_a_showrooms_edit_makes_again_the_pages_that_show_it_not_the_site(site, tmp_path, monkeypatch):
     """New opening hours for one of 300 showrooms made every page of 20,000 products again: now
     the pages of the products it sells, its own and its commune's."""
-    from generator.render import Renderer
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    rendered = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
-        (route.kind, route.key)) or original(self, route, *args))
+    rendered = renders(monkeypatch)
     showrooms = site / "content/showrooms.yaml"
     showrooms.write_text(showrooms.read_text(encoding="utf-8").replace("  address: Đăk Rve\n",
                          "  address: Đăk Rve\n  hours: {vi: 7:00–17:00 hằng ngày, en: 7 am to 5 pm daily}\n"),
@@ -836,7 +830,6 @@ def test_a_showrooms_edit_makes_again_the_pages_that_show_it_not_the_site(site, 
 def test_a_decisions_scan_made_anew_makes_again_the_pages_of_its_products_only(site, tmp_path, monkeypatch):
     """A decision's scan is published under a name from its content, and its products' pages link
     it: a new scan (or a new decision with one) made every page again; now its products' pages."""
-    from generator.render import Renderer
     scan = site / "products/media/decisions/1898.pdf"
     scan.parent.mkdir()
     scan.write_bytes(b"%PDF-1.4\n% first scan\n")
@@ -844,10 +837,7 @@ def test_a_decisions_scan_made_anew_makes_again_the_pages_of_its_products_only(s
     decision.write_text(decision.read_text(encoding="utf-8") + "document: media/decisions/1898.pdf\n", encoding="utf-8")
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    rendered = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
-        (route.kind, route.key)) or original(self, route, *args))
+    rendered = renders(monkeypatch)
     scan.write_bytes(b"%PDF-1.4\n% a clearer scan\n")
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     assert {("product", "coffee"), ("verify", "coffee"), ("verify", "tea")} <= set(rendered)   # tea: revoked by it
@@ -864,17 +854,13 @@ def test_a_news_post_is_made_again_when_its_text_or_the_sites_pages_change_not_a
     """300 news posts made at every build cost a price edit at 20,000 products 0.4 s: a post is kept
     while its text, its files' dates, the site's photos and the site's pages are as they were (its
     text may link to any page, and a kept page's links are not checked again)."""
-    from generator.render import Renderer
     post = site / "content/news/2025-09-20-new-products.vi.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nXem [tin sau](/vi/news/2025-10-01-more/).\n", encoding="utf-8")
     later = site / "content/news/2025-10-01-more.vi.md"
     later.write_text("---\ntitle: Tin sau\n---\nThêm.\n", encoding="utf-8")
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    rendered = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
-        (route.kind, route.key)) or original(self, route, *args))
+    rendered = renders(monkeypatch)
     banana = site / "products/banana.yaml"
     banana.write_text(banana.read_text(encoding="utf-8").replace("Chuối sấy", "Chuối sấy giòn"), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
@@ -896,14 +882,10 @@ def test_a_retired_ids_page_is_made_again_when_what_became_of_it_changes_not_at_
     """Retired ids pile up over the years (products renamed, withdrawn), and their pages stay:
     each is kept by what became of it and the product that replaced it, and retiring one more
     does not make the whole site again."""
-    from generator.render import Renderer
     add_melon(site)                 # withdrawn below: the lists it is on stay
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    rendered = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
-        (route.kind, route.key)) or original(self, route, *args))
+    rendered = renders(monkeypatch)
     (site / "products/melon.yaml").unlink()
     retired = site / "content/retired.yaml"
     retired.write_text("- {id: melon, note: Ngừng.}\n", encoding="utf-8")
@@ -941,13 +923,9 @@ def test_a_build_on_a_new_day_makes_again_what_says_the_date_and_the_products_wh
     """The verification pages, records and data files say the build date; every other page shows
     a product's status, which the date changes on a few days only: a push on a new day made all
     of the site again (20,000 products: 31.8 s)."""
-    from generator.render import Renderer
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    rendered = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
-        (route.kind, route.key)) or original(self, route, *args))
+    rendered = renders(monkeypatch)
     for day, changed in [("2026-11-29", set()), ("2026-12-21", {"chicken"})]:      # chicken's certificate expires
         rendered.clear()
         assert ocop("build", "--site", site, "--output", out, "--today", day).code == 0
@@ -966,13 +944,9 @@ def test_a_free_pages_text_makes_that_page_again_and_its_title_every_page(site, 
     """Every page's menu shows the free pages' titles, and only that: a typo fixed in the text of
     "about" took a build of 20,000 products 30 s, every page made again. The search finds the new text."""
     import gzip
-    from generator.render import Renderer
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    rendered = []
-    original = Renderer.render
-    monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(
-        (route.kind, route.key)) or original(self, route, *args))
+    rendered = renders(monkeypatch)
     about = site / "content/pages/about.en.md"
     about.write_text(about.read_text(encoding="utf-8").replace("The **about** page.", "The **about** page, mended."),
                      encoding="utf-8")
