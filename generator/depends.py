@@ -136,10 +136,9 @@ class Keys:
             self.own_files[p.id] = key = self.site_key + self.products[p.id] + shown(p)
             self.own_files[p.id + DATED_GROUP] = key + today
         self.retired = {r.id: r for r in site.retired}
-        self.rooms: dict[tuple[str, str], list[str]] = {}       # the showrooms a list page shows
-        for showroom in site.showrooms:
-            self.rooms["showroom", showroom.id] = [showrooms[showroom.id]]
-            self.rooms.setdefault(("commune", showroom.commune), []).append(showrooms[showroom.id])
+        # the showrooms a list page shows: a showroom's, its own; a commune's, those in the commune
+        self.rooms = {("showroom", room): [key] for room, key in showrooms.items()} | {
+            ("commune", commune): [showrooms[s.id] for s in rooms] for commune, rooms in site.showrooms_in.items()}
         self.listed = {name: [self.products[p.id] for p in listing] for name, listing in routes.listings.items()
                        if name[0] in LISTS}
 

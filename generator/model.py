@@ -313,3 +313,11 @@ class Site:
     def articles(self) -> dict[tuple[str, str], Page]:
         """Each free page and news post by ("page" or "news", its id)."""
         return {**{("page", a.id): a for a in self.pages}, **{("news", a.id): a for a in self.news}}
+
+    @functools.cached_property
+    def showrooms_in(self) -> dict[str, list[Showroom]]:
+        """The showrooms of each commune that has any, by its id."""
+        found: dict[str, list[Showroom]] = {}
+        for showroom in self.showrooms:
+            found.setdefault(showroom.commune, []).append(showroom)
+        return found

@@ -167,9 +167,6 @@ class Renderer:
         self.by_id = {p.id: p for p in site.products}
         self.communes = {c.id: c for c in site.communes}
         self.showrooms = {s.id: s for s in site.showrooms}
-        self.showrooms_in: dict[str, list] = {}        # commune → its showrooms
-        for showroom in site.showrooms:
-            self.showrooms_in.setdefault(showroom.commune, []).append(showroom)
         self.retired = {r.id: r for r in site.retired}
         standing = site.standing
         self.certified = sorted((p for p in site.products if standing[p.id].status in ("valid", "expiring")),
@@ -298,7 +295,7 @@ class Renderer:
             "product": self.product(route.key), "retired": self.retired.get(route.key),
             "article": site.articles.get((route.kind, route.key)),      # a free page's or news post's
             "products_by_id": self.by_id, "communes": self.communes, "showrooms": self.showrooms,
-            "showrooms_in": self.showrooms_in,
+            "showrooms_in": site.showrooms_in,
             "categories": CATEGORIES, "certified": self.certified,
             "certified_by_stars": self.certified_by_stars,
             "commune_links": self.commune_links, "communes_left": self.communes_left,
