@@ -8,9 +8,9 @@ is made again. On top of that:
 - a product's own pages (its page in each language, its verification page, record and GS1
   redirect) add the product: its file's text and photos (which, with the site key, make its
   record), its history and its status on the build date, the dates of its files, the showrooms
-  that sell it and its decisions' scans;
-- its verification page and record, and the data files, which say the build date, add it: a
-  build on a new day makes them again, and the pages of the products whose status it changed;
+  that sell it and its decisions' scans; not the build date, which none of them states: a build
+  on a new day makes again the pages of the products whose status it changed, and the data
+  files, which say the date;
 - a retired id's verification page and record add what became of it and the product that
   replaced it;
 - a page of a product list adds the products it shows and how many pages its list has (a new
@@ -45,8 +45,6 @@ from .model import Site
 from .routes import Route, Routes, text_file
 
 PER_PRODUCT = ("product", "verify", "record", "gs1")
-DATED = ("verify", "record")        # of those, the files that state the build date: a group of their own,
-DATED_GROUP = "/v"                  # named by the product's id and this
 LISTS = ("catalogue", "category", "commune", "showroom", "stars")
 
 
@@ -90,12 +88,6 @@ def menu(site: Site) -> list[tuple]:
     return [(page.id, [(lang, text.title) for lang, text in page.texts.items()]) for page in site.pages]
 
 
-def group(route: Route) -> str:
-    """The group of a product's files that a route of PER_PRODUCT is in (Output.keep_groups): its
-    page in each language, its GS1 page and QR code; or its verification page and record."""
-    return route.key + DATED_GROUP if route.kind in DATED else route.key
-
-
 def product_key(site: Site, product) -> str:
     """The product's record is made from its file's text, its photos, and what the site key holds
     (languages, communes): the text's hash stands for the record (pickling 20,000
@@ -128,13 +120,8 @@ class Keys:
             """What else the product's own pages show: the showrooms that sell it, its decisions' scans."""
             return "".join(showrooms[s] for s in product.showrooms) + "".join(
                 scans.get(event.decision.path, "") for event in history.get(product.id, ()))
-        # the keys of a product's two groups of files, each kept or made together (group()); the
-        # verification page and record say the build date
-        self.own_files: dict[str, str] = {}
-        today = site.today.isoformat()
-        for p in site.products:
-            self.own_files[p.id] = key = self.site_key + self.products[p.id] + shown(p)
-            self.own_files[p.id + DATED_GROUP] = key + today
+        # one key for a product's pages, record and QR code, kept or made together (Output.keep_groups)
+        self.own_files = {p.id: self.site_key + self.products[p.id] + shown(p) for p in site.products}
         self.retired = {r.id: r for r in site.retired}
         # the showrooms a list page shows: a showroom's, its own; a commune's, those in the commune
         self.rooms = {("showroom", room): [key] for room, key in showrooms.items()} | {
@@ -152,10 +139,10 @@ class Keys:
 
     def page(self, route: Route) -> str | None:
         if route.kind in PER_PRODUCT and route.key in self.products:
-            return self.own_files[group(route)]
+            return self.own_files[route.key]
         if route.kind in PER_PRODUCT and route.key in self.retired:     # its verification page and record
             retired = self.retired[route.key]
-            return digest(self.site_key, route.output, self.site.today, retired, self.products.get(retired.replaced_by))
+            return digest(self.site_key, route.output, retired, self.products.get(retired.replaced_by))
         if route.kind in LISTS:
             listed, pages = self.routes.listing(route, self.listed)
             return digest(self.site_key, route.output, str(pages), *listed, *self.rooms.get((route.kind, route.key), ()))

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import re
+from datetime import timedelta
 
 from .model import Product, Retired, Site, Standing
 from .qr import qr_path
@@ -44,10 +45,12 @@ def certification_record(site: Site, routes: Routes, ident: str, product: Produc
                          retired: Retired | None) -> bytes:
     """/v/<id>/record.json: the certification behind a verification page, for agencies and portals,
     with a hash of its own content. `product` is what the id shows now (for a retired id, the
-    product that replaced it, or None)."""
+    product that replaced it, or None). It does not say the build date, so that it changes only
+    when what it says does: its status holds until `expiring_from` (the first day it reads
+    "expiring") or `valid_until`, against which a reader checks its own date, as the
+    verification page does."""
     codes = site.config.codes
-    record: dict = {"id": ident, "as_of": site.today.isoformat(),
-                    "verify_url": routes.url(routes.get("verify", "", ident))}
+    record: dict = {"id": ident, "verify_url": routes.url(routes.get("verify", "", ident))}
     if retired:
         record["retired"] = {"replaced_by": retired.replaced_by or None,
                              "note": {c: retired.note(c) for c in codes} if retired.note else None}
@@ -62,6 +65,8 @@ def certification_record(site: Site, routes: Routes, ident: str, product: Produc
             "commune": product.commune, "category": product.category,
             "status": standing.status, "stars": standing.stars,
             "valid_until": standing.valid_until.isoformat() if standing.valid_until else None,
+            "expiring_from": (standing.valid_until - timedelta(days=site.config.expiring_days - 1)).isoformat()
+            if standing.valid_until else None,
             "decisions": [{
                 "kind": e.kind, "number": e.decision.number, "date": e.date.isoformat(), "issuer": e.decision.issuer,
                 "authority": {c: e.decision.authority(c) for c in codes} if e.decision.authority else None,

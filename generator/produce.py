@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import exports, images, qr, search
-from .depends import PER_PRODUCT, Keys, group
+from .depends import PER_PRODUCT, Keys
 from .links import LinkCheck
 from .load import Memo
 from .model import Site
@@ -46,27 +46,25 @@ class Work:
 
     def jobs(self) -> list[tuple]:
         """The files still to make: (kind, what, output file or files, key); the previous output's
-        files made from the same inputs are kept as they are. A product's pages and QR code are
-        kept or made together, by its key, and so are its verification page and record (depends.
-        group()); QR codes and photos are named by what went in."""
+        files made from the same inputs are kept as they are. A product's pages, record and QR
+        code are kept or made together, by its key; QR codes and photos are named by what went in."""
         own, page, products = self.keys.own_files, self.keys.page, self.keys.products
         kept = self.out.keep_groups(own)
-        made: dict[str, list[str]] = {}         # the files of each group made again
+        made: dict[str, list[str]] = {}         # the files of each product made again
         grouped, others, keys = [], [], {}
         for route in self.routes.all:
             if route.kind in PER_PRODUCT and route.key in products:
-                if (name := group(route)) not in kept:
-                    made.setdefault(name, []).append(route.output)
+                if route.key not in kept:
+                    made.setdefault(route.key, []).append(route.output)
                     grouped.append(route)
             else:
                 keys[route.output] = page(route)
                 others.append(route)
         codes = {}
-        for name, files in made.items():
-            if name in products:        # a product's pages, with its QR code (the SVG and PNG from one encoding)
-                path = qr.qr_path(self.renderer.verify_url(name))
-                codes[name] = (f"{path}.svg", f"{path}.png")
-            self.out.group(name, own[name], (*files, *codes.get(name, ())))
+        for name, files in made.items():       # with its QR code (the SVG and PNG from one encoding)
+            path = qr.qr_path(self.renderer.verify_url(name))
+            codes[name] = (f"{path}.svg", f"{path}.png")
+            self.out.group(name, own[name], (*files, *codes[name]))
         every = [image for product in self.site.products for image in product.images] + [*self.site.figures.values()]
         photos = {variant.path: (image.file, variant) for image in every
                   for webp, jpeg in [images.variants(image.file, image.digest, image.width, image.height)]
