@@ -66,7 +66,7 @@ def certification_record(site: Site, routes: Routes, ident: str, product: Produc
             "status": standing.status, "stars": standing.stars,
             "valid_until": standing.valid_until.isoformat() if standing.valid_until else None,
             "expiring_from": (standing.valid_until - timedelta(days=site.config.expiring_days - 1)).isoformat()
-            if standing.valid_until else None,
+            if standing.valid_until and site.config.expiring_days else None,       # (0: it never reads expiring)
             "decisions": [{
                 "kind": e.kind, "number": e.decision.number, "date": e.date.isoformat(), "issuer": e.decision.issuer,
                 "authority": {c: e.decision.authority(c) for c in codes} if e.decision.authority else None,

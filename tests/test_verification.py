@@ -13,6 +13,7 @@ def test_record_json_is_linked_and_carries_a_hash_of_itself(built):
     assert '<link rel="alternate" type="application/json" href="/v/coffee/record.json"' in html
     record = json.loads((built / "v/coffee/record.json").read_text(encoding="utf-8"))
     assert (record["id"], record["status"], record["stars"], record["valid_until"]) == ("coffee", "valid", 3, "2028-09-12")
+    assert record["expiring_from"] == "2028-06-15"          # 89 days left: as the page reads the reader's clock
     assert record["batches"] == [{"from": 1, "to": 100, "issued": "2025-10-01"}]
     assert [d["number"] for d in record["decisions"]] == ["1898/QĐ-UBND"]
     claimed = record.pop("hash")
@@ -22,6 +23,18 @@ def test_record_json_is_linked_and_carries_a_hash_of_itself(built):
     assert [(d["kind"], d["number"]) for d in tea["decisions"]] == [("recognized", "45/QĐ-UBND"),
                                                                      ("revoked", "1898/QĐ-UBND")]
     assert tea["decisions"][1]["reason"] == {"vi": "Không đạt tiêu chí bắt buộc.", "en": "Failed mandatory criteria."}
+
+
+def test_a_record_says_until_when_its_status_holds_not_the_build_date(site, tmp_path):
+    """A record is made again when what it says changes, not on every build: it says when its
+    status runs out instead of the date it was made."""
+    config = site / "site.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "expiring_days: 0\n", encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    record = json.loads((tmp_path / "out/v/coffee/record.json").read_text(encoding="utf-8"))
+    assert (record["valid_until"], record["expiring_from"]) == ("2028-09-12", None)        # never reads "expiring"
+    assert TODAY not in (tmp_path / "out/v/coffee/record.json").read_text(encoding="utf-8")
+    assert TODAY not in (tmp_path / "out/v/coffee/index.html").read_text(encoding="utf-8")
 
 
 def test_gs1_digital_link_leads_to_the_verification_page(built):
