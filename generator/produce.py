@@ -48,12 +48,12 @@ class Work:
         """The files still to make: (kind, what, output file or files, key); the previous output's
         files made from the same inputs are kept as they are. A product's pages, record and QR
         code are kept or made together, by its key; QR codes and photos are named by what went in."""
-        own, page, products = self.keys.own_files, self.keys.page, self.keys.products
+        own, page = self.keys.own_files, self.keys.page
         kept = self.out.keep_groups(own)
         made: dict[str, list[str]] = {}         # the files of each product made again
         grouped, others, keys = [], [], {}
         for route in self.routes.all:
-            if route.kind in PER_PRODUCT and route.key in products:
+            if route.kind in PER_PRODUCT and route.key in own:
                 if route.key not in kept:
                     made.setdefault(route.key, []).append(route.output)
                     grouped.append(route)
