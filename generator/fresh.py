@@ -35,15 +35,18 @@ from pathlib import Path
 from . import BUNDLED_THEMES, CACHE, PACKAGE
 from .errors import Problem
 
-# the libraries whose output ends up in the site's bytes
-LIBRARIES = ("pyyaml", "jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind", "cbor2")
+# the libraries whose output ends up in the site's bytes (Pagefind's program: the plain or the
+# extended build, which also splits Chinese words; or the one PAGEFIND_BINARY_PATH names)
+LIBRARIES = ("pyyaml", "jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind",
+             "pagefind_bin", "pagefind_bin_extended", "cbor2")
 RACY_NS = 2_000_000_000
 STATE_VERSION = 1
 
 
 def library_versions() -> list[tuple[str, str]]:
     """Each library's version ("" if it is not installed), from the name of the first metadata
-    folder of it on the path, as importlib.metadata finds it (whose import costs 30 ms a build)."""
+    folder of it on the path, as importlib.metadata finds it (whose import costs 30 ms a build);
+    and the Pagefind program named instead by PAGEFIND_BINARY_PATH, if any, by its path, size and time."""
     found: dict[str, str] = {}
     for folder in sys.path:
         try:
@@ -54,7 +57,14 @@ def library_versions() -> list[tuple[str, str]]:
             if name.endswith((".dist-info", ".egg-info")):
                 project, _, version = name.rsplit(".", 1)[0].partition("-")
                 found.setdefault(project.lower().replace("-", "_").replace(".", "_"), version)
-    return [(name, found.get(name, "")) for name in LIBRARIES]
+    named = os.environ.get("PAGEFIND_BINARY_PATH")
+    if named is not None:
+        try:
+            info = os.stat(named)
+            named += f" {info.st_size} {info.st_mtime_ns}"
+        except OSError:
+            pass
+    return [(name, found.get(name, "")) for name in LIBRARIES] + [("PAGEFIND_BINARY_PATH", named)]
 
 
 class Snapshot:

@@ -1376,6 +1376,36 @@ def test_a_search_index_that_cannot_be_made_is_one_line_and_leaves_the_output(si
     assert tree(out) == before
 
 
+def test_another_pagefind_program_indexes_the_site_again(site, tmp_path):
+    """A search index is kept by what made it: after PAGEFIND_BINARY_PATH names another Pagefind
+    program (as `python -m pagefind` finds it), a build of unchanged content runs that one on
+    every shard, and again when the program itself changes, not while it stays the same. (Whole
+    `ocop` processes, as an editor runs them: the environment is read as a process starts.)"""
+    import subprocess
+    import sys
+    from generator import search
+    out, log = tmp_path / "out", tmp_path / "pagefind.log"
+    program = tmp_path / "pagefind-logged"
+
+    def build() -> list[str]:
+        run = subprocess.run([sys.executable, "-m", "generator", "build", "--site", str(site), "--output", str(out),
+                              "--today", TODAY, "--quiet"], capture_output=True, text=True,
+                             env={**os.environ, "PAGEFIND_BINARY_PATH": str(program)})
+        assert run.returncode == 0, run.stderr
+        return log.read_text(encoding="utf-8").split() if log.exists() else []
+
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    before = tree(out)
+    program.write_text(f'#!/bin/sh\necho ran >> "{log}"\nexec "{search.pagefind_program()}" "$@"\n', encoding="utf-8")
+    program.chmod(0o755)
+    shards = len(list(out.glob("pagefind*/pagefind-entry.json")))
+    assert build() == ["ran"] * shards
+    assert tree(out) == before          # the same Pagefind behind it: the same index
+    assert build() == ["ran"] * shards
+    program.write_text(program.read_text(encoding="utf-8").replace("echo ran", "echo again"), encoding="utf-8")
+    assert build() == ["ran"] * shards + ["again"] * shards
+
+
 def test_search_documents_go_to_the_disk_when_dev_shm_has_no_room(site, tmp_path, monkeypatch):
     """Containers often give /dev/shm 64 MB: a site whose search documents would not fit there
     writes them to the temporary folder instead. (Pagefind may number the pages in another order
