@@ -71,6 +71,10 @@ PRODUCTS_A_SHARD = 2000      # an edit indexes this many products' documents aga
 SEARCHABLE = ("product", "page", "news")
 MERGED_FILES = ("pagefind-entry.json", ".pf_meta")      # what a merged shard needs besides its chunks
 STORE_VERSION = 2       # of the files that keep each shard's documents
+# Pagefind's allocator (jemalloc) in huge pages where the system gives them on request (madvise,
+# the usual setting): indexing a shard of 2,000 documents took 127,000 page faults, and takes
+# 6,000 (an allocator's option never changes what a program writes; a setting of the user's is kept)
+PAGEFIND_MALLOC = {"_RJEM_MALLOC_CONF": "thp:always,metadata_thp:always"}
 
 
 def shard_of(route: Route, count: int) -> int:
@@ -234,7 +238,8 @@ class SearchIndex:
                     process = subprocess.Popen(
                         [sys.executable, "-I", "-S", "-c", WRITE_THEN_INDEX,
                          pagefind_program(), "--site", str(docs), "--output-path", str(made_in), "--silent"],
-                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                        env=PAGEFIND_MALLOC | os.environ)
                     self.processes.append(process)
                     running.append((process, task, made_in, part, index))
                     with contextlib.suppress(BrokenPipeError), process.stdin:     # (it says why it stopped)
