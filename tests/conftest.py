@@ -4,6 +4,8 @@ from __future__ import annotations
 import contextlib
 import io
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,13 @@ def ocop(*args: str) -> Run:
         except SystemExit as e:            # argparse's usage errors
             code = e.code
     return Run(code, out.getvalue(), err.getvalue())
+
+
+def ocop_process(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """Runs `python -m generator ARGS` as a process of its own (its environment read as it
+    starts, its exit as a user sees it)."""
+    return subprocess.run([sys.executable, "-m", "generator", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env)
 
 
 def copy_site(dest: Path, source: Path = MINIMAL) -> Path:

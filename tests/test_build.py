@@ -13,7 +13,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from conftest import TODAY, ocop, tree
+from conftest import TODAY, ocop, ocop_process, tree
 
 BASE = "https://ocop.example.vn/"
 LANGS = ["vi", "en"]
@@ -1381,16 +1381,13 @@ def test_another_pagefind_program_indexes_the_site_again(site, tmp_path):
     program (as `python -m pagefind` finds it), a build of unchanged content runs that one on
     every shard, and again when the program itself changes, not while it stays the same. (Whole
     `ocop` processes, as an editor runs them: the environment is read as a process starts.)"""
-    import subprocess
-    import sys
     from generator import search
     out, log = tmp_path / "out", tmp_path / "pagefind.log"
     program = tmp_path / "pagefind-logged"
 
     def build() -> list[str]:
-        run = subprocess.run([sys.executable, "-m", "generator", "build", "--site", str(site), "--output", str(out),
-                              "--today", TODAY, "--quiet"], capture_output=True, text=True,
-                             env={**os.environ, "PAGEFIND_BINARY_PATH": str(program)})
+        run = ocop_process("build", "--site", site, "--output", out, "--today", TODAY, "--quiet",
+                           env={**os.environ, "PAGEFIND_BINARY_PATH": str(program)})
         assert run.returncode == 0, run.stderr
         return log.read_text(encoding="utf-8").split() if log.exists() else []
 

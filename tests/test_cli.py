@@ -3,17 +3,11 @@ import json
 import os
 import pickle
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from conftest import ROOT, TODAY, ocop, tree
-
-
-def run(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "generator", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env)
+from conftest import ocop_process as run
 
 
 def test_python_m_generator_builds_and_reports_exit_codes(site, tmp_path):
