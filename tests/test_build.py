@@ -671,6 +671,18 @@ def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path, monkey
         shutil.rmtree(cold.parent)
 
 
+def test_a_rebuild_after_each_step_of_a_random_sequence_equals_a_cold_build(tmp_path, monkeypatch):
+    """As above, on a site whose lists run to several pages, with new build dates, decisions and
+    posts added and removed, a product withdrawn and back, languages, communes and showrooms
+    added, and errors mended (tests/random_edits.py; run it with more seeds after changing what
+    a build keeps)."""
+    from generator import load
+    from random_edits import sequence
+    monkeypatch.setattr(load.Memo, "FEW", 0)        # the caches written after every change
+    wrong = sequence(tmp_path, seed=6)
+    assert wrong is None, wrong
+
+
 def test_a_second_build_of_the_same_output_at_once_is_refused(site, tmp_path):
     import fcntl
     out = tmp_path / "out"
