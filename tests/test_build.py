@@ -636,7 +636,8 @@ def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path, monkey
     groups = [[edit] for edit in made] + [undone[i:i + 3] for i in range(0, len(undone), 3)]   # alone, then together
     for round_, group in enumerate(groups):
         for edit in group:
-            change(site, ("line", edit), rng)
+            said = change(site, ("line", edit), rng)
+            assert " → " in said, said
         if round_ == 1:
             from PIL import Image
             Image.new("RGB", (64, 48), (10, 120, 40)).save(site / "products/media/coffee.png")
