@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from conftest import copy_site, ocop, tree
+from conftest import Run, copy_site, ocop, tree
 
 from generator import load, routes
 from generator.build import BUNDLED_THEMES
@@ -153,6 +153,24 @@ def change(site: Path, card: tuple[str, object], rng: random.Random) -> str:
     return f"{what}'s photo added"
 
 
+def rebuilt_as_cold(site: Path, out: Path, cold: Path, today: str) -> tuple[Run, str | None]:
+    """Builds the site over `out` and cold into `cold` (a folder of its own: no cache, no previous
+    output, removed after); the rebuild, and how the two builds differ, if they do."""
+    built = ocop("build", "--site", site, "--output", out, "--today", today, "--quiet")
+    fresh = ocop("build", "--site", site, "--output", cold, "--today", today, "--quiet")
+    try:
+        if (built.code, built.err) != (fresh.code, fresh.err):
+            return built, f"a rebuild said\n{built.err}\na cold build\n{fresh.err}"
+        if built.code == 0:
+            before, after = tree(out), tree(cold)
+            differ = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+            if differ:
+                return built, f"these files differ from a cold build's: {', '.join(differ[:10])}"
+        return built, None
+    finally:
+        shutil.rmtree(cold.parent, ignore_errors=True)
+
+
 def sequence(root: Path, seed: int, passes: int = 1) -> str | None:
     """Builds a new site, then steps until every change is dealt `passes` times, each step built
     over the last and cold; what went wrong first, or None."""
@@ -183,22 +201,15 @@ def _sequence(root: Path, seed: int, passes: int) -> str | None:
             else:
                 undo.append((kind, what))
                 said.append(change(site, (kind, what), rng))
-        cold = root / f"cold-{step}" / "out"
-        built = ocop("build", "--site", site, "--output", out, "--today", today, "--quiet")
-        fresh = ocop("build", "--site", site, "--output", cold, "--today", today, "--quiet")
+        built, wrong = rebuilt_as_cold(site, out, root / f"cold-{step}" / "out", today)
         where = f"seed {seed}, step {step} ({'; '.join(said)})"
         step += 1
-        if (built.code, built.err) != (fresh.code, fresh.err):
-            return f"{where}: a rebuild said\n{built.err}\na cold build\n{fresh.err}"
+        if wrong:
+            return f"{where}: {wrong}"
         if built.code != 0 and mending:
             return f"{where}: undoing the changes of the step before left errors:\n{built.err}"
         if built.code == 0:
             undo = []
-            before, after = tree(out), tree(cold)
-            if before != after:
-                differ = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
-                return f"{where}: these files differ from a cold build's: {', '.join(differ[:10])}"
-        shutil.rmtree(cold.parent)
     return None
 
 
