@@ -15,14 +15,14 @@ from .depends import Keys, generator_key
 from .errors import ContentError, Problem
 from .fresh import FolderCheck
 from .links import LinkCheck
-from .load import Memo, load_site
+from .load import Memo, leads_away, load_site
 from .model import Site
 from .produce import Work, produce
 from .render import Renderer, Theme
 from .routes import Routes, held_back, plan
 from .search import SearchIndex
 from .validate import validate
-from .write import Output, append_register
+from .write import MARKER, MARKER_TEXT, Output, append_register
 
 
 def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path | None = None,
@@ -79,7 +79,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
             where = Path(where).resolve().relative_to(site_dir.resolve()).as_posix()
         except ValueError:
             pass
-        raise ContentError([Problem(str(where), line, 0, f"theme template error: {e.message}")]) from None
+        raise ContentError([Problem(str(where), line or 1, 1, f"theme template error: {e.message}")]) from None
     finally:
         folders.close()
         Memo.settle()       # the cache as this build leaves it, for whatever reads it next
@@ -107,8 +107,9 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         search.ready.set()
         for file, published in site.media.items():
             out.copy(published, site_dir / "products" / file)
-        for rel, path in renderer.theme.static_files():
+        for rel, path in theme_files(site_dir, renderer.theme):
             out.copy(f"static/{rel}", path)
+        out.write(MARKER, MARKER_TEXT)
         links = LinkCheck(routes.base_path)
         produce(Work(out, site_dir, site, routes, renderer, out.cache, keys), links, progress,
                 first=search.jobs, then=search.documents)
@@ -137,9 +138,23 @@ def template_place(e: jinja2.TemplateError, templates: Path) -> tuple[str, int]:
     return inside[-1] if inside else (str(templates), 0)
 
 
+def theme_files(site_dir: Path, theme: Theme) -> list[tuple[str, Path]]:
+    """The theme's static files, each a file of the theme's own: none that a link leads elsewhere."""
+    files = theme.static_files()
+    base = site_dir if theme.root.absolute().is_relative_to(site_dir.absolute()) else theme.root
+    wrong = [Problem(path.relative_to(site_dir).as_posix() if path.is_relative_to(site_dir) else str(path), 1, 1,
+                     why if (why := leads_away(base, path)) else "is a link to a folder; copy the files instead")
+             for _, path in files if path.is_symlink() and (leads_away(base, path) or path.is_dir())]
+    if wrong:
+        raise ContentError(wrong)
+    return files
+
+
 def find_theme(site_dir: Path, name: str) -> Path:
     for root in (site_dir / "themes", BUNDLED_THEMES):
         if (root / name / "templates").is_dir():
+            if root != BUNDLED_THEMES and (why := leads_away(site_dir, root / name)):
+                raise ContentError([Problem(f"themes/{name}", 1, 1, why.replace("the file", "the theme"))])
             return root / name
     raise ContentError([Problem("site.yaml", 1, 1, f"the theme '{name}' is not in themes/; "
                                 f"use 'default' or add themes/{name}/templates/")])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import os
 import signal
@@ -17,10 +18,14 @@ from .fresh import Snapshot
 
 
 def _day(text: str) -> date:
+    from .validate import FIRST_DAY, LAST_DAY
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date; write YYYY-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date from {FIRST_DAY.year} to {LAST_DAY.year}")
+    return day
 
 
 def _month(text: str) -> str:
@@ -55,8 +60,8 @@ def build_date(given: date | None) -> date:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), timezone.utc).date()
-        except (ValueError, OverflowError, OSError):
+            return _day(datetime.fromtimestamp(int(epoch), timezone.utc).date().isoformat())
+        except (ValueError, OverflowError, OSError, argparse.ArgumentTypeError):
             raise UsageError(f"SOURCE_DATE_EPOCH must be a number of seconds; got '{epoch}'") from None
     return date.today()
 
@@ -107,7 +112,12 @@ def parser() -> argparse.ArgumentParser:
                     help="the first serial number to print: the serials must lie in the product's issued batches")
     st.add_argument("--to", dest="last", type=_positive, required=True, metavar="M", help="the last serial number")
     st.add_argument("--size", type=float, default=20.0, metavar="MM", help="printed size of a code (default 20)")
+    st.add_argument("--key", metavar="FILE", help="the office's stamp key (ocop key new): print a check code with "
+                    "each serial, and add what checks them to products/codes/PRODUCT.txt")
     st.add_argument("--output", required=True, metavar="FILE.pdf", help="the PDF to write")
+    k = sub.add_parser("key", help="the secret key for stamp check codes")
+    k.add_argument("action", choices=("new",), help="new: write a new random key")
+    k.add_argument("file", metavar="FILE", help="where to keep it: outside the site's repository")
     return p
 
 
@@ -158,12 +168,20 @@ def run(args) -> int:
         output = Path(args.output) if args.output else site / "output"
         if output.exists() and not output.is_dir():
             raise UsageError(f"the output folder {output} is a file; choose a folder")
+        from .write import MARKER, replaceable
+        if not replaceable(output):
+            raise UsageError(f"the output folder {output} holds files that no build wrote (it has no {MARKER}); a "
+                             "build replaces everything in its folder, so choose an empty or new folder")
         if site.resolve().is_relative_to(output.resolve()):
             raise UsageError(f"the output folder {output} holds the site itself; choose another")
         for part in ("products", "content", "themes"):      # the next build would read what this one wrote
             if output.resolve().is_relative_to((site / part).resolve()):
                 raise UsageError(f"the output folder {output} is inside the site's {part}/ folder; choose "
                                  "another (the default is output/ beside site.yaml)")
+        inside = output.resolve().relative_to(site.resolve()).parts if output.resolve().is_relative_to(site.resolve()) else ()
+        if inside and inside[0].startswith("."):        # .git, .github, the cache
+            raise UsageError(f"the output folder {output} is inside the site's {inside[0]}/ folder; choose another "
+                             "(the default is output/ beside site.yaml)")
         started, day = time.monotonic(), build_date(args.today)
         snapshot = Snapshot(site, output, (day, base_url))
         warnings = snapshot.unchanged()
@@ -183,11 +201,18 @@ def run(args) -> int:
     from . import build as pipeline
     if args.command == "check":
         from .coverage import coverage
+        from .render import Theme
         site_dir = _site(args)
         site, warnings = pipeline.check(site_dir, build_date(args.today))
-        missing, shares = coverage(site, pipeline.find_theme(site_dir, site.config.theme))
+        theme = pipeline.find_theme(site_dir, site.config.theme)
+        pipeline.theme_files(site_dir, Theme(theme))        # what build would refuse, check refuses too
+        missing, shares = coverage(site, theme)
         warnings = sorted(warnings + missing)
-        pipeline.planned(site, warnings)        # two pages written to one address: said by check too
+        routes = pipeline.planned(site, warnings)       # two pages written to one address: said by check too
+        from .links import content_links
+        from .render import markdown_html
+        if broken := content_links(site_dir, site, routes, markdown_html):      # as the build would say
+            raise ContentError(sorted(warnings + broken))
         if args.strict and warnings:
             raise ContentError([replace(w, severity="error") for w in warnings])
         _report(warnings, args.format)
@@ -208,7 +233,7 @@ def run(args) -> int:
         ui = translations(pipeline.find_theme(site_dir, site.config.theme), lang)
         text = {"md": report.markdown, "csv": report.csv_text, "html": report.html}[args.format](site, figures, lang, ui)
         if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
+            write_atomically(not_of_the_site(site_dir, Path(args.output)), text.encode())
             print(f"wrote {args.output}")
         else:
             sys.stdout.write(text)
@@ -226,8 +251,9 @@ def run(args) -> int:
         site, _ = pipeline.check(site_dir, build_date(args.today))
         if args.lang not in site.config.codes:
             raise UsageError(f"'{args.lang}' is not a language of the site; use one of {', '.join(site.config.codes)}")
+        output = not_of_the_site(site_dir, Path(args.output))
         pdf = catalogue_pdf(site, plan(site), pipeline.find_theme(site_dir, site.config.theme), site_dir, args.lang)
-        Path(args.output).write_bytes(pdf)
+        write_atomically(output, pdf)
         print(f"wrote {args.output}: {len(site.products)} products")
     elif args.command == "new":
         from .scaffold import create
@@ -243,16 +269,78 @@ def run(args) -> int:
         from .serve import serve
         serve(_site(args), args.port, lambda line: print(line, flush=True))
     elif args.command == "stamps":
-        from .stamps import stamp_sheet
+        from . import codes
+        from .stamps import check_serials, stamp_codes, stamp_sheet
         if args.last < args.first:
             raise UsageError(f"--to ({args.last}) is below --from ({args.first})")
         if not 10 <= args.size <= 100:
             raise UsageError(f"--size must be from 10 to 100 mm; got {args.size:g}")
-        site, _ = pipeline.check(_site(args), build_date(args.today))
-        pdf = stamp_sheet(site, args.product, args.first, args.last, args.size)
-        Path(args.output).write_bytes(pdf)
-        print(f"wrote {args.output}: {args.last - args.first + 1} stamps of {args.size:g} mm")
+        site_dir = _site(args)
+        output = not_of_the_site(site_dir, Path(args.output))
+        key = read_key(Path(args.key)) if args.key else None
+        site, _ = pipeline.check(site_dir, build_date(args.today))
+        made = None
+        if key:
+            record = site_dir / codes.FOLDER / f"{args.product}.txt"
+            check_serials(site, args.product, args.first, args.last)        # refused before anything is written
+            made, hashes = stamp_codes(site, args.product, args.first, args.last, key,
+                                       dict(site.codes.get(args.product, ())))
+            write_atomically(record, codes.file_text(args.product, hashes).encode())
+            print(f"wrote {record.relative_to(site_dir)}: commit it, or the site cannot check these codes")
+        write_atomically(output, stamp_sheet(site, args.product, args.first, args.last, args.size, made))
+        print(f"wrote {args.output}: {args.last - args.first + 1} stamps of {args.size:g} mm"
+              + (" with check codes" if key else ""))
+    elif args.command == "key":
+        from .codes import new_key_text
+        path = Path(args.file)
+        if path.exists() or path.is_symlink():
+            raise UsageError(f"{path} exists; a key is never overwritten (stamps printed with it would no longer check)")
+        repo = next((folder for folder in path.absolute().parents if (folder / ".git").exists()), None)
+        if repo:
+            raise UsageError(f"{path} is inside the git repository {repo}; keep the key outside it, where a push "
+                             "cannot publish it")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(new_key_text())
+        print(f"wrote {path}: the stamp key. Keep it on the office's computer and one backup, never in the site's "
+              "repository. Lost, stamps already printed cannot be printed again with the same codes; leaked, anyone "
+              "can print stamps that read as genuine (then make a new key and print new stamps).")
     return 0
+
+
+def read_key(path: Path) -> bytes:
+    from .codes import StampKeyError, parse_key
+    try:
+        return parse_key(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError as e:
+        raise UsageError(f"the key {path} cannot be read: {e.strerror}") from None
+    except StampKeyError as e:
+        raise UsageError(f"{path} {e}") from None
+
+
+def not_of_the_site(site_dir: Path, output: Path) -> Path:
+    """A file a command may write: none of the site's own (its settings, records, texts, theme,
+    repository)."""
+    where = output.resolve()
+    root = site_dir.resolve()
+    if where.is_relative_to(root):
+        inside = where.relative_to(root).parts
+        if inside and (inside[0] in ("site.yaml", "products", "content", "themes") or inside[0].startswith(".")):
+            raise UsageError(f"--output {output} is a file of the site ({'/'.join(inside)}); write it elsewhere")
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a folder; name a file")
+    return output
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """The file whole, or as it was: written beside itself, then renamed over it."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 class Terminated(KeyboardInterrupt):
@@ -301,6 +389,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except OSError as e:
         kept = "; the previous output is unchanged" if args.command == "build" else ""
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = getattr(args, "output", None) or (Path(args.site) / "output" if args.command == "build" else e.filename)
+            print(printable(f"ocop: error: disk full while writing {where}: free some space and run it again{kept}"),
+                  file=sys.stderr)
+            return 1
         print(printable(f"ocop: error: {e.strerror or e}: {e.filename or ''}{kept}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:

@@ -44,7 +44,7 @@ from .fresh import library_versions
 from .model import Site
 from .routes import Route, Routes, text_file
 
-PER_PRODUCT = ("product", "verify", "record", "gs1")
+PER_PRODUCT = ("product", "verify", "record", "gs1", "codes")
 LISTS = ("catalogue", "category", "commune", "showroom", "stars")
 
 
@@ -101,6 +101,8 @@ def product_key(site: Site, product) -> str:
     for image in product.images:
         parts += (f"photo {image.file} {image.digest}", f"date {updated.get(f'products/{image.file}')}")
     parts += [f"decision {texts[event.decision.path]}" for event in site.history.get(product.id, ())]
+    if product.id in site.codes:        # its stamps' check hashes
+        parts.append("codes " + digest(site.codes[product.id]))
     return digest(*parts)
 
 

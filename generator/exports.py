@@ -94,7 +94,7 @@ def product_lines(site: Site, routes: Routes, product: Product) -> tuple[bytes, 
     d = r["decision"] or {}
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(
-        [_cell(v) for v in [r["id"], *r["name"].values(), r["category"], r["commune"], r["status"], r["stars"],
+        [spreadsheet_cell(v) for v in [r["id"], *r["name"].values(), r["category"], r["commune"], r["status"], r["stars"],
                             r["score"], r["valid_until"], d.get("number"), d.get("date"), d.get("issuer"),
                             r["verify_url"], *r["urls"].values(), r["qr"]["svg"], r["qr"]["png"], r["gtin"]]])
     return json_for_html(r, separators=(",", ":")).encode(), out.getvalue().encode()
@@ -106,7 +106,7 @@ def products_json(site: Site, lines: list[tuple[bytes, bytes]]) -> bytes:
     return b'{"generated":"%s","products":[\n%s\n]}\n' % (site.today.isoformat().encode(), products)
 
 
-def _cell(value) -> str:
+def spreadsheet_cell(value) -> str:
     """A spreadsheet cell that a spreadsheet cannot run as a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

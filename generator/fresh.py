@@ -22,7 +22,11 @@ files whose inputs did not change): delete .ocop-cache/ to make every file again
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import hashlib
+import hmac
+import io
 import os
 import pickle
 import signal
@@ -91,7 +95,7 @@ class Snapshot:
             return None
         try:
             with self.path.open("rb") as f:
-                inputs, warnings = pickle.load(f)
+                inputs, warnings = load_cached(f)
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
         return warnings if inputs == self.inputs and output_unchanged(self.output, self.cache) else None
@@ -240,12 +244,12 @@ def output_files(output: Path, cache: Path, looked: tuple[int, int] | None = Non
 def _output_state(output: Path, cache: Path, with_files: bool, looked: tuple[int, int] | None = None):
     try:
         with state_path(output, cache).open("rb") as f:
-            record = pickle.load(f)
+            record = load_cached(f)
             info = os.fstat(f.fileno())
             if (info.st_ino, info.st_mtime_ns) != looked and not _folders_as_recorded(output, record):
                 return None
             stats = record[2]
-            return (pickle.load(f), {folder: (ino, mtime) for folder, ino, mtime in stats}) if with_files else []
+            return (load_cached(f), {folder: (ino, mtime) for folder, ino, mtime in stats}) if with_files else []
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         return None
 
@@ -280,7 +284,7 @@ class FolderCheck:
             try:
                 with path.open("rb") as f:
                     info = os.fstat(f.fileno())
-                    if _folders_as_recorded(output, pickle.load(f)):
+                    if _folders_as_recorded(output, load_cached(f)):
                         found = (info.st_ino, info.st_mtime_ns), None
                     elif output.is_dir():
                         folders: dict[str, tuple[int, int]] = {}
@@ -297,7 +301,7 @@ class FolderCheck:
             return None, None
         try:
             with open(self.pipe, "rb", closefd=False) as f:
-                found = pickle.load(f)
+                found = load_cached(f)          # (from the child: as it read from the cache)
         except (OSError, EOFError, pickle.UnpicklingError):
             found = None
         finally:
@@ -350,6 +354,70 @@ def _folder_stats(root: str, folders):
         os.close(fd)
 
 
+class _CacheUnpickler(pickle.Unpickler):
+    """Reads a file of the build's cache, which a change to the repository could have put there
+    (`.ocop-cache/` forced into a pull request): only data, never code. A pickle names what to
+    build by module and name; anything but the plain record classes of CACHED (no function, no
+    class of another module) makes the read fail, and the file is ignored and made again."""
+
+    def find_class(self, module: str, name: str):
+        if name in _cached().get(module, ()):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not data a cache file may hold")
+
+
+@functools.cache
+def _cached() -> dict[str, frozenset[str]]:
+    """Every class a cache file may hold, by module: dates, problems, parsed YAML, the site's
+    records (the frozen dataclasses of model.py) and routes. Never a function."""
+    from . import model
+    records: set[str] = {name for name, value in vars(model).items()
+               if dataclasses.is_dataclass(value) and isinstance(value, type) and value.__module__ == model.__name__}
+    records.add("_unpacked_later")       # a Product as its cache keeps it (model.Product.__reduce__)
+    return {"datetime": frozenset({"date"}), "generator.errors": frozenset({"Problem"}),
+            "generator.load": frozenset({"Map", "Seq", "Media", "Source"}), "generator.model": frozenset(records),
+            "generator.routes": frozenset({"Route"})}
+
+
+@functools.cache
+def _machine_key() -> bytes:
+    """A secret of this machine's, kept outside every site (in the user's cache folder): what
+    seal() signs with. Where it cannot be kept, one for this process alone (nothing sealed by an
+    earlier run is then trusted: made again)."""
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ocop"
+    path = home / "seal.key"
+    with contextlib.suppress(OSError):
+        home.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(os.urandom(32))
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+    return os.urandom(32)
+
+
+def seal(data: bytes) -> bytes:
+    """Bytes of a cache file that will be run as code (compiled templates), signed by this machine."""
+    return hmac.digest(_machine_key(), data, "sha256") + data
+
+
+def unseal(sealed: bytes) -> bytes | None:
+    """What seal() signed, or None for bytes this machine did not seal (a file from a repository)."""
+    tag, data = sealed[:32], sealed[32:]
+    return data if hmac.compare_digest(tag, hmac.digest(_machine_key(), data, "sha256")) else None
+
+
+def load_cached(file) -> object:
+    """One value of a cache file (open, binary), or UnpicklingError for what is not data."""
+    return _CacheUnpickler(file).load()
+
+
+def loads_cached(data: bytes) -> object:
+    return _CacheUnpickler(io.BytesIO(data)).load()
+
+
 def write_pickle(path: Path, *objects, fast: bool = False) -> None:
     """Pickles objects into a file of the build's cache, complete or not at all (two processes
     writing the same file each write their own part, and the last one's is kept). `fast`: without
@@ -374,7 +442,7 @@ def read_pickle(path: Path, version: object) -> dict:
     content's)."""
     try:
         with path.open("rb") as f:
-            found, value = pickle.load(f)
+            found, value = load_cached(f)
         return value if found == version else {}
     except Exception:
         return {}

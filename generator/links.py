@@ -68,7 +68,7 @@ class LinkCheck:
                 href = unescape(href)
                 why = (f"is not published: it is {held[target]}" if target in held
                        else "is not part of the site; fix the link or add what it points to")
-                where = place(site_dir / source, href) if source else (0, 0)
+                where = place(site_dir / source, href) if source else (1, 1)
                 pages.setdefault((source or theme, *where, href, why), []).append(page)
         return [Problem(path, line, col, f"the page /{found[0]}" + (
                     f" (and {len(found) - 1} other page{'s' * (len(found) > 2)})" if len(found) > 1 else "")
@@ -77,14 +77,31 @@ class LinkCheck:
 
 
 def place(file: Path, href: str) -> tuple[int, int]:
-    """The line and column (1-based) of a link in a content file, as Markdown writes it; (0, 0) if it
-    is not written there as such (a link the theme made)."""
+    """The line and column (1-based) of a link in a content file, as Markdown writes it; (1, 1) if it
+    is not written there as such (a link the theme made: its first line)."""
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeError):
-        return 0, 0
+        return 1, 1
     at = text.find(f"]({href}")
     at = at + 2 if at >= 0 else text.find(href)
     if at < 0:
-        return 0, 0
+        return 1, 1
     return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+
+
+def content_links(site_dir: Path, site, routes, markdown_html) -> list[Problem]:
+    """What the build's link check will say of the links that free pages and news posts write to
+    pages of the site (the pages' own texts, as `ocop check` sees them: it writes nothing). Links
+    to files other than pages are left to the build, which knows every file it writes."""
+    from .routes import held_back, text_file
+    pages = {route.output for route in routes.all}
+    held = held_back(site)
+    check = LinkCheck(routes.base_path)
+    for route in routes.all:
+        if route.kind in ("page", "news"):
+            article, fallback = site.articles[route.kind, route.key].show(route.lang, site.config.default_lang)
+            check.add(markdown_html(article.body).encode(), route.path,
+                      text_file(route.kind, route.key, fallback or route.lang))
+    check.needed = {target: why for target, why in check.needed.items() if target.endswith(".html")}
+    return check.problems(pages, "", site_dir, held)

@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import stat
+import unicodedata
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -33,14 +34,16 @@ MAX_YAML_DEPTH = 32                   # nesting of mappings and lists
 MAX_MEDIA_BYTES = 20 * 1024 * 1024    # one photo or decision scan
 MAX_IMAGE_PIXELS = 40_000_000         # width × height of one photo
 # characters no page can show: those below a space but tab and line breaks, DEL, and C1 controls
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")      # (and two that XML refuses)
 # looked for in a file's bytes first, where it costs a tenth of a search of its text
 _NOT_CONTROL = b"\t\n\r" + bytes(range(0x20, 0x7f)) + bytes(range(0x80, 0x100))
 _C1 = re.compile(rb"\xc2[\x80-\x9f]")         # U+0080 to U+009F in UTF-8
 _CONTROL_NAMES = {"\x00": "a NUL character", "\x08": "a backspace", "\x0b": "a vertical tab",
-                  "\x0c": "a form feed", "\x1b": "an escape character", "\x85": "a next-line character"}
+                  "\x0c": "a form feed", "\x1b": "an escape character", "\x85": "a next-line character",
+                  "\ufffe": "a noncharacter", "\uffff": "a noncharacter"}
 # explicit directional formatting: embeddings and overrides (closed by U+202C), isolates (U+2069)
 DIRECTIONAL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+OVERRIDE = re.compile("[\u202d\u202e]")           # refused wherever they are, closed or not
 _DIRECTIONAL = re.compile(rb"\xe2(?:\x80[\xaa-\xae]|\x81[\xa6-\xa9])")        # the same, in UTF-8
 _OPENERS = {"\u202a": "a left-to-right embedding", "\u202b": "a right-to-left embedding",
             "\u202d": "a left-to-right override", "\u202e": "a right-to-left override",
@@ -111,6 +114,7 @@ class RawSite:
     pages: list[Source] = field(default_factory=list)
     news: list[Source] = field(default_factory=list)
     media: dict[str, Media] = field(default_factory=dict)     # path relative to products/
+    codes: dict[str, str] = field(default_factory=dict)       # products/codes/ID.txt → its text (codes.py)
     parsed_decisions: "Parsed | None" = None      # the decisions' YAML parsed by earlier builds
     updated: dict[str, date] = field(default_factory=dict)    # path → date of the last commit touching it
     problems: list[Problem] = field(default_factory=list)
@@ -169,8 +173,12 @@ def _convert(node, offset: int, problems: list[Problem], path: str, seen: set[in
             if found := CONTROL.search(node.value):
                 problems.append(Problem(path, *_at(node.start_mark, offset), f"{_control(found.group())} is "
                                         "written into this quoted value, where no page can show it; delete it"))
-            if opener := left_open(node.value)[1]:
-                problems.append(Problem(path, *_at(node.start_mark, offset), unclosed_message(opener)))
+            if found := OVERRIDE.search(node.value):
+                problems.append(Problem(path, *_at(node.start_mark, offset), f"{_OPENERS[found.group()]} "
+                                        f"(U+{ord(found.group()):04X}) is written into this quoted value: it makes what "
+                                        "follows read in another order than it is stored; delete it"))
+        if DIRECTIONAL.search(node.value) and (opener := left_open(node.value)[1]) and opener not in "\u202d\u202e":
+            problems.append(Problem(path, *_at(node.start_mark, offset), unclosed_message(opener, "within this value")))
         make = _SCALARS.get(node.tag)
         if make is None:
             raise _YamlProblem(node.start_mark, f"the tag {node.tag} is not supported; write a plain value")
@@ -376,6 +384,18 @@ def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:
     return decode(data, rel) if data is not None else (None, found)
 
 
+def leads_away(root: Path, path: Path) -> str:
+    """Why a file of the site (or a folder it is in) must not be read or published: a symbolic
+    link somewhere on its way that leads out of the site folder, or into .git or another hidden
+    folder (a CI checkout keeps its token in .git/config); "" when it may."""
+    real, base = path.resolve(), root.resolve()
+    if not real.is_relative_to(base):
+        return "is a symbolic link (or in a linked folder) that leads outside the site; copy the file into the site instead"
+    if any(part.startswith(".") for part in real.relative_to(base).parts):
+        return f"is a symbolic link to {real.relative_to(base).as_posix()}, in a hidden folder; nothing there is published"
+    return ""
+
+
 def read_bytes(root: Path, rel: str) -> tuple[bytes | None, list[Problem]]:
     """A file of the site, or a problem saying why it cannot be read. (Paths as strings: after a
     fresh checkout 20,000 product files are read, and Path objects cost 0.15 s.)"""
@@ -383,9 +403,8 @@ def read_bytes(root: Path, rel: str) -> tuple[bytes | None, list[Problem]]:
     try:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
-            if not Path(path).resolve().is_relative_to(root.resolve()):
-                return None, [Problem(rel, 1, 1, "is a symbolic link to a file outside the site; "
-                                      "copy the file into the site instead")]
+            if why := leads_away(root, Path(path)):
+                return None, [Problem(rel, 1, 1, why)]
             info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):      # a pipe would never end
             return None, [Problem(rel, 1, 1, "is not a regular file; replace it with a text file")]
@@ -403,20 +422,27 @@ def decode(data: bytes, rel: str) -> tuple[str | None, list[Problem]]:
     """The text of a file's bytes, or the problems where they are not UTF-8 or hold control characters."""
     try:
         text = data.decode("utf-8-sig").replace("\r\n", "\n")
+        if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)       # ề typed as e + two accents reads as ề: one text
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
         col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
         return None, [Problem(rel, line, col, "the file is not UTF-8 text; save it with UTF-8 encoding")]
-    if data.translate(None, _NOT_CONTROL) or b"\xc2" in data and _C1.search(data):
+    if (data.translate(None, _NOT_CONTROL) or b"\xc2" in data and _C1.search(data)
+            or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data):
         return None, [Problem(rel, text.count("\n", 0, at.start()) + 1, at.start() - text.rfind("\n", 0, at.start()),
                               f"{_control(at.group())} is in the text, where no page can show it and few editors "
                               "display it; delete it (it comes with text pasted from some programs)")
                       for at in CONTROL.finditer(text)][:20]
     if _DIRECTIONAL.search(data) is None:
         return text, []
-    problems = [Problem(rel, n, at + 1, unclosed_message(opener)) for n, line in enumerate(text.split("\n"), 1)
-                for at, opener in [left_open(line)] if opener][:20]
-    return (None if problems else text), problems
+    lines = text.split("\n")
+    problems = [Problem(rel, n, at.start() + 1, f"{_OPENERS[at.group()]} (U+{ord(at.group()):04X}) is in the text: it "
+                        "makes what follows read in another order than it is stored, which no product text needs; "
+                        "delete it") for n, line in enumerate(lines, 1) for at in OVERRIDE.finditer(line)]
+    problems += [Problem(rel, n, at + 1, unclosed_message(opener)) for n, line in enumerate(lines, 1)
+                 for at, opener in [left_open(line)] if opener and opener not in "\u202d\u202e"]
+    return (None if problems else text), sorted(problems)[:20]
 
 
 def left_open(text: str) -> tuple[int, str]:
@@ -438,10 +464,10 @@ def left_open(text: str) -> tuple[int, str]:
     return opened[0] if opened else (0, "")
 
 
-def unclosed_message(opener: str) -> str:
+def unclosed_message(opener: str, where: str = "on the same line") -> str:
     closer = "U+2069 (pop directional isolate)" if opener >= "\u2066" else "U+202C (pop directional formatting)"
     return (f"{_OPENERS[opener]} (U+{ord(opener):04X}) is left open here: on a page it would reorder the text "
-            f"after it, even outside this value; close it with {closer} on the same line, or delete it")
+            f"after it, even outside this value; close it with {closer} {where}, or delete it")
 
 
 def _control(char: str) -> str:
@@ -558,6 +584,11 @@ def _probe_media(path: Path, rel: str, probed: Memo) -> Media:
 
 
 def _decode(path: Path, size: int, digest: str) -> Media:
+    if path.suffix.lower() == ".pdf":           # a decision's scan: a PDF by its first bytes, not by its name
+        with path.open("rb") as f:
+            head = f.read(1024)
+        return Media(size, digest) if b"%PDF-" in head else Media(size, digest, error="is not a PDF file (it does "
+                                                                                    "not start as one); scan it again as PDF")
     if path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp"):
         return Media(size, digest)
     try:
@@ -590,6 +621,8 @@ def unread(root: Path) -> list[Problem]:
     read (a warning: where it belongs). Media files may be anywhere under products/media/."""
     problems = []
     for top in ("products", "content"):
+        if (root / top).is_symlink() and leads_away(root, root / top):
+            continue
         for here, _, names in os.walk(root / top):      # (the kinds of entries come with the names: no stat)
             folder = Path(here).relative_to(root).as_posix()
             for name in filter(MISNAMED.match, names):
@@ -630,6 +663,8 @@ def _files(folder: Path, root: Path, pattern: str) -> list[str]:
     the kinds of entries with the names: no stat a file.)"""
     deep, name = pattern.startswith("**/"), pattern.removeprefix("**/")
     found: list[str] = []
+    if folder.is_symlink() and leads_away(root, folder):        # said by _load_files
+        return found
     for here, _, files in os.walk(folder):
         prefix = Path(here).relative_to(root).as_posix() + "/"
         found += [prefix + file for file in fnmatch.filter(files, name)]
@@ -691,12 +726,19 @@ def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tupl
     parse = Parsed(cache / "parsed.pickle" if cache else None, keep)
     raw = RawSite(root)
     problems = raw.problems
+    for folder in ("products", "content", "products/media", "products/decisions", "products/codes", "content/pages",
+                   "content/news"):     # (links further inside are not followed: _files)
+        if (root / folder).is_symlink() and (why := leads_away(root, root / folder)):
+            problems.append(Problem(folder, 1, 1, why.replace("the file", "the folder")))
     problems += unread(root)
     if (root / "site.yaml").is_file():
         raw.site = _load_yaml_file(root, "site.yaml", problems, parse)
+    elif (root / "site.yaml").is_dir():
+        problems.append(Problem("site.yaml", 1, 1, "is a folder; site.yaml must be a file with title, base_url, "
+                                "languages and region"))
     else:
-        problems.append(Problem("site.yaml", 0, 0, "is missing; every site needs site.yaml with "
-                                "title, base_url, languages and region"))
+        problems.append(Problem("site.yaml", 1, 1, "is missing: this folder is not a site, or site.yaml is not "
+                                "in it; every site needs site.yaml with title, base_url, languages and region"))
     known = Memo(cache / "texts.pickle" if cache else None, 2, few=0, keep=keep)     # 2: file_key
     raw.products = [_read_later(root, rel, problems, known, seen) for rel in _files(root / "products", root, "*.yaml")]
     raw.decisions = [_read_later(root, rel, problems, known, seen)
@@ -714,14 +756,19 @@ def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tupl
     raw.pages = [_load_markdown(root, rel, problems, parse) for rel in _files(root / "content" / "pages", root, "*.md")]
     raw.news = [_load_markdown(root, rel, problems, parse) for rel in _files(root / "content" / "news", root, "*.md")]
     parse.save()
+    for rel in _files(root / "products" / "codes", root, "*.txt"):
+        text, found = read_text(root, rel)
+        problems += found
+        if text is not None:
+            raw.codes[rel] = text
     media_root = root / "products" / "media"
-    probed = Memo(cache / "media.pickle" if cache else None, (1, Image.__version__, MAX_IMAGE_PIXELS), few=0,
+    probed = Memo(cache / "media.pickle" if cache else None, (2, Image.__version__, MAX_IMAGE_PIXELS), few=0,
                   keep=keep)
     for rel in _files(media_root, root, "**/*"):
         path = root / rel
         key = Path(rel).relative_to("products").as_posix()
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            raw.media[key] = Media(0, error="is a symbolic link to a file outside the site")
+        if path.is_symlink() and (why := leads_away(root, path)):
+            raw.media[key] = Media(0, error=why)
         else:
             raw.media[key] = _probe_media(path, rel, probed)
     probed.save()

@@ -165,7 +165,8 @@ class Product:
         packed = self.__dict__.get("_packed")
         if packed is None or name not in PACKED:
             raise AttributeError(f"'Product' object has no attribute '{name}'")
-        self.__dict__.update(zip(PACKED, pickle.loads(packed)))
+        from .fresh import loads_cached     # (the bytes come from the cache: data only)
+        self.__dict__.update(zip(PACKED, loads_cached(packed)))
         return self.__dict__[name]
 
 
@@ -308,6 +309,7 @@ class Site:
     texts: dict[str, str] = field(default_factory=dict)        # product or decision file → hash of its path and text
     figures: dict[str, Image] = field(default_factory=dict)    # photos shown in pages and news, by file under products/
     held: dict[tuple[str, str], str] = field(default_factory=dict)     # ("page" or "news", id) not published → why
+    codes: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)    # product id → (serial, check hash)
 
     @functools.cached_property
     def articles(self) -> dict[tuple[str, str], Page]:

@@ -18,7 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from . import exports, images, qr, search
+from . import codes, exports, images, qr, search
 from .depends import PER_PRODUCT, Keys
 from .links import LinkCheck
 from .load import Memo
@@ -112,6 +112,8 @@ class Work:
                               for p in site.products]
                 memo.save()
             return (exports.products_csv if route.key == "csv" else exports.products_json)(site, self.lines)
+        if route.kind == "codes":       # (page: the shard's number + 1)
+            return codes.shard_text(site.codes[route.key], route.page - 1).encode()
         if route.kind == "sitemap":
             return exports.sitemap(routes, route)
         if route.kind == "robots":

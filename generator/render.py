@@ -5,7 +5,9 @@ its routes and the page's language. Markdown from content is converted, then san
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import re
 from collections import Counter
 from html import escape as html_escape, unescape as html_unescape
@@ -15,6 +17,7 @@ from pathlib import Path
 from types import FunctionType, MethodType
 
 import jinja2
+import jinja2.bccache
 import jinja2.compiler
 import nh3
 from markupsafe import Markup, escape
@@ -24,9 +27,10 @@ try:        # markupsafe's escaping, without the Markup its escape() wraps the t
 except ImportError:
     _escape_inner = escape
 
-from . import commonmark, i18n, images, search
+from . import codes, commonmark, i18n, images, search
 from .model import CATEGORIES, Site, Text
 from .exports import json_for_html
+from .fresh import files_under, seal, unseal
 from .qr import qr_path
 from .report import bars, figures
 from .routes import Route, Routes, text_file
@@ -130,6 +134,31 @@ def summary(markdown_text: str, length: int = 160) -> str:
     return text if len(text) <= length else text[:length - 1].rsplit(" ", 1)[0] + "…"
 
 
+class _SealedBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between builds. They are Python code: a file is run only when it
+    carries this machine's seal (fresh.seal), which no file from a repository can."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            with open(self._get_cache_filename(bucket), "rb") as f:
+                code = unseal(f.read())
+        except OSError:
+            return
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        name = self._get_cache_filename(bucket)
+        part = f"{name}.{os.getpid()}.part"
+        try:
+            with open(part, "wb") as f:
+                f.write(seal(bucket.bytecode_to_string()))
+            os.replace(part, name)
+        except OSError:         # (a cache that cannot be written: compiled again next time)
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+
+
 @dataclass
 class Theme:
     """A theme folder: templates/, static/ and locales/."""
@@ -144,7 +173,7 @@ class Theme:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(self.root / "templates"), autoescape=True,
             auto_reload=False,      # a build's templates do not change while it runs: no stat each page
-            bytecode_cache=jinja2.FileSystemBytecodeCache(str(self.compiled), "escaped-%s.cache") if self.compiled else None,
+            bytecode_cache=_SealedBytecodeCache(str(self.compiled), "escaped-%s.cache") if self.compiled else None,
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.do"])
         self.env.context_class = _Context
         self.env.code_generator_class = _CodeGenerator
@@ -154,8 +183,9 @@ class Theme:
         self.env.filters["fold_d"] = lambda text: str(text).replace("đ", "d").replace("Đ", "D")
 
     def static_files(self) -> list[tuple[str, Path]]:
+        """The files of static/ (a linked folder inside it is listed as a file: build.py refuses it)."""
         static = self.root / "static"
-        return sorted((p.relative_to(static).as_posix(), p) for p in static.rglob("*") if p.is_file())
+        return sorted((rel, static / rel) for rel in files_under(static)) if static.is_dir() else []
 
 
 class Renderer:
@@ -307,6 +337,7 @@ class Renderer:
             "vnd": lambda n, in_lang=lang: i18n.format_vnd(n, in_lang),
             "number": lambda n, in_lang=lang: i18n.format_number(n, in_lang),
             "qr": lambda product_id: qr_path(self.verify_url(product_id)),
+            "code_shards": lambda product_id: codes.shards(site.codes.get(product_id, ())),
             "media": lambda file: asset(site.media[file]),
             "og_image": self.og_image, "product_jsonld": lambda product: self.product_jsonld(product, lang),
             "summary": lambda text: summary(text(lang)),

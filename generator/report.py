@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -14,6 +15,7 @@ from typing import Callable
 
 from babel.dates import format_skeleton
 
+from .exports import spreadsheet_cell
 from .i18n import format_day, format_number, locale
 from .model import CATEGORIES, Site
 from .status import standing
@@ -134,8 +136,15 @@ def markdown(site: Site, f: Figures, lang: str, ui) -> str:
             lines += [ui.gettext("None."), ""]
             continue
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows] + [""]
+        lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows] + [""]
     return "\n".join(lines)
+
+
+def _md(value) -> str:
+    """A table cell's text as Markdown shows it, never as structure: one line (a line break would
+    end the table or start a heading), with every character that means something escaped."""
+    text = " ".join(str(value).split())
+    return re.sub(r"([\\`*_\[\]<>|~&])", r"\\\1", text)
 
 
 def csv_text(site: Site, f: Figures, lang: str, ui) -> str:
@@ -145,7 +154,8 @@ def csv_text(site: Site, f: Figures, lang: str, ui) -> str:
     writer.writerow([_("section"), _("item"), _("value"), _("detail")])
     for title, header, rows in _sections(site, f, lang, ui):
         for row in rows:
-            writer.writerow([title, row[0], row[1] if len(row) > 1 else "", " ".join(str(c) for c in row[2:])])
+            writer.writerow([spreadsheet_cell(c) for c in (title, row[0], row[1] if len(row) > 1 else "",
+                                                " ".join(str(c) for c in row[2:]))])
     return "\ufeff" + out.getvalue()
 
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from . import codes
 from .errors import ContentError, Problem
 from .model import CATEGORIES, Site
 
@@ -163,6 +164,8 @@ def plan(site: Site) -> Routes:
         routes.append(Route("record", "", verify_path(product.id) + "record.json", product.id, product.path))
         if product.gtin:
             routes.append(Route("gs1", "", f"01/{product.gtin.zfill(14)}/", product.id, product.path))
+        routes += [Route("codes", "", f"{verify_path(product.id)}codes/{shard}.txt", product.id, product.path, shard + 1)
+                   for shard in codes.shards(site.codes.get(product.id, ()))]
     for retired in site.retired:
         routes.append(Route("verify", "", verify_path(retired.id), retired.id, "content/retired.yaml"))
         routes.append(Route("record", "", verify_path(retired.id) + "record.json", retired.id, "content/retired.yaml"))

@@ -36,7 +36,8 @@ description:
 #   - {{file: media/products/{ident}.jpg, alt: {{vi: ..., en: ...}}}}
 # price: {{min: 100000, max: 150000, unit: {{vi: túi 500 g, en: 500 g bag}}}}   # đồng, digits only
 # showrooms: [showroom-id]
-# stamps:                   # serial numbers of the stamp batches printed for it
+# stamps:                   # serial numbers of the stamp batches printed for it, issued on or
+#                           # after its first recognition; print them with `ocop stamps --key`
 #   - {{from: 1, to: 1000, issued: {date.today().isoformat()}}}     # dates are written YYYY-MM-DD
 """
 
@@ -51,7 +52,7 @@ authority: {{vi: Ủy ban nhân dân tỉnh ..., en: ... Provincial People's Com
 # document: media/decisions/SO-QD.pdf   # the scan, under products/media/
 recognized: []              # replace [] with one line a product it recognises, as below
 #  - {{product: product-id, stars: 3, score: 64}}    # score: 50-69.99 for 3 stars, 70-89.99 for 4, 90-100 for 5
-# revoked:
+# revoked:                   # a certificate recognised before, in force or already run out
 #  - {{product: product-id, reason: {{vi: ..., en: ...}}}}
 """
 

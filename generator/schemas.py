@@ -11,7 +11,13 @@ from pathlib import Path
 from . import model
 from . import validate as v
 
-ID = {"type": "string", "pattern": v.ID_RE.pattern, "maxLength": v.MAX_ID}
+
+def ecma(pattern) -> str:
+    """A validator's pattern as JSON Schema writes it (ECMA-262: the end of the text is $)."""
+    return pattern.pattern.replace(r"\Z", "$")
+
+
+ID = {"type": "string", "pattern": ecma(v.ID_RE), "maxLength": v.MAX_ID}
 DATE = {"description": "a date written YYYY-MM-DD: 2025-10-01 for 1 October 2025", "type": "string", "format": "date",
         "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 DONG = {"description": "đồng, in digits only: 90000 (not 90.000)", "type": "integer", "minimum": 0,
@@ -59,9 +65,9 @@ def decision() -> dict:
 
 
 def site() -> dict:
-    types = {"title": L10N, "base_url": {"type": "string", "pattern": v.BASE_URL_RE.pattern},
+    types = {"title": L10N, "base_url": {"type": "string", "pattern": ecma(v.BASE_URL_RE)},
              "languages": {"type": "array", "minItems": 1, "items": obj(("code", "name"), ("code", "name"), {
-                 "code": {"type": "string", "pattern": v.LANG_RE.pattern}, "name": {"type": "string"}})},
+                 "code": {"type": "string", "pattern": ecma(v.LANG_RE)}, "name": {"type": "string"}})},
              "region": L10N, "contact": obj(("phone", "email", "address"), (), {"address": L10N}),
              "theme": ID, "validity_months": {"type": "integer", "minimum": 1}, "expiring_days": {"type": "integer", "minimum": 0},
              "authorities": {"type": "array", "items": obj(("stars", "issuer", "from", "until"), ("stars", "issuer"), {

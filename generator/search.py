@@ -35,7 +35,7 @@ import cbor2
 
 from .depends import digest
 from .errors import OcopError
-from .fresh import files_under, read_pickle, write_pickle
+from .fresh import files_under, load_cached, loads_cached, read_pickle, seal, unseal, write_pickle
 from .write import Output
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class SearchIndex:
             index = out.cache / f"{self.prefix}{known['index']}" if known else None
             named.add(index)
             pages = keys.search(group)
-            if index and known["pages"] == pages and index.is_dir():
+            if index and known["pages"] == pages and index.is_dir() and _intact(index):
                 self.shards.append(index)
                 continue
             self.shards.append(None)
@@ -222,7 +222,7 @@ class SearchIndex:
                     return
                 written: dict[str, bytes] = {}
                 for batch in task.docs.glob("*.docs"):
-                    written.update(pickle.loads(batch.read_bytes()))
+                    written.update(loads_cached(batch.read_bytes()))
                 documents = {doc: task.kept[doc] if doc in task.kept else written[doc] for doc in sorted(task.made)}
                 # named by what it is made from: the documents, Pagefind's version and this code
                 index = self.out.cache / f"{self.prefix}{digest(self.generator, documents)}"
@@ -232,6 +232,8 @@ class SearchIndex:
                 part = index.with_name(index.name + ".part")     # renamed when complete: never used half made
                 self.stale = [old for old in self.stale if old not in (index, part)]
                 made_in = task.docs / ".index" if self.in_memory else part
+                if index.is_dir() and not _intact(index):      # changed since it was made: made again
+                    shutil.rmtree(index, ignore_errors=True)
                 if not index.is_dir():
                     shutil.rmtree(part, ignore_errors=True)
                     docs = task.docs / ".sorted"
@@ -273,12 +275,15 @@ class SearchIndex:
         if made_in != part:
             _assemble(made_in, part, self.out.dest / bundle(task.position))
         os.replace(part, index)
+        _record_intact(index)
         return True
 
     def _drop_stale(self) -> None:
         """Removes the shards of earlier versions of the site, and any left half made."""
         while self.stale:
-            shutil.rmtree(self.stale.pop(), ignore_errors=True)
+            old = self.stale.pop()
+            shutil.rmtree(old, ignore_errors=True)
+            _intact_record(old).unlink(missing_ok=True)
 
     def stop(self) -> None:
         """Stops indexing (the build failed): nothing half-made is left in the cache."""
@@ -428,6 +433,30 @@ def memory_with_room(size: int) -> Path | None:
     return shm if os.access(shm, os.W_OK) and free.f_bavail * free.f_frsize >= size else None
 
 
+def _intact_record(index: Path) -> Path:
+    return index.with_name(index.name + ".intact")
+
+
+def _stats(index: Path) -> list[list]:
+    return sorted([rel, (info := os.lstat(index / rel)).st_size, info.st_mtime_ns, stat.S_ISREG(info.st_mode)]
+                  for rel in files_under(index))
+
+
+def _record_intact(index: Path) -> None:
+    """What a shard's index in the cache is as Pagefind made it (each file's size and time), sealed
+    by this machine (fresh.seal): an index that differs, or that came from elsewhere, is made again."""
+    with contextlib.suppress(OSError):
+        _intact_record(index).write_bytes(seal(json.dumps(_stats(index)).encode()))
+
+
+def _intact(index: Path) -> bool:
+    try:
+        record = unseal(_intact_record(index).read_bytes())
+        return record is not None and json.loads(record) == _stats(index)
+    except (OSError, ValueError):
+        return False
+
+
 def _assemble(made: Path, part: Path, published: Path) -> None:
     """Puts an index made in memory into the cache: the files named by the hash of their content
     (fragments, index chunks) that the output already has are linked from it, the rest copied.
@@ -453,8 +482,8 @@ def _stored_documents(store: Path) -> dict[str, tuple[str, bytes]]:
     """The documents a shard's store keeps after its header (read_pickle reads only that): document → (key, bytes)."""
     try:
         with store.open("rb") as f:
-            pickle.load(f)
-            return pickle.load(f)
+            load_cached(f)
+            return load_cached(f)
     except Exception:
         return {}
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 import errno
 import functools
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import date
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 from .build import CACHE, build
-from .errors import ContentError, OcopError
+from .errors import ContentError, OcopError, printable
 from .fresh import by_path, site_files
 
 LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one */
@@ -57,6 +59,21 @@ class State:
         self.live = live            # False: serve the files exactly as a static host would
 
 
+LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+class Server(ThreadingHTTPServer):
+    """The preview's server: a browser that goes away mid-answer is no news."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionError, TimeoutError)):
+            print(printable(f"ocop serve: {type(error).__name__}: {error} (answering {client_address[0]})"),
+                  file=sys.stderr)
+
+
 class _Handler(SimpleHTTPRequestHandler):
     def __init__(self, *args, state: State, **kwargs):
         self.state = state
@@ -64,6 +81,25 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def log_message(self, *args):          # quiet: the terminal is for build messages
         pass
+
+    def parse_request(self) -> bool:
+        """Only requests for this server by its own name: a page of another site that a DNS
+        rebinding points at 127.0.0.1 could otherwise read the drafts and /__ocop/state. A path
+        that names no file (a NUL, a broken escape) is a bad request, not an error of ours."""
+        if not super().parse_request():
+            return False
+        port = self.server.server_address[1]
+        if (self.headers.get("Host") or "").lower() not in {f"{name}:{port}" for name in LOCAL_NAMES}:
+            self.send_error(403, "this server answers only requests for localhost")
+            return False
+        try:
+            path = unquote(self.path.split("?")[0].split("#")[0], errors="strict")
+        except UnicodeDecodeError:
+            path = "\0"
+        if "\0" in path or not path.startswith("/"):
+            self.send_error(400, "not a path of this site")
+            return False
+        return True
 
     def _send(self, body: bytes, kind: str, code: int = 200) -> None:
         self.send_response(code)
@@ -133,7 +169,7 @@ def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
     state = State()
     output.mkdir(parents=True, exist_ok=True)       # served even when the first build failed
     try:                # the port taken first: a port in use is said before a build, not after
-        server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=str(output),
+        server = Server(("127.0.0.1", port), functools.partial(_Handler, directory=str(output),
                                                                             state=state))
     except OSError as e:
         if e.errno != errno.EADDRINUSE:

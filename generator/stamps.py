@@ -1,4 +1,6 @@
-"""Printable sheets of stamp QR codes (SPEC §8): A4 pages at 600 dpi, codes at an exact printed size."""
+"""Printable sheets of stamp QR codes (SPEC §8): A4 pages at 600 dpi, codes at an exact printed size,
+each with its serial, its check code (with the office's key: codes.py), the site's domain and the
+product's name under it."""
 from __future__ import annotations
 
 import io
@@ -6,6 +8,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from urllib.parse import urlsplit
+
+from . import codes
 from .errors import OcopError
 from .model import Site
 from .qr import matrix
@@ -14,7 +19,7 @@ DPI = 600
 A4_MM = (210, 297)
 MARGIN_MM = 10
 GAP_MM = 6              # between cells, room for cut marks
-LABEL_MM = 7            # two lines of text under each code
+LABEL_MM = 10           # three lines of text under each code
 MAX_STAMPS = 5000       # one request; print larger batches in several sheets
 FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans.ttf")
 
@@ -27,8 +32,24 @@ def px(mm: float) -> int:
     return round(mm / 25.4 * DPI)
 
 
-def stamp_url(site: Site, product_id: str, serial: int) -> str:
-    return f"{site.config.base_url}v/{product_id}/?s={serial}"
+def stamp_url(site: Site, product_id: str, serial: int, code: str = "") -> str:
+    return f"{site.config.base_url}v/{product_id}/?s={serial}" + (f"-{code}" if code else "")
+
+
+def stamp_codes(site: Site, product_id: str, first: int, last: int, key: bytes,
+                known: dict[int, str]) -> tuple[dict[int, str], dict[int, str]]:
+    """The codes of serials first..last, and the check hashes of the product's file with theirs
+    added. A serial whose hash is on record already must have been made with this key: a code
+    made with another would leave the stamp printed first reading as counterfeit."""
+    made = {serial: codes.code(key, product_id, serial) for serial in range(first, last + 1)}
+    hashes = dict(known)
+    for serial, code in made.items():
+        digest = codes.check_hash(product_id, serial, code)
+        if hashes.setdefault(serial, digest) != digest:
+            raise StampError(f"stamp {serial} of '{product_id}' was printed with codes of another key; print it "
+                             f"with the key used then (products/codes/{product_id}.txt holds its check), or print "
+                             "serials not printed before")
+    return made, hashes
 
 
 def check_serials(site: Site, product_id: str, first: int, last: int) -> None:
@@ -68,12 +89,16 @@ def _draw_code(draw: ImageDraw.ImageDraw, modules: list[list[bool]], x0: int, y0
                 draw.rectangle((edge[x], top[y], edge[x + 1] - 1, top[y + 1] - 1), fill=0)
 
 
-def stamp_sheet(site: Site, product_id: str, first: int, last: int, size_mm: float = 20.0) -> bytes:
-    """The PDF: codes of `size_mm` including their quiet zone, each with its serial and the product's
-    name under it, and cut marks at the corners of each cell."""
+def stamp_sheet(site: Site, product_id: str, first: int, last: int, size_mm: float = 20.0,
+                made: dict[int, str] | None = None) -> bytes:
+    """The PDF: codes of `size_mm` including their quiet zone, each with its serial and check code
+    (`made`, by serial: stamp_codes()), the site's domain and the product's name under it, and cut
+    marks at the corners of each cell."""
     check_serials(site, product_id, first, last)
     product = next(p for p in site.products if p.id == product_id)
     name = product.name(site.config.default_lang)
+    domain = urlsplit(site.config.base_url).hostname or ""
+    made = made or {}
     page_w, page_h = px(A4_MM[0]), px(A4_MM[1])
     cell_w, cell_h = px(size_mm + GAP_MM), px(size_mm + LABEL_MM + GAP_MM)
     columns = max(1, (page_w - 2 * px(MARGIN_MM)) // cell_w)
@@ -87,9 +112,13 @@ def stamp_sheet(site: Site, product_id: str, first: int, last: int, size_mm: flo
             cx = px(MARGIN_MM) + (k % columns) * cell_w + px(GAP_MM / 2)
             cy = px(MARGIN_MM) + (k // columns) * cell_h + px(GAP_MM / 2)
             size = px(size_mm)
-            _draw_code(draw, matrix(stamp_url(site, product_id, serial), best_mask=True), cx, cy, size)
-            draw.text((cx + size // 2, cy + size + px(0.6)), f"№ {serial}", font=font, fill=0, anchor="mt")
-            draw.text((cx + size // 2, cy + size + px(3.6)), _fit(draw, name, font, size), font=font, fill=0, anchor="mt")
+            code = made.get(serial, "")
+            _draw_code(draw, matrix(stamp_url(site, product_id, serial, code), best_mask=True), cx, cy, size)
+            lines = (f"№ {serial}" + (f"-{code}" if code else ""), domain, name)
+            for n, text in enumerate(lines):      # the number and code whole, in a smaller font if need be
+                face = _narrowed(draw, text, font, size + px(GAP_MM) * 3 // 4) if n == 0 else font
+                draw.text((cx + size // 2, cy + size + px(0.6 + 3 * n)), _fit(draw, text, face, size), font=face,
+                          fill=0, anchor="mt")
             right, bottom = cx + size, cy + size + px(LABEL_MM)
             for x, y, dx, dy in ((cx, cy, -1, -1), (right, cy, 1, -1), (cx, bottom, -1, 1), (right, bottom, 1, 1)):
                 gap = px(GAP_MM / 2) - mark            # marks stay in the gap, clear of the quiet zone
@@ -100,6 +129,12 @@ def stamp_sheet(site: Site, product_id: str, first: int, last: int, size_mm: flo
     pages[0].save(out, "PDF", resolution=DPI, save_all=True, append_images=pages[1:],
                   title=f"OCOP stamps {product_id} {first}-{last}", creationDate=None, modDate=None)
     return out.getvalue()
+
+
+def _narrowed(draw: ImageDraw.ImageDraw, text: str, font, width: int):
+    while draw.textlength(text, font=font) > width and font.size > px(1.2):
+        font = font.font_variant(size=font.size - 4)
+    return font
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:

@@ -22,19 +22,25 @@ from pathlib import PurePosixPath
 from typing import Any, Callable
 from urllib.parse import unquote
 
-from . import commonmark, images, links
+from . import codes, commonmark, images, links
 from . import model as m
 from .depends import digest
-from .errors import Problem
+from .errors import Problem, printable
 from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_later, parse_yaml, read_text
 from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
-ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-URL_RE = re.compile(r"^https?://[^\s/?#\"'<>]+[^\s\"'<>]*$")
-BASE_URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%-]+)*/$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-NEWS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)      # the dates a site's records may give
+MULTILINE = ("description", "reason", "address", "hours", "note", "value", "summary")    # texts of more than a line
+ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
+URL_RE = re.compile(r"^https?://[^\s/?#\"'<>]+[^\s\"'<>]*\Z")
+# a host of labels (letters, digits, inner hyphens) or localhost, a port that can be one, a path of
+# plain segments (no %-escapes: every page's address is made from it, and links are compared as written)
+BASE_URL_RE = re.compile(r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+                         r"[A-Za-z0-9])?(:(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}))?"
+                         r"(/[A-Za-z0-9._~-]+)*/\Z")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+NEWS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)\Z")
 MAX_ID = 64
 MAX_NUMBER = 10**12     # a price in đồng, a stamp's serial: any more is a typing slip
 
@@ -105,6 +111,12 @@ def _one_of(options) -> str:
     return options[0] if options else "nothing"
 
 
+def _blank(text: str) -> bool:
+    """Nothing a reader would see: spaces, line breaks and invisible characters (zero-width
+    spaces, joiners, soft hyphens, byte-order marks) only."""
+    return all(c.isspace() or unicodedata.category(c) in ("Cf", "Cc", "Zs", "Zl", "Zp") for c in text)
+
+
 class _File:
     """Reads the fields of one file, reporting each problem at the line of its key or value."""
 
@@ -142,6 +154,10 @@ class _File:
         for key in required:
             if key not in value or value[key] is None:
                 self.error(value.key_marks.get(key, value.mark), f"{what} needs '{key}'")
+            elif isinstance(value[key], str) and _blank(value[key]):      # (said here, whatever reads it next)
+                self.error(value.value_marks.get(key, value.mark), f"{what} needs '{key}', and it is empty; "
+                           "write its value")
+                del value[key]
         return value
 
     def items(self, mapping: Map, key: str, what: str) -> list[tuple[Any, tuple[int, int]]]:
@@ -164,9 +180,18 @@ class _File:
             self.error(self.at(mapping, key), f"'{key}' must be text; got {_kind(value)}")
             return ""
         text = mapping.raw.get(key, str(value)) if not isinstance(value, str) else value
-        if required and not text.strip():
-            self.error(self.at(mapping, key), f"'{key}' must not be empty")
+        if _blank(text):
+            if required:
+                self.error(self.at(mapping, key), f"'{key}' must not be empty")
+            return ""
         return text.strip()
+
+    def phone(self, mapping: Map, key: str) -> str:
+        value = self.string(mapping, key)
+        if value and not any(c.isdigit() for c in value):
+            self.error(self.at(mapping, key), f"'{key}' must be a phone number, with its digits; got '{value}'")
+            return ""
+        return value
 
     def ident(self, mapping: Map, key: str, what: str = "an id") -> str:
         value = self.string(mapping, key)
@@ -184,12 +209,23 @@ class _File:
             return None
         return self.l10n(value, self.at(mapping, key), key, mapping.raw.get(key))
 
+    def one_line(self, mark, key: str, text: str) -> bool:
+        """A name, title or label is one line: a line break in it would break a list, a heading or
+        a report's table."""
+        if key in MULTILINE or "\n" not in text.strip():
+            return True
+        self.error(mark, f"'{key}' must be one line; it has a line break (a name is one line: write the rest in "
+                   "the description)")
+        return False
+
     def l10n(self, value: Any, mark, key: str, raw: str | None = None) -> m.Text | None:
         default = self.langs[0] if self.langs else ""
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
             text = value if isinstance(value, str) else (raw or str(value))
-            if not text.strip():
+            if _blank(text):
                 self.error(mark, f"'{key}' must not be empty")
+                return None
+            if not self.one_line(mark, key, text):
                 return None
             return m.Text((("", text),), default)
         if not isinstance(value, Map):
@@ -207,9 +243,11 @@ class _File:
                 self.error(value.value_marks[code], f"the {code} text of '{key}' must be text; got {_kind(text)}")
                 continue
             text = text if isinstance(text, str) else value.raw.get(code, str(text))
-            if not text.strip():
+            if _blank(text):
                 self.error(value.value_marks[code], f"the {code} text of '{key}' is empty; "
                            "write it, or leave the language out to use the default")
+                continue
+            if not self.one_line(value.value_marks[code], key, text):
                 continue
             pairs.append((code, text))
         if self.langs is not None and default not in value:
@@ -227,6 +265,10 @@ class _File:
             hint = "; write it without separators: " + re.sub(r"\D", "", raw) if grouped else ""
             shown = raw if raw and not isinstance(value, str) else _show(value)     # 90.000 as written, not 90.0
             self.error(self.at(mapping, key), f"'{key}' must be a whole number; got {shown}{hint}")
+            return None
+        written = mapping.raw.get(key, str(value)).strip()
+        if not re.fullmatch(r"-?[0-9]+", written):         # YAML also reads 0x10, 0o17, 1_000 and +5 as numbers
+            self.error(self.at(mapping, key), f"'{key}' must be written in decimal digits; got {written}, which is {value}")
             return None
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f"from {low}" + (f" to {high}" if high is not None else " up")
@@ -248,6 +290,10 @@ class _File:
         if value is None:
             return None
         if isinstance(value, date) and not isinstance(value, datetime):
+            if not FIRST_DAY <= value <= LAST_DAY:      # (certificates run 36 months on: no date arithmetic overflows)
+                self.error(self.at(mapping, key), f"'{key}' must be a date from {FIRST_DAY.year} to {LAST_DAY.year}; "
+                           f"got {value.isoformat()}")
+                return None
             return value
         hint = ""
         if isinstance(value, str):
@@ -347,7 +393,7 @@ def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
     data = f.mapping(source.data, (1, 1), "site.yaml", SITE_KEYS, SITE_REQUIRED)
     if data is None:
         return None
-    languages, seen = [], set()
+    languages, seen = [], {}
     for item, mark in f.items(data, "languages", "languages"):
         entry = f.mapping(item, mark, "a language", ("code", "name"), ("code", "name"))
         if entry is None:
@@ -355,10 +401,13 @@ def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
         code, name = f.string(entry, "code"), f.string(entry, "name", required=True)
         if code and not LANG_RE.match(code):
             f.error(f.at(entry, "code"), f"'{code}' is not a BCP 47 language code; use codes like vi, en, ko, zh-Hans")
-        elif code in seen:
-            f.error(f.at(entry, "code"), f"the language '{code}' is listed twice")
+        elif code.casefold() in seen:         # (zh-hans and zh-Hans: one folder on many disks)
+            first = seen[code.casefold()]
+            f.error(data.key_marks.get("languages", data.mark) if first != code else f.at(entry, "code"),
+                    f"the language '{code}' is listed twice" + (f" (as '{first}' too: codes are one language "
+                                                                 "whatever their case)" if first != code else ""))
         elif code and name:
-            seen.add(code)
+            seen[code.casefold()] = code
             languages.append(m.Language(code, name))
     if "languages" in data and not languages:
         f.error(f.at(data, "languages"), "'languages' must list at least one language, e.g. - {code: vi, name: Tiếng Việt}")
@@ -366,8 +415,9 @@ def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
     f.langs = tuple(language.code for language in languages) or None      # none valid: check codes no further
     base_url = f.string(data, "base_url")
     if base_url and not BASE_URL_RE.match(base_url):
-        f.error(f.at(data, "base_url"), f"'base_url' must be an absolute https:// or http:// address ending in '/'; "
-                f"got '{base_url}'")
+        f.error(f.at(data, "base_url"), f"'base_url' must be an absolute https:// or http:// address ending in '/' "
+                "(a host name, a port from 1 to 65535 if any, a path of letters, digits, '-', '_', '.' and '~' "
+                f"without %-escapes); got '{base_url}'")
     title, region = f.text(data, "title", True), f.text(data, "region", True)
     contact = m.Contact()
     if "contact" in data:
@@ -394,6 +444,7 @@ def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
 
 
 def problems_in(problems: list[Problem], path: str) -> bool:
+    path = printable(path)          # (as a Problem keeps it)
     return any(p.path == path and p.severity == "error" for p in problems)
 
 
@@ -567,7 +618,11 @@ def _media_file(f: _File, where: tuple[int, int], value: str, raw: RawSite, imag
         return "", None
     info = raw.media.get(value)
     if info is None:
-        f.error(where, f"the file products/{value} does not exist{_suggest(value, raw.media)}")
+        alike = [name for name in raw.media if unicodedata.normalize("NFC", name) == unicodedata.normalize("NFC", value)]
+        f.error(where, f"the file products/{value} does not exist" + (
+            f"; products/{alike[0]} has the same name with its accents stored another way (as separate marks, as "
+            "some computers save names): rename the file, typing its name again" if alike
+            else _suggest(value, raw.media)))
         return "", None
     if info.error:
         f.error(where, f"products/{value} {info.error}")
@@ -648,7 +703,7 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
         if p is not None:
             pname = f.text(p, "name", True)
             kind = f.choice(p, "kind", m.PRODUCER_KINDS) or "other"
-            address, phone, email, website = f.text(p, "address"), f.string(p, "phone"), f.email(p, "email"), f.url(p, "website")
+            address, phone, email, website = f.text(p, "address"), f.phone(p, "phone"), f.email(p, "email"), f.url(p, "website")
             producer = m.Producer(pname, kind, address, phone, email, website) if pname else None
     images = []
     for item, mark in f.items(data, "images", "images"):
@@ -720,7 +775,11 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
             f.error(where, f"a tag must be a word or phrase; got {_kind(value)}")
         else:
             tags.append(str(value))
-    if problems_in(problems, source.path) or not (ident and name and description and category and commune and producer):
+    if problems_in(problems, source.path):
+        return None
+    if not (ident and name and description and category and commune and producer):     # never dropped unsaid
+        f.error((1, 1), "the product cannot be published: it needs a name, description, category, commune and "
+                "producer, each with a value")
         return None
     return m.Product(ident, source.path, name, category, commune, producer, description, tuple(images), price,
                      tuple(specs), gtin, tuple(sold_at), tuple(stamps), tuple(tags))
@@ -838,7 +897,7 @@ def _decided(raw: RawSite, config: m.Config, products: dict[str, m.Product], tod
 
 def _recognition(f: _File, entry: Map, decision: m.Decision | None, product: str, config: m.Config) -> m.Event | None:
     stars = entry.get("stars")
-    if isinstance(stars, bool) or stars not in (3, 4, 5):
+    if type(stars) is not int or stars not in (3, 4, 5):       # (not 4.0, not true)
         written = re.fullmatch(r"\s*([345])\s*(?:sao|stars?|★+)\s*", stars, re.I) if isinstance(stars, str) else None
         f.error(f.at(entry, "stars"), f"stars must be 3, 4 or 5; got {_show(stars)}"
                 + (" (1 and 2 stars carry no OCOP certificate)" if stars in (1, 2) else "")
@@ -871,13 +930,12 @@ def _check_histories(events: dict[str, list[m.Event]], marks, config: m.Config) 
             if event.stars is None:
                 earlier = [e for e in history[:i] if e.date < event.date]
                 before = standing(earlier, event.date, config.validity_months, config.expiring_days)
-                if before.status not in ("valid", "expiring"):
+                if before.status in ("unrated", "revoked"):      # (a lapsed certificate may be revoked)
                     why = {"unrated": "it has no OCOP certificate",
-                           "revoked": f"its certificate was already revoked on {before.revocation and before.revocation.date}",
-                           "expired": f"its certificate expired on {before.valid_until}"}[before.status]
+                           "revoked": f"its certificate was already revoked on {before.revocation and before.revocation.date}"}[before.status]
                     f, where = marks[id(event)]
                     f.error(where, f"'{product}' cannot be revoked on {event.date}: {why}; "
-                            "only a valid or expiring certificate can be revoked")
+                            "only a certificate recognised before (valid, expiring or expired) can be revoked")
 
 
 # ---------------------------------------------------------------------------- pages and news
@@ -1041,6 +1099,47 @@ def _gtins(raw: RawSite, products: dict[str, m.Product], problems: list[Problem]
                                         "its own (the number under the barcode on its package)"))
 
 
+def _stamps_after_recognition(raw: RawSite, products: dict[str, m.Product], history, problems: list[Problem]) -> None:
+    """A stamp says its product is certified: no batch is issued before the first recognition."""
+    for pid, product in products.items():
+        rated = [e.date for e in history.get(pid, ()) if e.stars is not None]
+        early = [(i, b) for i, b in enumerate(product.stamps) if not rated or b.issued < rated[0]]
+        for i, batch in early:
+            data, _ = parse_yaml(read_text(raw.root, product.path)[0] or "", product.path)
+            stamps = data.get("stamps") if isinstance(data, Map) else None
+            line, col = stamps.item_marks[i] if isinstance(stamps, Seq) and i < len(stamps.item_marks) else (1, 1)
+            since = (f"its first recognition is dated {rated[0]}" if rated
+                     else "it has never been recognised (no decision names it)")
+            problems.append(Problem(product.path, line, col, f"the stamp batch {batch.first}–{batch.last} is "
+                                    f"issued on {batch.issued}, before the product was OCOP-certified: {since}; "
+                                    "stamps are issued only after a recognition, so correct the batch's date"))
+
+
+def _stamp_codes(raw: RawSite, products: dict[str, m.Product], files: set[str],
+                 problems: list[Problem]) -> dict[str, tuple[tuple[int, str], ...]]:
+    """The check hashes of each product's stamps (codes.py), each serial in one of its batches."""
+    found = {}
+    for rel, text in sorted(raw.codes.items()):
+        pid = PurePosixPath(rel).stem
+        if pid not in files:
+            problems.append(Problem(rel, 1, 1, f"no product '{pid}' (products/{pid}.yaml) for these stamp codes; "
+                                    f"the file is named after the product its stamps are of"))
+            continue
+        hashes, faults = codes.parse_file(text)
+        problems += [Problem(rel, line, 1, why) for line, why in faults]
+        product = products.get(pid)
+        if product is None:         # its own file has errors, said there
+            continue
+        lines = {int(line.split()[0]): n for n, line in enumerate(text.split("\n"), 1)
+                 if line.split() and line.split()[0].isdigit()}
+        for serial in sorted(hashes):
+            if not any(serial in batch for batch in product.stamps):
+                problems.append(Problem(rel, lines.get(serial, 1), 1, f"serial {serial} is in no stamp batch of "
+                                        f"{product.path}; add the batch there, or print codes only for its serials"))
+        found[pid] = tuple(sorted(hashes.items()))
+    return found
+
+
 def _key_place(root, rel: str, key: str) -> tuple[int, int]:
     """Where a file sets `key` (for a problem found once its product was checked, or taken from the
     cache without its marks)."""
@@ -1092,8 +1191,15 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     files = {s.path[len("products/"):-len(".yaml")] for s in raw.products}     # (products/*.yaml: load.py)
     decisions, history, standings, found = _decided(raw, config, products, today, files, decided)
     problems += found
+    if not any(p.severity == "error" for p in found):      # (a decision with errors may be the one that rates it)
+        _stamps_after_recognition(raw, products, history, problems)
+    stamp_codes = _stamp_codes(raw, products, files, problems)
     retired = _retired(raw.retired, config.codes, products, files, problems)
     unregistered = _register(raw, files, retired, problems)
+    for line, ident in raw.register:        # a page printed on stamps is never dropped unsaid
+        if ident in files and ident not in products and not problems_in(problems, f"products/{ident}.yaml"):
+            problems.append(Problem(REGISTER, line, 1, f"v/{ident}/ is published and may be printed on stamps, "
+                                    f"but this build would not publish products/{ident}.yaml"))
     held: dict[tuple[str, str], str] = {}
     pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False, drafts=drafts, held=held)
     news = _articles(raw.news, config.codes, config.default_lang, problems, news=True, today=today, drafts=drafts,
@@ -1108,5 +1214,5 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
         tuple(pages), tuple(news), history, standings,
         _published_media(products.values(), decisions, raw), tuple(retired[r] for r in sorted(retired)),
         unregistered, raw.updated, {source.path: source.digest for source in (*raw.products, *raw.decisions)}, figures,
-        held)
+        held, stamp_codes)
     return site, sorted(problems)

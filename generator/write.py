@@ -33,6 +33,8 @@ from .fresh import (FolderCheck, add_folders, files_under, forget_output_state, 
 from .load import REGISTER
 
 JOURNAL = "journal.json"
+MARKER = ".ocop-output"          # in every output folder: a folder with it is one a build may replace
+MARKER_TEXT = b"This folder is written by `ocop build`: each build replaces everything in it.\n"
 MANIFEST_VERSION = 3
 
 
@@ -62,12 +64,18 @@ class Output:
     def __enter__(self) -> "Output":
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         self.cache.mkdir(parents=True, exist_ok=True)
-        self.lock = (self.cache / f"{self.dest.name}.lock").open("a")
+        self.lock = (self.cache / f"{self.dest.name}.lock").open("a+")
         try:
             fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            self.lock.seek(0)
+            holder = self.lock.read().strip()
             self.lock.close()
-            raise OcopError(f"another build is writing {self.dest}; run this one when it has finished") from None
+            raise OcopError(f"another build (process {holder or 'unknown'}) is writing {self.dest}; run this one "
+                            "when it has finished") from None
+        self.lock.truncate(0)
+        self.lock.write(f"{os.getpid()}\n")
+        self.lock.flush()
         self.recovered = recover(self.dest, self.manifest_path)
         self.fresh = not self.dest.is_dir()
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.new-", dir=self.dest.parent))
@@ -309,6 +317,16 @@ def _make_folder(root: str, folder: str) -> None:
         if os.path.lexists(step) and not os.path.isdir(step):
             os.unlink(step)
     os.makedirs(path, exist_ok=True)
+
+
+def replaceable(dest: Path) -> bool:
+    """Whether a build may write `dest`, replacing what it holds: a folder that is missing or
+    empty, or that a build wrote (its marker; before markers, the files every build writes)."""
+    if not dest.is_dir():
+        return not dest.exists()
+    if (dest / MARKER).is_file() or all((dest / f).is_file() for f in ("404.html", "sitemap.xml", "data/products.json")):
+        return True
+    return next(dest.iterdir(), None) is None
 
 
 def recover(dest: Path, manifest: Path) -> bool:

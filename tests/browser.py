@@ -6,7 +6,6 @@ import functools
 import shutil
 import socket
 import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,11 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 
 def serve_folder(folder: Path):
     """Serves a built site on 127.0.0.1 with 404.html for missing pages, as a static host does."""
-    from generator.serve import State, _Handler
+    from generator.serve import Server, State, _Handler
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=str(folder),
-                                                                               state=State(live=False)))
+    server = Server(("127.0.0.1", port), functools.partial(_Handler, directory=str(folder), state=State(live=False)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{port}/"
 

@@ -379,7 +379,8 @@ def test_a_crash_while_writing_leaves_the_previous_output_alone(site, tmp_path, 
 
     monkeypatch.setattr(write.Output, "write", fail_midway)
     result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
-    assert result.code == 1 and "No space left on device" in result.err
+    assert result.code == 1 and result.err == (f"ocop: error: disk full while writing {out}: free some space and "
+                                               "run it again; the previous output is unchanged\n")
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["out", "site"]
 
@@ -668,10 +669,13 @@ def test_a_second_build_of_the_same_output_at_once_is_refused(site, tmp_path):
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     before = tree(out)
-    with (tmp_path / ".ocop-cache/out.lock").open("a") as lock:          # as a build in progress holds it
+    with (tmp_path / ".ocop-cache/out.lock").open("a+") as lock:          # as a build in progress holds it
         fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.truncate(0)
+        lock.write("4242\n")
+        lock.flush()
         result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
-    assert result.code == 1 and f"another build is writing {out}" in result.err
+    assert result.code == 1 and f"another build (process 4242) is writing {out}" in result.err
     assert tree(out) == before
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
 
@@ -1046,7 +1050,7 @@ def test_outputs_side_by_side_keep_their_own_search_index(site, tmp_path, monkey
         assert ocop("build", "--site", site, "--output", tmp_path / name, "--today", TODAY).code == 0
     cache = tmp_path / ".ocop-cache"
     theirs = {p.name for p in cache.iterdir() if p.name.startswith(("search-docs-public-2-", "pagefind-public-2-"))}
-    assert len(theirs) == 4         # a shard for each language: its documents and its index
+    assert len(theirs) == 6         # a shard for each language: its documents, its index and the index's seal
     coffee = site / "products/coffee.yaml"
     coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 120000"), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", tmp_path / "public", "--today", TODAY).code == 0
@@ -1090,7 +1094,8 @@ def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path,
         assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
         assert tree(out) == tree(cold)
     assert "Dark-roasted" in (out / "en/products/coffee/index.html").read_text(encoding="utf-8")
-    assert len(list((tmp_path / ".ocop-cache").glob("pagefind-out-*"))) == 2       # the old English index removed
+    assert len([p for p in (tmp_path / ".ocop-cache").glob("pagefind-out-*") if p.is_dir()]) == 2      # the old English index removed
+    assert len(list((tmp_path / ".ocop-cache").glob("pagefind-out-*.intact"))) == 2        # and its seal
 
 
 def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypatch):

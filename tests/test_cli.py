@@ -236,7 +236,7 @@ def test_a_theme_error_while_rendering_is_located_in_its_template(site, tmp_path
     config.write_text(config.read_text(encoding="utf-8") + "theme: mine\n", encoding="utf-8")
     result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
     assert result.code == 1 and "Traceback" not in result.err and not (tmp_path / "out").exists()
-    assert result.err.splitlines()[0].startswith("themes/mine/templates/product.html:8:0: error: theme template "
+    assert result.err.splitlines()[0].startswith("themes/mine/templates/product.html:8:1: error: theme template "
                                                  "error: "), result.err
     assert told in result.err
 

@@ -102,8 +102,8 @@ def test_symbolic_links_out_of_the_site_are_refused(site, tmp_path):
     product = site / "products" / "tour.yaml"
     product.write_text(product.read_text(encoding="utf-8") + "images:\n  - {file: media/host.jpg}\n", encoding="utf-8")
     err = check(site)
-    assert "products/leak.yaml:1:1: error: is a symbolic link to a file outside the site" in err
-    assert "error: products/media/host.jpg is a symbolic link to a file outside the site" in err
+    assert "products/leak.yaml:1:1: error: is a symbolic link (or in a linked folder) that leads outside the site" in err
+    assert "error: products/media/host.jpg is a symbolic link (or in a linked folder) that leads outside the site" in err
 
 
 @pytest.mark.parametrize("path", ["../../../etc/passwd", "/etc/passwd", "media/../../site.yaml", "media\\x.pdf"])

@@ -73,10 +73,25 @@ def test_directional_formatting_closed_where_it_is_opened_is_allowed(site, tmp_p
     """Text in a right-to-left script may need embeddings and isolates: closed on their line,
     they reorder nothing after them, and the site builds with them as written."""
     path = site / "products" / "tour.yaml"
-    name = "\u2067\u202bسياحة\u202c\u2069 \u202eabc\u202c"
+    name = "\u2067\u202bسياحة\u202c\u2069 \u202babc\u202c"
     path.write_text(path.read_text(encoding="utf-8").replace("Community tourism", name), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
     assert name in (tmp_path / "out/en/products/tour/index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("line, message", [
+    ('name: "\u202eabc\u202c"', "1:8: error: a right-to-left override (U+202E) is in the text"),
+    ('name: "\u2067abc"  # \u2069', "1:7: error: a right-to-left isolate (U+2067) is left open here"),
+    ('name: {vi: "\u202babc", en: "x\u202c"}', "1:12: error: a right-to-left embedding (U+202B) is left open here"),
+])
+def test_an_override_or_a_direction_left_open_in_its_value_is_refused(site, line, message):
+    """Overrides serve no product text; an embedding or isolate closed only by a comment or another
+    value on its line would still reorder the page after the value."""
+    path = site / "products" / "tour.yaml"
+    text = path.read_text(encoding="utf-8").split("\n", 1)[1]
+    path.write_text(line + "\n" + text, encoding="utf-8")
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 1 and f"products/tour.yaml:{message}" in result.err, result.err
 
 
 def test_unknown_keys_are_warnings_that_do_not_stop_the_build(site, tmp_path):

@@ -1,12 +1,14 @@
 """Stamp sheets (SPEC §8): every code scans back to verify_url?s=SERIAL, at its printed size."""
+import re
 import shutil
 import subprocess
 
 import pytest
 import zxingcpp
-from PIL import Image, ImageFilter
+from PIL import Image, ImageChops, ImageFilter
 
 from conftest import TODAY, ocop
+from generator import codes
 from generator.qr import QUIET_ZONE, matrix
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (poppler-utils)")
@@ -88,3 +90,121 @@ def test_the_catalogue_pdf_has_every_product_and_scannable_links(site, tmp_path)
     assert found == sorted(f"https://ocop.example.vn/en/products/{p}/" for p in
                            ("banana", "chicken", "coffee", "tea", "tour"))
     assert ocop("catalogue", "--lang", "fr", "--site", site, "--output", pdf).code == 2
+
+
+def stamp_key(tmp_path):
+    key = tmp_path / "office" / "stamp.key"
+    key.parent.mkdir(exist_ok=True)
+    if not key.exists():
+        assert ocop("key", "new", key).code == 0
+    return key
+
+
+def test_a_new_key_is_random_private_and_never_overwritten(tmp_path):
+    key = stamp_key(tmp_path)
+    other = tmp_path / "other.key"
+    assert ocop("key", "new", other).code == 0
+    assert codes.parse_key(key.read_text()) != codes.parse_key(other.read_text())
+    assert key.stat().st_mode & 0o077 == 0                      # the office's alone
+    before = key.read_bytes()
+    result = ocop("key", "new", key)
+    assert result.code == 2 and "never overwritten" in result.err and key.read_bytes() == before
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    result = ocop("key", "new", tmp_path / "repo" / "stamp.key")
+    assert result.code == 2 and "inside the git repository" in result.err
+    assert not (tmp_path / "repo" / "stamp.key").exists()
+
+
+def test_stamps_with_a_key_carry_their_code_and_the_site_keeps_only_hashes(site, tmp_path):
+    key = stamp_key(tmp_path)
+    pdf = tmp_path / "coded.pdf"
+    result = ocop("stamps", "coffee", "--from", 11, "--to", 14, "--key", key, "--site", site, "--today", TODAY,
+                  "--output", pdf)
+    assert result.code == 0, result.err
+    secret = codes.parse_key(key.read_text())
+    made = {n: codes.code(secret, "coffee", n) for n in range(11, 15)}
+    assert all(len(code) == 13 and set(code) <= set(codes.ALPHABET) for code in made.values())
+    found = {code.text for page in rasterize(pdf, tmp_path) for code in zxingcpp.read_barcodes(page)}
+    assert found == {f"{URL}{n}-{made[n]}" for n in made}
+    record = (site / "products" / "codes" / "coffee.txt").read_text()
+    hashes, faults = codes.parse_file(record)
+    assert not faults and hashes == {n: codes.check_hash("coffee", n, made[n]) for n in made}
+    assert not any(code in record for code in made.values())
+    # printing more adds to the record; the same serials again with the same key change nothing
+    assert ocop("stamps", "coffee", "--from", 11, "--to", 20, "--key", key, "--site", site, "--today", TODAY,
+                "--output", pdf).code == 0
+    assert len(codes.parse_file((site / "products" / "codes" / "coffee.txt").read_text())[0]) == 10
+    # another key for serials printed before would make the first stamps read as counterfeit
+    other = tmp_path / "other.key"
+    assert ocop("key", "new", other).code == 0
+    before = (site / "products" / "codes" / "coffee.txt").read_bytes()
+    result = ocop("stamps", "coffee", "--from", 20, "--to", 21, "--key", other, "--site", site, "--today", TODAY,
+                  "--output", tmp_path / "other.pdf")
+    assert result.code == 1 and "printed with codes of another key" in result.err
+    assert (site / "products" / "codes" / "coffee.txt").read_bytes() == before
+    assert not (tmp_path / "other.pdf").exists()
+    # the build publishes the hashes in shards a page fetches one at a time
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    shard = (tmp_path / "out/v/coffee/codes/0.txt").read_text().split("\n")
+    assert shard[11] == hashes[11] and shard[10] == "" and len(shard) == codes.SHARD + 1
+    html = (tmp_path / "out/v/coffee/index.html").read_text()
+    assert 'data-codes="0"' in html and 'data-codes-at="/v/coffee/codes/"' in html
+
+
+def test_a_stamp_sheet_shows_the_sites_domain_under_each_code(site, tmp_path):
+    """Two sheets of one stamp for sites at two domains differ in the code and in the second line
+    under it, not in the first (the serial) or the third (the product's name)."""
+    sheets = []
+    for n, base in enumerate(("https://ocop.example.vn/", "https://ocop-fake.example.org/")):
+        config = site / "site.yaml"
+        config.write_text(re.sub(r"base_url: \S+", f"base_url: {base}", config.read_text(encoding="utf-8")),
+                          encoding="utf-8")
+        pdf = tmp_path / f"{n}.pdf"
+        assert ocop("stamps", "coffee", "--from", 1, "--to", 1, "--site", site, "--today", TODAY,
+                    "--output", pdf).code == 0
+        (tmp_path / str(n)).mkdir()
+        sheets.append(rasterize(pdf, tmp_path / str(n))[0].convert("L"))
+    code = zxingcpp.read_barcodes(sheets[0])[0]
+    module = (code.position.bottom_left.y - code.position.top_left.y) / (len(matrix(f"{URL}1")) - 2 * QUIET_ZONE)
+    bottom = code.position.bottom_left.y + QUIET_ZONE * module        # the printed code's edge
+    mm = 300 / 25.4
+
+    def differs(top_mm, bottom_mm):
+        box = (0, int(bottom + top_mm * mm), sheets[0].width, int(bottom + bottom_mm * mm))
+        return ImageChops.difference(sheets[0].crop(box), sheets[1].crop(box)).getbbox() is not None
+    assert (differs(0.3, 3.0), differs(3.3, 6.0), differs(6.3, 9.3)) == (False, True, False)
+
+
+@pytest.mark.parametrize("key_text, message", [
+    ("", "is not a stamp key"), ("abc\n", "is not a stamp key"), ("00" * 31 + "\n", "is not a stamp key"),
+])
+def test_a_file_that_is_not_a_key_is_refused(site, tmp_path, key_text, message):
+    key = tmp_path / "bad.key"
+    key.write_text(key_text)
+    result = ocop("stamps", "coffee", "--from", 1, "--to", 2, "--key", key, "--site", site, "--today", TODAY,
+                  "--output", tmp_path / "x.pdf")
+    assert result.code == 2 and message in result.err and not (site / "products" / "codes").exists()
+
+
+@pytest.mark.parametrize("target", ["site.yaml", "products/coffee.yaml", "content/communes.yaml", ".git/config"])
+def test_no_output_overwrites_a_file_of_the_site(site, tmp_path, target):
+    (site / ".git").mkdir(exist_ok=True)
+    (site / ".git" / "config").write_text("[core]\n")
+    before = (site / target).read_bytes()
+    for command in (["stamps", "coffee", "--from", 1, "--to", 1], ["catalogue", "--lang", "en"],
+                    ["report", "--month", "2026-10"]):
+        result = ocop(*command, "--site", site, "--today", TODAY, "--output", site / target)
+        assert result.code == 2 and "is a file of the site" in result.err, command
+        assert (site / target).read_bytes() == before
+
+
+def test_codes_for_a_serial_in_no_batch_or_a_product_that_is_gone_are_errors(site, tmp_path):
+    folder = site / "products" / "codes"
+    folder.mkdir()
+    (folder / "coffee.txt").write_text("# codes\n5 0123456789abcdef\n500 0123456789abcdef\nfive 01\n")
+    (folder / "gone.txt").write_text("1 0123456789abcdef\n")
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 1
+    assert "products/codes/coffee.txt:3:1: error: serial 500 is in no stamp batch of products/coffee.yaml" in result.err
+    assert "products/codes/coffee.txt:4:1: error: a line is a serial number and a hash" in result.err
+    assert "products/codes/gone.txt:1:1: error: no product 'gone'" in result.err

@@ -2,6 +2,7 @@
 register of published verification URLs."""
 import hashlib
 import json
+import re
 
 from conftest import TODAY, ocop
 
@@ -91,3 +92,24 @@ def test_retired_entries_are_checked(site):
     assert "content/retired.yaml:1:8: error: 'coffee' is still a product (products/coffee.yaml)" in result.err
     assert "content/retired.yaml:2:27: error: no product 'nowhere' (products/nowhere.yaml)" in result.err
     assert "content/retired.yaml:3:3: error: say what became of 'old': 'replaced_by: NEW-ID' or a 'note'" in result.err
+
+
+def test_a_lapsed_certificate_can_be_revoked_and_reads_revoked(site, tmp_path):
+    """Real decisions also revoke certificates that have run out: recorded, and the status is revoked."""
+    (site / "products/decisions/lapsed.yaml").write_text(
+        "number: 14/QĐ-UBND\ndate: 2026-01-05\nissuer: province\n"
+        "revoked:\n  - {product: banana, reason: {vi: Ngừng sản xuất., en: Production stopped.}}\n", encoding="utf-8")
+    result = ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
+    assert result.code == 0, result.err
+    record = json.loads((tmp_path / "out/v/banana/record.json").read_text(encoding="utf-8"))
+    assert record["status"] == "revoked" and record["decisions"][-1]["number"] == "14/QĐ-UBND"
+    html = (tmp_path / "out/v/banana/index.html").read_text(encoding="utf-8")
+    assert 'data-status="revoked"' in html and 'data-verdict="stop"' in html
+    assert "Valid until" not in html and "Production stopped." in html
+
+
+def test_the_verdict_as_built_follows_the_certificate(built):
+    verdicts = {p: re.search(r'data-verdict="(\w+)"', (built / f"v/{p}/index.html").read_text()).group(1)
+                for p in ("coffee", "chicken", "banana", "tea", "tour")}
+    assert verdicts == {"coffee": "ok", "chicken": "caution", "banana": "stop", "tea": "stop", "tour": "stop"}
+    assert re.search(r'<main id="main" data-verdict="stop">', (built / "404.html").read_text())
