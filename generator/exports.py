@@ -8,6 +8,7 @@ import json
 import re
 from datetime import timedelta
 
+from . import images
 from .model import Product, Retired, Site, Standing
 from .qr import qr_path
 from .routes import Route, Routes, in_sitemap, sitemap_entries
@@ -24,7 +25,11 @@ def product_record(site: Site, routes: Routes, product: Product) -> dict:
         "name": {code: product.name(code) for code in codes},
         "category": product.category,
         "commune": product.commune,
-        "producer": {code: product.producer.name(code) for code in codes},
+        "producer": {
+            "name": {code: product.producer.name(code) for code in codes}, "kind": product.producer.kind,
+            "phone": product.producer.phone or None, "email": product.producer.email or None,
+            "website": product.producer.website or None,
+            "address": {code: product.producer.address(code) for code in codes} if product.producer.address else None},
         "status": standing.status,
         "stars": standing.stars,
         "score": recognition.score if recognition else None,
@@ -37,7 +42,11 @@ def product_record(site: Site, routes: Routes, product: Product) -> dict:
         "urls": {code: routes.url(routes.get("product", code, product.id)) for code in codes},
         "qr": {"svg": qr + ".svg", "png": qr + ".png"},
         "gtin": product.gtin or None,
-        "price": {"min": product.price.min, "max": product.price.max} if product.price else None,
+        "price": {"min": product.price.min, "max": product.price.max,
+                  "unit": {code: product.price.unit(code) for code in codes} if product.price.unit else None}
+        if product.price else None,
+        "showrooms": list(product.showrooms),
+        "images": [routes.base_url + images.variants(i.file, i.digest, i.width, i.height)[1].path for i in product.images],
     }
 
 
@@ -91,12 +100,16 @@ def product_lines(site: Site, routes: Routes, product: Product) -> tuple[bytes, 
     """A product's line of products.json and its row of products.csv, in UTF-8 (kept as bytes
     between builds: no text to decode and encode again)."""
     r = product_record(site, routes, product)
-    d = r["decision"] or {}
+    d, price, producer = r["decision"] or {}, r["price"] or {}, r["producer"]
+    default = site.config.default_lang
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(
         [spreadsheet_cell(v) for v in [r["id"], *r["name"].values(), r["category"], r["commune"], r["status"], r["stars"],
                             r["score"], r["valid_until"], d.get("number"), d.get("date"), d.get("issuer"),
-                            r["verify_url"], *r["urls"].values(), r["qr"]["svg"], r["qr"]["png"], r["gtin"]]])
+                            r["verify_url"], *r["urls"].values(), r["qr"]["svg"], r["qr"]["png"], r["gtin"],
+                            price.get("min"), price.get("max"), (price.get("unit") or {}).get(default),
+                            producer["name"][default], producer["phone"], producer["email"], " ".join(r["showrooms"]),
+                            r["images"][0] if r["images"] else None]])
     return json_for_html(r, separators=(",", ":")).encode(), out.getvalue().encode()
 
 
@@ -116,10 +129,90 @@ def products_csv(site: Site, lines: list[tuple[bytes, bytes]]) -> bytes:
     codes = site.config.codes
     header = (["id"] + [f"name_{c}" for c in codes] + ["category", "commune", "status", "stars", "score",
               "valid_until", "decision_number", "decision_date", "decision_issuer", "verify_url"]
-              + [f"url_{c}" for c in codes] + ["qr_svg", "qr_png", "gtin"])
+              + [f"url_{c}" for c in codes] + ["qr_svg", "qr_png", "gtin", "price_min", "price_max", "price_unit",
+                                                 "producer_name", "producer_phone", "producer_email", "showrooms",
+                                                 "image"])
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(header)
     return out.getvalue().encode("utf-8-sig") + b"".join(row for _, row in lines)
+
+
+def showroom_records(site: Site) -> list[dict]:
+    codes = site.config.codes
+    sold = {room.id: [] for room in site.showrooms}
+    for product in site.products:
+        for room in product.showrooms:
+            sold[room].append(product.id)
+    return [{"id": room.id, "name": {c: room.name(c) for c in codes}, "commune": room.commune,
+             "address": {c: room.address(c) for c in codes}, "phone": room.phone or None,
+             "hours": {c: room.hours(c) for c in codes} if room.hours else None,
+             "location": {"lat": room.location.lat, "lon": room.location.lon} if room.location else None,
+             "products": sold[room.id]} for room in site.showrooms]
+
+
+def showrooms_json(site: Site) -> bytes:
+    return (json_for_html({"showrooms": showroom_records(site)}, indent=1) + "\n").encode()
+
+
+def showrooms_csv(site: Site) -> bytes:
+    """The showrooms for spreadsheets: texts in the default language."""
+    default = site.config.default_lang
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["id", "name", "commune", "address", "phone", "hours", "lat", "lon", "products"])
+    for r in showroom_records(site):
+        writer.writerow([spreadsheet_cell(v) for v in (
+            r["id"], r["name"][default], r["commune"], r["address"][default], r["phone"],
+            (r["hours"] or {}).get(default), r["location"] and r["location"]["lat"],
+            r["location"] and r["location"]["lon"], " ".join(r["products"]))])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _by_language(codes, text: dict | None = None) -> dict:
+    """A schema of texts by language: every language of the site filled."""
+    return text or {"type": "object", "properties": {c: {"type": "string"} for c in codes}, "required": list(codes),
+                    "additionalProperties": False}
+
+
+def export_schema(site: Site, name: str) -> bytes:
+    """The JSON Schema of data/products.json or data/showrooms.json (SPEC §7), published beside it."""
+    codes = site.config.codes
+    texts, maybe = _by_language(codes), lambda schema: {"anyOf": [schema, {"type": "null"}]}
+    string, integer, date = {"type": "string"}, {"type": "integer"}, {"type": "string", "format": "date"}
+    url = {"type": "string", "format": "uri"}
+    if name == "products":
+        decision = {"type": "object", "required": ["number", "date", "issuer"], "properties": {
+            "number": string, "date": date, "issuer": {"enum": ["district", "province", "national"]}}}
+        product = {"type": "object", "required": [
+            "id", "name", "category", "commune", "status", "stars", "valid_until", "decision", "verify_url", "urls", "qr",
+            "price", "producer", "showrooms", "images"], "properties": {
+            "id": string, "name": texts, "category": string, "commune": string,
+            "status": {"enum": ["valid", "expiring", "expired", "revoked", "unrated"]},
+            "stars": maybe({"enum": [3, 4, 5]}), "score": maybe({"type": "number"}), "valid_until": maybe(date),
+            "decision": maybe(decision), "revocation": maybe(decision), "verify_url": url,
+            "urls": {"type": "object", "properties": {c: url for c in codes}, "required": list(codes)},
+            "qr": {"type": "object", "required": ["svg", "png"], "properties": {"svg": string, "png": string}},
+            "gtin": maybe(string),
+            "price": maybe({"type": "object", "required": ["min", "max", "unit"], "properties": {
+                "min": maybe(integer), "max": maybe(integer), "unit": maybe(texts)}}),
+            "producer": {"type": "object", "required": ["name", "kind", "phone", "email", "website", "address"],
+                         "properties": {"name": texts, "kind": string, "phone": maybe(string), "email": maybe(string),
+                                        "website": maybe(url), "address": maybe(texts)}},
+            "showrooms": {"type": "array", "items": string}, "images": {"type": "array", "items": url}}}
+        schema = {"type": "object", "required": ["generated", "products"],
+                  "properties": {"generated": date, "products": {"type": "array", "items": product}}}
+    else:
+        showroom = {"type": "object", "required": ["id", "name", "commune", "address", "phone", "hours", "location",
+                                                   "products"], "properties": {
+            "id": string, "name": texts, "commune": string, "address": texts, "phone": maybe(string),
+            "hours": maybe(texts), "products": {"type": "array", "items": string},
+            "location": maybe({"type": "object", "required": ["lat", "lon"],
+                               "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}})}}
+        schema = {"type": "object", "required": ["showrooms"],
+                  "properties": {"showrooms": {"type": "array", "items": showroom}}}
+    return (json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                        "title": f"data/{name}.json of {site.config.base_url}", **schema},
+                       ensure_ascii=False, indent=1) + "\n").encode()
 
 
 _XML_PLAIN = re.compile(r'[^&<>"\n\r\t]*')       # text that XML writes as it is, in an element or quoted

@@ -105,6 +105,10 @@ class Work:
         if route.kind == "record":
             return exports.certification_record(site, routes, route.key, self.renderer.product(route.key),
                                                 self.renderer.retired.get(route.key))
+        if route.kind == "data" and route.key.startswith("schema-"):
+            return exports.export_schema(site, route.key.removeprefix("schema-"))
+        if route.kind == "data" and route.key.startswith("showrooms"):
+            return exports.showrooms_csv(site) if route.key.endswith("csv") else exports.showrooms_json(site)
         if route.kind == "data":
             if self.lines is None:      # kept by each product's key: an edit makes one product's again
                 memo = Memo(self.cache / f"data-lines-{self.out.dest.name}.pickle", self.keys.site_key)

@@ -172,6 +172,9 @@ def plan(site: Site) -> Routes:
     # the sitemap: one file, or past sitemap_entries() pages an index of several (sitemap-1.xml, …)
     parts = -(-len(in_sitemap(routes)) // sitemap_entries(len(site.config.codes)))
     routes += [Route("data", "", "data/products.json"), Route("data", "", "data/products.csv", "csv"),
+               Route("data", "", "data/showrooms.json", "showrooms"), Route("data", "", "data/showrooms.csv", "showrooms-csv"),
+               Route("data", "", "data/products.schema.json", "schema-products"),
+               Route("data", "", "data/showrooms.schema.json", "schema-showrooms"),
                Route("sitemap", "", "sitemap.xml", "index" if parts > 1 else "")]
     routes += [Route("sitemap", "", f"sitemap-{n}.xml", str(n)) for n in range(1, parts + 1) if parts > 1]
     routes += [Route("robots", "", "robots.txt"), Route("headers", "", "_headers")]

@@ -115,6 +115,39 @@ def test_products_csv_has_bom_and_the_same_products(built):
     assert coffee["name_vi"] == "Cà phê" and coffee["status"] == "valid" and coffee["verify_url"] == f"{BASE}v/coffee/"
 
 
+def test_exports_carry_what_an_agency_plans_with(built):
+    """SPEC §7: price, producer, showrooms and photos in products.json and .csv; the showrooms as
+    data; each JSON export valid against the JSON Schema published beside it."""
+    import jsonschema
+    products = {p["id"]: p for p in json.loads((built / "data/products.json").read_text(encoding="utf-8"))["products"]}
+    coffee = products["coffee"]
+    assert coffee["price"] == {"min": 100000, "max": 200000, "unit": {"vi": "túi", "en": "bag"}}
+    assert coffee["producer"] == {"name": {"vi": "HTX Hoa Nam", "en": "Hoa Nam Cooperative"}, "kind": "cooperative",
+                                  "phone": None, "email": None, "website": None, "address": None}
+    assert coffee["showrooms"] == ["corner"] and products["tea"]["price"] is None
+    assert len(coffee["images"]) == 1 and coffee["images"][0].startswith(BASE + "media/")
+    assert (built / coffee["images"][0][len(BASE):]).is_file()          # every listed address is a file
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO((built / "data/products.csv").read_text(encoding="utf-8-sig")))}
+    assert {k: rows["coffee"][k] for k in ("price_min", "price_max", "price_unit", "producer_name", "producer_phone",
+                                           "producer_email", "showrooms", "image")} == {
+        "price_min": "100000", "price_max": "200000", "price_unit": "túi", "producer_name": "HTX Hoa Nam",
+        "producer_phone": "", "producer_email": "", "showrooms": "corner", "image": coffee["images"][0]}
+    rooms = json.loads((built / "data/showrooms.json").read_text(encoding="utf-8"))
+    assert rooms == {"showrooms": [{"id": "corner", "name": {"vi": "Góc OCOP", "en": "OCOP corner"}, "commune": "dak-rve",
+                                    "address": {"vi": "Đăk Rve", "en": "Đăk Rve"}, "phone": None, "hours": None,
+                                    "location": {"lat": 14.48, "lon": 108.07}, "products": ["coffee"]}]}
+    room_rows = list(csv.DictReader(io.StringIO((built / "data/showrooms.csv").read_text(encoding="utf-8-sig"))))
+    assert room_rows == [{"id": "corner", "name": "Góc OCOP", "commune": "dak-rve", "address": "Đăk Rve", "phone": "",
+                          "hours": "", "lat": "14.48", "lon": "108.07", "products": "coffee"}]
+    for name in ("products", "showrooms"):
+        schema = json.loads((built / f"data/{name}.schema.json").read_text(encoding="utf-8"))
+        jsonschema.validate(json.loads((built / f"data/{name}.json").read_text(encoding="utf-8")), schema,
+                            format_checker=jsonschema.FormatChecker())
+    broken = {"products": [dict(coffee, price={"min": "cheap", "max": None, "unit": None})], "generated": TODAY}
+    with pytest.raises(jsonschema.ValidationError):          # the schema holds something
+        jsonschema.validate(broken, json.loads((built / "data/products.schema.json").read_text(encoding="utf-8")))
+
+
 def test_csv_cells_cannot_run_as_formulas(site, tmp_path):
     path = site / "products" / "tour.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("name: {vi: Du lịch cộng đồng, en: Community tourism}",
