@@ -115,6 +115,8 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--key", metavar="FILE", help="the office's stamp key (ocop key new): print a check code with "
                     "each serial, and add what checks them to products/codes/PRODUCT.txt")
     st.add_argument("--output", required=True, metavar="FILE.pdf", help="the PDF to write")
+    i = sub.add_parser("init", help="a new site folder, with an example of each file, that builds at once")
+    i.add_argument("folder", metavar="DIR", help="a new or empty folder")
     k = sub.add_parser("key", help="the secret key for stamp check codes")
     k.add_argument("action", choices=("new",), help="new: write a new random key")
     k.add_argument("file", metavar="FILE", help="where to keep it: outside the site's repository")
@@ -290,6 +292,11 @@ def run(args) -> int:
         write_atomically(output, stamp_sheet(site, args.product, args.first, args.last, args.size, made))
         print(f"wrote {args.output}: {args.last - args.first + 1} stamps of {args.size:g} mm"
               + (" with check codes" if key else ""))
+    elif args.command == "init":
+        from .scaffold import init
+        written = init(Path(args.folder), build_date(None))
+        print(f"wrote a new site in {args.folder} ({len(written)} files): edit site.yaml first, replace the "
+              f"examples with your records, then run ocop check --site {args.folder}")
     elif args.command == "key":
         from .codes import new_key_text
         path = Path(args.file)

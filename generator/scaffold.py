@@ -98,3 +98,70 @@ def create(site_dir: Path, site: Site | None, kind: str, ident: str, today: date
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def init(dest: Path, today: date) -> list[str]:
+    """`ocop init DIR`: a new site folder that builds at once, one example of each file, to be
+    replaced by the office's own records. Refused where DIR holds anything."""
+    from . import schemas
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageError(f"{dest} is not an empty folder; ocop init writes a new site into a new or empty folder")
+    files = {
+        "site.yaml": f"""# yaml-language-server: $schema=schemas/site.schema.json
+# The site's settings. Write your office's name, the address the site is published at, and its
+# languages (the first is the default, in which every text must exist).
+title: {{vi: Sản phẩm OCOP của xã, en: OCOP products of the commune}}
+base_url: https://ocop.example.vn/          # the address the site is published at, ending in /
+languages:
+  - {{code: vi, name: Tiếng Việt}}
+  - {{code: en, name: English}}
+region: {{vi: Tỉnh …, en: … Province}}
+contact: {{phone: "+84 000 000 000", email: ocop@example.vn, address: {{vi: Địa chỉ văn phòng, en: Office address}}}}
+demo: true                                  # a banner says the records are examples: delete once they are real
+""",
+        "content/communes.yaml": """# yaml-language-server: $schema=../schemas/communes.schema.json
+# The communes of the region: products and showrooms name one by its id.
+- id: xa-mau
+  name: {vi: Xã Mẫu, en: Mẫu Commune}
+""",
+        "content/showrooms.yaml": """# yaml-language-server: $schema=../schemas/showrooms.schema.json
+# Showrooms and points of sale.
+- id: diem-ocop-xa-mau
+  name: {vi: Điểm giới thiệu sản phẩm OCOP xã Mẫu, en: Mẫu Commune OCOP showroom}
+  commune: xa-mau
+  address: {vi: Trụ sở UBND xã Mẫu, en: Mẫu Commune People's Committee}
+  hours: {vi: "Thứ Hai – Thứ Sáu, 7:30–17:00", en: "Monday to Friday, 7:30–17:00"}
+""",
+        "products/san-pham-mau.yaml": """# yaml-language-server: $schema=../schemas/product.schema.json
+# An example product: the file name is its id, part of its web address and stamp QR code.
+name: {vi: Sản phẩm mẫu, en: Example product}
+category: food
+commune: xa-mau
+producer:
+  name: {vi: Hợp tác xã mẫu, en: Example cooperative}
+  kind: cooperative
+description:
+  vi: Mô tả sản phẩm, viết bằng **Markdown**.
+  en: What the product is, in **Markdown**.
+price: {min: 100000, max: 150000, unit: {vi: hộp, en: box}}
+showrooms: [diem-ocop-xa-mau]
+""",
+        "products/decisions/quyet-dinh-mau.yaml": f"""# yaml-language-server: $schema=../../schemas/decision.schema.json
+# An example decision: it recognises the example product with 3 stars.
+number: "MẪU/QĐ-UBND"
+date: {today.isoformat()}
+issuer: province
+authority: {{vi: Ủy ban nhân dân tỉnh …, en: … Provincial People's Committee}}
+recognized:
+  - {{product: san-pham-mau, stars: 3, score: 60}}
+""",
+        "content/pages/about.vi.md": "---\ntitle: Giới thiệu\n---\nChương trình Mỗi xã một sản phẩm (OCOP) của xã.\n",
+        "content/pages/about.en.md": "---\ntitle: About\n---\nThe commune's One Commune One Product (OCOP) programme.\n",
+        ".gitignore": "output/\n.ocop-cache/\n",
+    }
+    files |= {f"schemas/{name}.schema.json": schemas.render(name) for name in schemas.SCHEMAS}
+    for rel, text in files.items():
+        path = dest / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return sorted(files)

@@ -398,3 +398,16 @@ def test_a_rebuild_takes_the_outputs_files_from_the_record_while_no_folder_chang
     kept = record()                             # from what the child found, and the folders the build changed
     fresh.save_output_state(out, out.parent / ".ocop-cache", set(kept[3]))
     assert record() == kept
+
+
+def test_init_writes_a_site_that_builds_at_once(tmp_path):
+    site = tmp_path / "new-site"
+    result = ocop("init", site)
+    assert result.code == 0, result.err
+    assert (site / ".gitignore").read_text() == "output/\n.ocop-cache/\n"
+    assert (site / "schemas/product.schema.json").is_file()          # the files' schema comments lead there
+    assert ocop("check", "--site", site, "--strict").code == 0
+    assert ocop("build", "--site", site, "--output", site / "output").code == 0
+    assert (site / "output/v/san-pham-mau/index.html").is_file()
+    again = ocop("init", site)
+    assert again.code == 2 and "not an empty folder" in again.err
