@@ -176,7 +176,7 @@ class SearchIndex:
         self.in_memory = temp is not None and not out.fresh     # an index made there, then linked (_assemble)
         self.jobs: list[tuple] = []                       # ("search", route, its shard's folder, None)
         for task in self.todo:
-            task.docs = Path(tempfile.mkdtemp(prefix="ocop-search-", dir=temp))
+            task.docs = Path(tempfile.mkdtemp(prefix=f"ocop-search-{os.getpid()}-", dir=temp))   # (whose: by its process)
             self.jobs += [("search", route, str(task.docs), None) for route in task.group
                           if route.output not in task.kept]
             task.needs = len(self.jobs)
