@@ -228,6 +228,17 @@ def test_search_finds_products_with_or_without_diacritics(browser, sample, lang,
     page.context.close()
 
 
+def test_search_snippets_keep_the_spaces_between_the_words_found(browser, sample):
+    page = new_page(browser)
+    page.goto(sample + "vi/search/?q=cà phê đăk rve")
+    page.locator("#search-results li p mark").first.wait_for(timeout=15000)
+    snippet = page.locator("#search-results li p").first.inner_text()
+    marks = page.locator("#search-results li p").first.locator("mark").all_inner_texts()
+    assert len(marks) >= 2 and "Càphê" not in snippet.replace("Cà phê", "") and "phêĐăk" not in snippet
+    assert re.search(r"(?i)cà phê", snippet), snippet
+    page.context.close()
+
+
 def test_search_fetches_every_shard_while_the_reader_types(browser, sample):
     """Nothing of Pagefind before the search box is entered; once it is, every shard of the
     language, at once, and the typed words' index chunks before Enter is pressed."""

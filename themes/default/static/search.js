@@ -14,13 +14,15 @@ let loading = null;
 let typing = 0;
 
 function excerpt(html) {
-  /* Pagefind marks matches with <mark>; keep only those, as text, whatever else the excerpt holds. */
+  /* Pagefind marks matches with <mark>; keep only those, as text, whatever else the excerpt holds,
+     and the spaces between them (parsed whole: a space alone would parse to nothing). */
   const p = document.createElement("p");
-  html.split(/(<mark>.*?<\/mark>)/).forEach((part) => {
-    const m = /^<mark>(.*)<\/mark>$/.exec(part);
-    const text = new DOMParser().parseFromString(m ? m[1] : part, "text/html").body.textContent;
-    if (m) { const mark = document.createElement("mark"); mark.textContent = text; p.append(mark); }
-    else p.append(text);
+  new DOMParser().parseFromString(html, "text/html").body.childNodes.forEach((node) => {
+    if (node.nodeName === "MARK") {
+      const mark = document.createElement("mark");
+      mark.textContent = node.textContent;
+      p.append(mark);
+    } else p.append(node.textContent);
   });
   return p;
 }
