@@ -390,3 +390,22 @@ def test_screenshots_for_people_to_look_at(browser, sample, width, height, name)
         page.screenshot(path=str(ARTIFACTS / f"{label}-{name}.png"), full_page=True)
     page.context.close()
     assert all((ARTIFACTS / f"{label}-{name}.png").stat().st_size > 10_000 for label in ("home", "product", "verify"))
+
+
+@pytest.mark.parametrize("locale, home", [("ko-KR", "ko/"), ("en-GB", "en/"), ("fr-FR", "vi/")])
+def test_the_root_page_leads_a_reader_to_their_language(browser, sample, locale, home):
+    page = new_page(browser, locale=locale)
+    page.goto(sample)
+    page.wait_for_url(sample + home)
+    page.context.close()
+    page = new_page(browser, locale=locale, java_script_enabled=False)       # without script: the chooser stays
+    page.goto(sample)
+    assert page.url == sample and page.locator("#choose-language").is_visible()
+    page.context.close()
+
+
+def test_the_root_page_keeps_the_chooser_for_a_reader_who_came_from_the_site(browser, sample):
+    page = new_page(browser, locale="ko-KR")
+    page.goto(sample, referer=sample + "en/")
+    assert page.url == sample and page.locator("#choose-language").is_visible()
+    page.context.close()

@@ -203,6 +203,13 @@
       el.hidden = el.getAttribute("data-when-path") !== (onVerify ? "verify" : "other");
     });
   }
+  /* the root page leads a reader straight to their language's home, unless they came from this
+     site (to choose another language): without script, or then, the chooser stays */
+  var chooser = document.getElementById("choose-language");
+  if (chooser && !(document.referrer && document.referrer.indexOf(location.origin + "/") === 0)) {
+    var enter = chooser.querySelector('section[data-lang="' + pickLanguage() + '"] a[hreflang]');
+    if (enter) { location.replace(enter.href); return; }
+  }
   var box = document.getElementById("verification");
   if (box) {
     var status = recheck(box);
