@@ -1,129 +1,104 @@
-"""`ocop catalogue`: a printable PDF catalogue for travel agencies, one product per half A4 page:
-photo, name, stars, price, where to buy, and a QR code to the product's page in that language."""
+"""`ocop catalogue`: a printable PDF catalogue for travel agencies, in one language: a cover (title,
+the date it was made, the office's contact), then the products, two to an A4 page: photo, name,
+status and stars, price, producer, where to buy, and a QR code to the product's page with its
+address printed under it. Its text is text (selectable, searchable, links that work), laid out
+from the theme's `print-catalogue.html` and `static/print-catalogue.css` by WeasyPrint, with the
+fonts embedded."""
 from __future__ import annotations
 
-import io
+import base64
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from markupsafe import Markup
 
-from . import i18n
-from .images import shown
+from . import images, qr
+from .errors import OcopError
 from .model import Product, Site
-from .qr import matrix
-from .render import summary
+from .render import Renderer, Theme
 from .routes import Routes
 
-DPI = 150
-PAGE = (round(210 / 25.4 * DPI), round(297 / 25.4 * DPI))
-MARGIN = round(12 / 25.4 * DPI)
-FONTS = {  # the first file that exists is used; CJK languages need a CJK font
-    "regular": ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"],
-    "bold": ["/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"],
-    "cjk": ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"],
-}
+CERTIFIED = ("valid", "expiring")
+# a font that writes the language's script, and the Debian package that brings one
+SCRIPTS = {"zh": ("zh-cn", "fonts-noto-cjk"), "ko": ("ko", "fonts-noto-cjk"), "ja": ("ja", "fonts-noto-cjk")}
 
 
-def _font(kind: str, size: int, lang: str):
-    candidates = (FONTS["cjk"] if lang.split("-")[0] in ("zh", "ko", "ja") else []) + FONTS[kind] + FONTS["regular"]
-    for path in candidates:
-        if Path(path).is_file():
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size)
+class CatalogueError(OcopError):
+    """A catalogue that cannot be made as asked: no product chosen, no font for the language."""
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int, lines: int) -> list[str]:
-    """Greedy wrapping by words (by characters where a script has no spaces), at most `lines` lines."""
-    units = text.split(" ") if " " in text else list(text)
-    sep = " " if " " in text else ""
-    out, line = [], ""
-    for unit in units:
-        candidate = f"{line}{sep}{unit}" if line else unit
-        if draw.textlength(candidate, font=font) <= width:
-            line = candidate
-        else:
-            out.append(line)
-            line = unit
-    out.append(line)
-    if len(out) > lines:
-        out = out[:lines]
-        out[-1] = out[-1].rstrip(" ,.") + " …"
-    return [o for o in out if o]
+@dataclass(frozen=True)
+class Choice:
+    """Which products: by default the certified ones (valid or expiring), best rated first."""
+
+    everything: bool = False
+    commune: str = ""
+    category: str = ""
+    stars: int = 0
+
+    def __call__(self, site: Site) -> list[Product]:
+        status = site.standing
+        chosen = [p for p in site.products
+                  if (self.everything or status[p.id].status in CERTIFIED)
+                  and (not self.commune or p.commune == self.commune)
+                  and (not self.category or p.category == self.category)
+                  and (not self.stars or (status[p.id].status in CERTIFIED and status[p.id].stars == self.stars))]
+        return sorted(chosen, key=lambda p: (status[p.id].status not in CERTIFIED, -(status[p.id].stars or 0), p.id))
 
 
-def _half(site: Site, routes: Routes, product: Product, lang: str, ui, site_dir: Path) -> Image.Image:
-    width, height = PAGE[0] - 2 * MARGIN, PAGE[1] // 2 - MARGIN
-    half = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(half)
-    standing = site.standing[product.id]
-    title, body, small = _font("bold", 34, lang), _font("regular", 22, lang), _font("regular", 18, lang)
-    photo_w, photo_bottom = round(width * 0.42), 0
-    if product.images:
-        with Image.open(site_dir / "products" / product.images[0].file) as image:
-            upright = ImageOps.exif_transpose(image)
-            scale = min(photo_w / upright.width, height * 0.6 / upright.height, 1)
-            photo = shown(upright, (max(1, round(upright.width * scale)), max(1, round(upright.height * scale))),
-                          image.info.get("icc_profile"), alpha=False)
-            half.paste(photo, (0, 0))
-            photo_bottom = photo.height
-    x, y = photo_w + 30, 0
-    text_w = width - x
-    for line in _wrap(draw, product.name(lang), title, text_w, 3):
-        draw.text((x, y), line, font=title, fill=(20, 61, 39))
-        y += 44
-    if standing.status in ("valid", "expiring"):
-        stars = "★" * standing.stars + "  " + ui.ngettext("%(num)d star", "%(num)d stars", standing.stars) % {"num": standing.stars}
-        draw.text((x, y + 6), stars, font=_font("regular", 26, lang), fill=(168, 98, 20))
-        y += 44
-    facts = []
-    if product.price and (product.price.min or product.price.max):
-        low, high = product.price.min or product.price.max, product.price.max or product.price.min
-        price = i18n.format_vnd(low, lang) + (f" – {i18n.format_vnd(high, lang)}" if high != low else "")
-        facts.append(f"{ui.gettext('Price')}: {price}" + (f" / {product.price.unit(lang)}" if product.price.unit else ""))
-    facts.append(f"{ui.gettext('Producer')}: {product.producer.name(lang)}")
-    if product.producer.phone:
-        facts.append(f"{ui.gettext('Phone')}: {product.producer.phone}")
-    for fact in facts:
-        for line in _wrap(draw, fact, body, text_w, 2):
-            draw.text((x, y + 10), line, font=body, fill=(31, 42, 34))
-            y += 30
-    y = max(y + 20, photo_bottom + 20)
-    for line in _wrap(draw, summary(product.description(lang), 400), small, width, 6):
-        draw.text((0, y), line, font=small, fill=(60, 70, 62))
-        y += 24
-    y += 14
-    showrooms = {s.id: s for s in site.showrooms}
-    if product.showrooms:
-        draw.text((0, y), ui.gettext("Where to buy"), font=_font("bold", 24, lang), fill=(20, 61, 39))
-        y += 34
-        for sid in product.showrooms:
-            s = showrooms[sid]
-            line = f"{s.name(lang)}: {s.address(lang)}" + (f" ({s.hours(lang)})" if s.hours else "")
-            for part in _wrap(draw, line, small, width - 260, 2):
-                draw.text((0, y), part, font=small, fill=(31, 42, 34))
-                y += 24
-    url = routes.url(routes.get("product", lang, product.id))
-    modules = matrix(url, best_mask=True)
-    scale = 6
-    code = Image.new("1", (len(modules), len(modules)), 1)
-    code.putdata([0 if dark else 1 for row in modules for dark in row])
-    code = code.resize((len(modules) * scale, len(modules) * scale), Image.NEAREST)
-    half.paste(code.convert("RGB"), (width - code.width, height - code.height - 10))
-    draw.line((0, height - 2, width, height - 2), fill=(222, 214, 196), width=2)
-    return half
+def font_for(lang: str) -> None:
+    """Refuses a language whose script no installed font writes (the PDF would show boxes)."""
+    script, package = SCRIPTS.get(lang.split("-")[0].lower(), ("vi", "fonts-dejavu-core"))
+    try:
+        found = subprocess.run(["fc-list", f":lang={script}", "family"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        found = ""
+    if not found.strip():
+        raise CatalogueError(f"no font on this computer writes the '{lang}' text of the catalogue; install one "
+                             f"(on Debian or Ubuntu: apt-get install {package}) and run it again")
 
 
-def catalogue_pdf(site: Site, routes: Routes, theme: Path, site_dir: Path, lang: str) -> bytes:
-    ui = i18n.translations(theme, lang)
-    products = sorted(site.products, key=lambda p: (site.standing[p.id].status not in ("valid", "expiring"),
-                                                    -(site.standing[p.id].stars or 0), p.id))
-    pages = []
-    for start in range(0, len(products), 2):
-        page = Image.new("RGB", PAGE, "white")
-        for i, product in enumerate(products[start:start + 2]):
-            page.paste(_half(site, routes, product, lang, ui, site_dir), (MARGIN, MARGIN + i * (PAGE[1] // 2)))
-        pages.append(page)
-    out = io.BytesIO()
-    pages[0].save(out, "PDF", resolution=DPI, save_all=True, append_images=pages[1:], quality=85,
-                  title=f"{site.config.title(lang)}")
-    return out.getvalue()
+def _data_uri(kind: str, data: bytes) -> str:
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def catalogue_pdf(site: Site, routes: Routes, theme: Path, site_dir: Path, lang: str, choice: Choice = Choice(),
+                  cache: Path | None = None) -> bytes:
+    try:
+        from weasyprint import HTML          # (a second or so to load: only for this command)
+    except OSError:                          # it lays text out with Pango, a library of the system's
+        raise CatalogueError("the catalogue is laid out with the Pango library, which is not installed; on "
+                             "Debian or Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0") from None
+    font_for(lang)
+    products = choice(site)
+    if not products:
+        asked = [f"--{name} {value}" for name, value in (("commune", choice.commune), ("category", choice.category),
+                                                         ("stars", choice.stars)) if value]
+        raise CatalogueError("no product is chosen: " + (
+            "the site has none" if not site.products else
+            f"no {'' if choice.everything else 'certified '}product matches {' '.join(asked)}" if asked else
+            "none is certified (add --all for every product)"))
+    renderer = Renderer(site, routes, Theme(theme))
+    context = renderer.context(routes.get("home", lang), lang)
+
+    def photo(product: Product) -> str:
+        if not product.images:
+            return ""
+        image = product.images[0]
+        jpeg = images.variants(image.file, image.digest, image.width, image.height)[1]
+        made = cache / Path(jpeg.path).name if cache else None      # as the last build made it (read, not written)
+        return _data_uri("image/jpeg", made.read_bytes() if made and made.is_file()
+                         else images.encode(site_dir / "products" / image.file, jpeg))
+
+    def code(url: str) -> Markup:
+        return Markup(qr.svg(qr.modules(url)).decode())
+
+    entries = [{"product": p, "standing": site.standing[p.id], "photo": photo(p),
+                "url": routes.url(routes.get("product", lang, p.id)), "verify_url": routes.url(routes.get("verify", "", p.id))}
+               for p in products]
+    css = (theme / "static" / "print-catalogue.css").read_text(encoding="utf-8")
+    html = renderer.theme.env.get_template("print-catalogue.html").render(
+        context | {"entries": entries, "code": code, "css": Markup(css), "choice": choice,
+                   "site_url": routes.url(routes.get("home", lang))})
+    return HTML(string=html, base_url=str(site_dir)).write_pdf()

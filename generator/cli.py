@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from . import CACHE
 from .errors import ContentError, OcopError, Problem, UsageError, printable
 from .fresh import Snapshot
 
@@ -102,6 +103,10 @@ def parser() -> argparse.ArgumentParser:
     cat = sub.add_parser("catalogue", parents=[site, today], help="a printable PDF catalogue in one language")
     cat.add_argument("--lang", required=True, metavar="LANG", help="one of the site's languages (site.yaml)")
     cat.add_argument("--output", required=True, metavar="FILE.pdf", help="the PDF to write")
+    cat.add_argument("--all", action="store_true", help="every product, not only the certified ones")
+    cat.add_argument("--commune", metavar="ID", default="", help="only the products of this commune")
+    cat.add_argument("--category", metavar="CATEGORY", default="", help="only the products of this category")
+    cat.add_argument("--stars", type=int, choices=(3, 4, 5), default=0, help="only the products certified with these stars")
     n = sub.add_parser("new", parents=[site], help="write a commented template for a product, decision, page or news post")
     n.add_argument("kind", choices=("product", "decision", "page", "news"))
     n.add_argument("id", help="the new product's id, the decision file's name, the page's name, or the news post's "
@@ -247,16 +252,23 @@ def run(args) -> int:
         for line in describe(before, after, pipeline.find_theme(site_dir, after.config.theme), errors):
             print(f"- {printable(line)}")
     elif args.command == "catalogue":
-        from .catalogue import catalogue_pdf
+        from .catalogue import Choice, catalogue_pdf
+        from .model import CATEGORIES
         from .routes import plan
         site_dir = _site(args)
         site, _ = pipeline.check(site_dir, build_date(args.today))
         if args.lang not in site.config.codes:
             raise UsageError(f"'{args.lang}' is not a language of the site; use one of {', '.join(site.config.codes)}")
+        if args.commune and args.commune not in {c.id for c in site.communes}:
+            raise UsageError(f"no commune '{args.commune}' in content/communes.yaml")
+        if args.category and args.category not in CATEGORIES:
+            raise UsageError(f"--category must be one of {', '.join(CATEGORIES)}; got '{args.category}'")
         output = not_of_the_site(site_dir, Path(args.output))
-        pdf = catalogue_pdf(site, plan(site), pipeline.find_theme(site_dir, site.config.theme), site_dir, args.lang)
+        choice = Choice(args.all, args.commune, args.category, args.stars)
+        pdf = catalogue_pdf(site, plan(site), pipeline.find_theme(site_dir, site.config.theme), site_dir, args.lang,
+                            choice, site_dir / CACHE)
         write_atomically(output, pdf)
-        print(f"wrote {args.output}: {len(site.products)} products")
+        print(f"wrote {args.output}: {len(choice(site))} products")
     elif args.command == "new":
         from .scaffold import create
         site_dir = _site(args)

@@ -85,11 +85,66 @@ def test_the_catalogue_pdf_has_every_product_and_scannable_links(site, tmp_path)
     result = ocop("catalogue", "--lang", "en", "--site", site, "--today", TODAY, "--output", pdf)
     assert result.code == 0, result.err
     pages = rasterize(pdf, tmp_path, dpi=150)
-    assert len(pages) == 3                                  # 5 products, two to a page
+    assert len(pages) == 2                                  # the cover, then the 2 certified products
     found = sorted(code.text for page in pages for code in zxingcpp.read_barcodes(page))
-    assert found == sorted(f"https://ocop.example.vn/en/products/{p}/" for p in
-                           ("banana", "chicken", "coffee", "tea", "tour"))
+    assert found == [f"https://ocop.example.vn/en/products/{p}/" for p in ("chicken", "coffee")]
     assert ocop("catalogue", "--lang", "fr", "--site", site, "--output", pdf).code == 2
+
+
+def pdf_text(pdf) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ["Coffee", "Free-range chicken", "Catalogue of OCOP products, as of November 28, 2026", "office@example.vn"]),
+    ("vi", ["Cà phê", "Gà thả vườn", "28 tháng 11, 2026", "office@example.vn"]),
+    ("zh-Hans", ["咖啡", "散养鸡", "2026年11月28日"]),
+])
+def test_the_catalogue_is_text_in_every_script_with_its_fonts_embedded(site, tmp_path, lang, words):
+    if lang == "zh-Hans":
+        config = site / "site.yaml"
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            "  - {code: en, name: English}", "  - {code: en, name: English}\n  - {code: zh-Hans, name: 中文}"),
+            encoding="utf-8")
+        for name, chinese in (("coffee", "咖啡"), ("chicken", "散养鸡")):
+            path = site / f"products/{name}.yaml"
+            path.write_text(re.sub(r"(?m)^name: \{(.*)\}", lambda m: f"name: {{{m[1]}, zh-Hans: {chinese}}}",
+                                   path.read_text(encoding="utf-8"), count=1), encoding="utf-8")
+    pdf = tmp_path / f"{lang}.pdf"
+    result = ocop("catalogue", "--lang", lang, "--site", site, "--today", TODAY, "--output", pdf)
+    assert result.code == 0, result.err
+    text = pdf_text(pdf)
+    for word in words:
+        assert word in text, (word, text[:800])
+    assert "Dried banana" not in text and "Chuối sấy" not in text        # expired: not in by default
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts)        # every font embedded
+    links = subprocess.run(["pdfinfo", "-url", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert f"https://ocop.example.vn/{lang}/products/coffee/" in links and "mailto:office@example.vn" in links
+
+
+def test_the_catalogue_chooses_by_commune_category_and_stars(site, tmp_path):
+    pdf = tmp_path / "c.pdf"
+    assert ocop("catalogue", "--lang", "en", "--site", site, "--today", TODAY, "--output", pdf, "--all",
+                "--commune", "dak-rve").code == 0
+    text = pdf_text(pdf)
+    assert "Coffee" in text and "Dried banana" in text and "Free-range chicken" not in text    # chicken: Đăk Kôi
+    assert "Expired" in text                                   # its status said
+    assert ocop("catalogue", "--lang", "en", "--site", site, "--today", TODAY, "--output", pdf,
+                "--category", "food").code == 0
+    assert "Free-range chicken" in pdf_text(pdf) and "Coffee" not in pdf_text(pdf)
+    result = ocop("catalogue", "--lang", "en", "--site", site, "--today", TODAY, "--output", pdf, "--stars", "5")
+    assert result.code == 1 and "no certified product matches --stars 5" in result.err
+    assert ocop("catalogue", "--lang", "en", "--site", site, "--output", pdf, "--commune", "nowhere").code == 2
+
+
+def test_a_language_without_a_font_for_its_script_is_refused(site, tmp_path, monkeypatch):
+    from generator import catalogue
+    real = catalogue.subprocess.run
+    monkeypatch.setattr(catalogue.subprocess, "run", lambda args, **kw: real(
+        ["true"] if args[0] == "fc-list" else args, **kw))            # as on a computer with no such font
+    result = ocop("catalogue", "--lang", "en", "--site", site, "--today", TODAY, "--output", tmp_path / "x.pdf")
+    assert result.code == 1 and "apt-get install fonts-dejavu-core" in result.err and not (tmp_path / "x.pdf").exists()
 
 
 def stamp_key(tmp_path):
