@@ -141,7 +141,7 @@ def test_a_price_may_be_one_number(site, tmp_path):
     assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
     assert "90.000\u00a0₫" in (tmp_path / "out/vi/products/tour/index.html").read_text(encoding="utf-8")
     data = json.loads((tmp_path / "out/data/products.json").read_text(encoding="utf-8"))
-    assert [p["price"] for p in data["products"] if p["id"] == "tour"] == [{"min": 90000, "max": 90000}]
+    assert [p["price"] for p in data["products"] if p["id"] == "tour"] == [{"min": 90000, "max": 90000, "unit": None}]
     path.write_text(path.read_text(encoding="utf-8").replace("price: 90000", "price: [90000, 120000]"), encoding="utf-8")
     result = ocop("check", "--site", site, "--today", TODAY)
     assert result.code == 1 and "price must be one number (price: 90000) or a mapping" in result.err
