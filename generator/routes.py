@@ -99,13 +99,20 @@ def pages_of(count: int) -> int:
     return max(1, -(-count // PER_PAGE))
 
 
+def in_force_first(site: Site) -> list:
+    """The products as lists show them: certified ones first, then those never rated, then those
+    whose certificate expired or was revoked (a section of their own); by id within each."""
+    rank = {"valid": 0, "expiring": 0, "unrated": 1, "expired": 2, "revoked": 2}
+    return sorted(site.products, key=lambda p: (rank[site.standing[p.id].status], p.id))
+
+
 def listings(site: Site) -> dict[tuple[str, str], list]:
     """The products of each list page: all, by category, by commune, by showroom, certified by
-    stars; and the news posts of the list of news, newest first."""
+    stars (certified first: in_force_first); and the news posts of the list of news, newest first."""
     lists: dict[tuple[str, str], list] = defaultdict(list)
     if site.news:
         lists["news-list", ""] = list(site.news)
-    for p in site.products:
+    for p in in_force_first(site):
         lists["catalogue", ""].append(p)
         lists["category", p.category].append(p)
         lists["commune", p.commune].append(p)

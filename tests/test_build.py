@@ -1458,3 +1458,14 @@ def test_search_documents_go_to_the_disk_when_dev_shm_has_no_room(site, tmp_path
         {k: v for k, v in b.items() if not k.startswith("pagefind")}
     assert sorted(k.split("/")[1] for k in a if k.startswith("pagefind/fragment/")) == \
         sorted(k.split("/")[1] for k in b if k.startswith("pagefind/fragment/"))     # every page, the same text
+
+
+def test_lists_show_certified_products_first_with_their_price_and_lapsed_ones_apart(built):
+    html = (built / "en/products/index.html").read_text(encoding="utf-8")
+    order = re.findall(r'<li class="card[^"]*"[^>]*>\s*<a href="/en/products/([a-z-]+)/"', html)
+    assert order == ["chicken", "coffee", "tour", "banana", "tea"]          # in force, never rated, lapsed
+    heading = html.index('class="lapsed-heading"')
+    assert html.index("/en/products/tour/") < heading < html.index("/en/products/banana/")
+    assert "No longer certified" in html[heading:heading + 200]
+    card = html[html.index("/en/products/coffee/"):html.index("/en/products/tour/")]
+    assert "100.000" in card or "100,000" in card

@@ -130,6 +130,8 @@
     if (!pager) {               /* every product on this page: narrowed in place */
       var shown = 0;
       own.forEach(function (card) { card.hidden = !matches(card, names); if (!card.hidden) shown++; });
+      var lapsed = list.querySelector(".lapsed-heading");     /* the heading of a section with none left shown */
+      if (lapsed) lapsed.hidden = !own.some(function (card) { return !card.hidden && card.classList.contains("lapsed"); });
       say(number(shown) + " / " + number(own.length));
       return;
     }
