@@ -317,8 +317,12 @@ class Renderer:
                 jpeg.width, jpeg.height,
                 Markup(' loading="lazy" decoding="async"') if lazy else Markup(' fetchpriority="high"'))
 
+        def thumbnail(image) -> str:
+            """The address of a photo's smallest WebP (search results)."""
+            return asset(images.variants(image.file, image.digest, image.width, image.height)[0][0].path)
+
         return {
-            "site": site, "config": site.config, "route": route, "lang": lang, "routes": routes,
+            "site": site, "config": site.config, "route": route, "lang": lang, "routes": routes, "thumbnail": thumbnail,
             "translations": routes.translations(route), "languages": site.config.languages,
             "url": routes.url(route), "fallbacks": fallbacks, "csp": CONTENT_SECURITY_POLICY,
             "listing": listing, "pages": pages,

@@ -232,10 +232,13 @@ def test_search_snippets_keep_the_spaces_between_the_words_found(browser, sample
     page = new_page(browser)
     page.goto(sample + "vi/search/?q=cà phê đăk rve")
     page.locator("#search-results li p mark").first.wait_for(timeout=15000)
-    snippet = page.locator("#search-results li p").first.inner_text()
-    marks = page.locator("#search-results li p").first.locator("mark").all_inner_texts()
+    snippet = page.locator("#search-results li p:not(.meta)").first.inner_text()
+    marks = page.locator("#search-results li p:not(.meta)").first.locator("mark").all_inner_texts()
     assert len(marks) >= 2 and "Càphê" not in snippet.replace("Cà phê", "") and "phêĐăk" not in snippet
     assert re.search(r"(?i)cà phê", snippet), snippet
+    first = page.locator("#search-results li").first           # what its card shows: photo, stars, status, price
+    assert first.locator("img").get_attribute("src").endswith(".webp")
+    assert first.locator("p.meta").inner_text() == "★★★ Đã chứng nhận · 120.000\u00a0₫ – 220.000\u00a0₫ / túi 500 g"
     page.context.close()
 
 

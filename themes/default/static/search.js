@@ -79,7 +79,25 @@ async function run() {
     const a = document.createElement("a");
     a.href = r.url;
     a.textContent = r.meta.title;
-    li.append(a, excerpt(r.excerpt));
+    if (r.meta.image) {
+      const img = document.createElement("img");
+      Object.assign(img, { src: r.meta.image, alt: "", width: 96, height: 72, loading: "lazy", decoding: "async" });
+      li.append(img);
+    }
+    li.append(a);
+    if (r.meta.status) {          /* a product: its stars, status and price, as its card shows them */
+      const facts = document.createElement("p");
+      facts.className = "meta";
+      if (r.meta.stars) facts.append("★".repeat(+r.meta.stars) + " ");
+      const status = document.createElement("span");
+      status.className = "status";
+      status.setAttribute("data-status", r.meta.state || "");
+      status.textContent = r.meta.status;
+      facts.append(status);
+      if (r.meta.price) facts.append(" · " + r.meta.price);
+      li.append(facts);
+    }
+    li.append(excerpt(r.excerpt));
     list.append(li);
   }
 }
