@@ -412,3 +412,31 @@ def test_the_root_page_keeps_the_chooser_for_a_reader_who_came_from_the_site(bro
     page.goto(sample, referer=sample + "en/")
     assert page.url == sample and page.locator("#choose-language").is_visible()
     page.context.close()
+
+
+@pytest.mark.parametrize("path", ["en/", "en/products/", "vi/categories/food/"])
+def test_on_a_phone_the_first_screen_shows_products(browser, sample, path):
+    page = new_page(browser, viewport={"width": 390, "height": 844})
+    page.goto(sample + path)
+    first = page.locator(".card").first.bounding_box()
+    assert first["y"] + 120 < 844, first              # its photo's top part and more, without scrolling
+    facets, form = page.locator("nav.facets:visible").count(), page.locator("#filters:visible").count()
+    assert facets + form <= 1                          # one way to narrow a list: the form, with script
+    page.context.close()
+
+
+def test_the_phone_menu_opens_without_script_and_the_desktop_shows_it_at_once(browser, sample):
+    page = new_page(browser, viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page.goto(sample + "en/")
+    menu = page.locator("header.site nav.menu a", has_text="Communes")
+    assert not menu.is_visible()
+    page.locator("header.site .menu-box > summary").click()
+    assert menu.is_visible()
+    menu.click()
+    page.wait_for_url("**/en/communes/")
+    page.context.close()
+    page = new_page(browser, viewport={"width": 1280, "height": 800})
+    page.goto(sample + "en/")
+    assert page.locator("header.site nav.menu a", has_text="Communes").is_visible()
+    assert not page.locator("header.site .menu-box > summary").is_visible()
+    page.context.close()

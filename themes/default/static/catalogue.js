@@ -156,5 +156,8 @@
   form.addEventListener("submit", function (e) { e.preventDefault(); });
   if (more) more.querySelector("button").addEventListener("click", function () { if (found) load(chosen(), true); });
   form.hidden = false;
+  Array.prototype.forEach.call(document.querySelectorAll("nav.facets"), function (nav) {
+    nav.hidden = true;          /* one way to narrow the list: the same choices as the links, in the form */
+  });
   apply();
 })();
