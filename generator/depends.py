@@ -148,6 +148,8 @@ class Keys:
         if route.kind in LISTS:
             listed, pages = self.routes.listing(route, self.listed)
             return digest(self.site_key, route.output, str(pages), *listed, *self.rooms.get((route.kind, route.key), ()))
+        if route.kind == "changes":     # every product's history and status, and the build date (what expired)
+            return digest(self.site_key, route.output, self.site.today, list(self.products.values()))
         if route.kind == "data":        # every product, the showrooms, and the build date
             return digest(self.site_key, route.output, self.site.today, list(self.products.values()),
                           list(self.rooms.get(("showroom", s.id), [""])[0] for s in self.site.showrooms))

@@ -34,6 +34,7 @@ from .fresh import files_under, seal, unseal
 from .qr import qr_path
 from .report import bars, figures
 from .routes import Route, Routes, text_file
+from .status import changes
 
 ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
                 "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
@@ -244,7 +245,7 @@ class Renderer:
             section = env.get_template(f"{route.kind}-section.html")
             made = [(code, section.make_module(self.context(route, code))) for code in self.site.config.codes]
             context["sections"] = [(code, Markup(module), getattr(module, "title", "")) for code, module in made]
-        template = env.get_template(f"{route.kind}.{'xml' if route.kind == 'feed' else 'html'}")
+        template = env.get_template(f"{route.kind}.{'xml' if route.kind in ('feed', 'changes') else 'html'}")
         return template.render(context).encode()
 
     def fragment(self, name: str, lang: str, fallbacks: set[str], key: tuple = (), **values) -> Markup:
@@ -346,6 +347,7 @@ class Renderer:
             "og_image": self.og_image, "product_jsonld": lambda product: self.product_jsonld(product, lang),
             "summary": lambda text: summary(text(lang)),
             "figures": lambda: self.figures, "updated": self.updated,
+            "certification_changes": lambda: self.certification_changes,
             "bars": lambda rows, label: Markup(bars(rows, label, lambda n: i18n.format_number(n, lang))),
             "escaped": lambda html: Markup(html_escape(str(html), quote=False)),
             "shared": lambda name, in_lang=lang: self.fragment(name, in_lang, fallbacks),
@@ -365,6 +367,15 @@ class Renderer:
             files = [text_file(kind, key, lang), text_file(kind, key, self.site.config.default_lang)]
         dates = [self.site.updated[f] for f in files if f in self.site.updated]
         return max(dates) if dates else None
+
+    @functools.cached_property
+    def certification_changes(self) -> list[tuple]:
+        """Every product's certification changes, newest first: (kind, day, product, event, stars before)."""
+        site = self.site
+        found = [(kind, day, product, event, before) for product in site.products
+                 for kind, day, event, before in changes(site.history.get(product.id, ()), site.today,
+                                                         site.config.validity_months)]
+        return sorted(found, key=lambda c: (c[1], c[2].id, c[0]), reverse=True)
 
     @functools.cached_property
     def figures(self):

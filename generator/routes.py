@@ -163,6 +163,8 @@ def plan(site: Site) -> Routes:
         if site.news:
             add("news-list", "news/")
             add("feed", "news/feed.xml")
+        if any(site.history.values()):
+            add("changes", "certifications/feed.xml")
         for post in site.news:
             add("news", text_path("news", post.id), post.id,
                 text_file("news", post.id, lang if lang in post.texts else default))

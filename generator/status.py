@@ -54,3 +54,26 @@ def stars_for_score(score: float) -> int | None:
     if 50 <= score < 70:
         return 3
     return None
+
+
+def changes(events: Iterable[Event], today: date, validity_months: int = 36) -> list[tuple[str, date, Event | None, int | None]]:
+    """What happened to a certificate, in date order up to `today`: ("recognized", day, event,
+    None), ("rerated", day, event, stars before), ("revoked", day, event, None) and ("expired",
+    day, None, None) on the day a recognition ran out with nothing after it before then."""
+    past = sorted((e for e in events if e.date <= today), key=lambda e: e.date)
+    found: list[tuple[str, date, Event | None, int | None]] = []
+    held: Event | None = None           # the recognition in force
+    for event in past:
+        if held is not None and (end := add_months(held.date, validity_months)) < event.date:
+            found.append(("expired", end, None, None))
+            held = None
+        if event.stars is None:
+            found.append(("revoked", event.date, event, None))
+            held = None
+        else:
+            before = held.stars if held else None
+            found.append(("rerated" if before and before != event.stars else "recognized", event.date, event, before))
+            held = event
+    if held is not None and (end := add_months(held.date, validity_months)) <= today:
+        found.append(("expired", end, None, None))
+    return found

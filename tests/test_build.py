@@ -1469,3 +1469,15 @@ def test_lists_show_certified_products_first_with_their_price_and_lapsed_ones_ap
     assert "No longer certified" in html[heading:heading + 200]
     card = html[html.index("/en/products/coffee/"):html.index("/en/products/tour/")]
     assert "100.000" in card or "100,000" in card
+
+
+def test_an_atom_feed_of_certification_changes_per_language(built):
+    from xml.dom import minidom
+    feed = minidom.parse(str(built / "en/certifications/feed.xml"))
+    titles = [e.getElementsByTagName("title")[0].firstChild.data for e in feed.getElementsByTagName("entry")]
+    assert titles[:3] == ["Dried banana: certificate expired", "Trà dây: certificate revoked by decision 1898/QĐ-UBND",
+                          "Coffee: recognised with 3 stars by decision 1898/QĐ-UBND"]
+    assert any(t.startswith("Free-range chicken: recognised") for t in titles)
+    vi = (built / "vi/certifications/feed.xml").read_text(encoding="utf-8")
+    assert 'xml:lang="vi"' in vi and "Chuối sấy" in vi
+    assert '/en/certifications/feed.xml' in (built / "en/index.html").read_text(encoding="utf-8")

@@ -90,3 +90,20 @@ def test_authorities(stars, issuer, day, allowed):
 ])
 def test_score_classes(score, stars):
     assert stars_for_score(score) == stars
+
+
+@pytest.mark.parametrize("events, today, found", [
+    ([rec("2020-01-10")], "2022-01-01", [("recognized", "2020-01-10")]),
+    ([rec("2020-01-10")], "2023-01-10", [("recognized", "2020-01-10"), ("expired", "2023-01-10")]),   # ran out that day
+    ([rec("2020-01-10"), rec("2022-05-01", 4)], "2024-01-01", [("recognized", "2020-01-10"), ("rerated", "2022-05-01")]),
+    ([rec("2020-01-10"), rec("2022-05-01", 3)], "2024-01-01", [("recognized", "2020-01-10"), ("recognized", "2022-05-01")]),
+    ([rec("2018-01-10"), rec("2022-05-01", 4)], "2024-01-01",           # lapsed in between: recognised anew
+     [("recognized", "2018-01-10"), ("expired", "2021-01-10"), ("recognized", "2022-05-01")]),
+    ([rec("2020-01-10"), rev("2021-03-01")], "2030-01-01", [("recognized", "2020-01-10"), ("revoked", "2021-03-01")]),
+    ([rec("2020-01-10"), rev("2024-03-01")], "2030-01-01",                # a lapsed certificate revoked
+     [("recognized", "2020-01-10"), ("expired", "2023-01-10"), ("revoked", "2024-03-01")]),
+    ([rec("2027-01-01")], "2026-01-01", []),
+])
+def test_certification_changes(events, today, found):
+    from generator.status import changes
+    assert [(kind, day.isoformat()) for kind, day, _, _ in changes(events, D(today))] == found
