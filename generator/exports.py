@@ -46,8 +46,24 @@ def product_record(site: Site, routes: Routes, product: Product) -> dict:
                   "unit": {code: product.price.unit(code) for code in codes} if product.price.unit else None}
         if product.price else None,
         "showrooms": list(product.showrooms),
+        "visit": _visit(product.visit, codes),
         "images": [routes.base_url + images.variants(i.file, i.digest, i.width, i.height)[1].path for i in product.images],
     }
+
+
+def _visit(visit, codes) -> dict | None:
+    """A product's fields for visitors (a tour stop), texts by language."""
+    if visit is None:
+        return None
+    text = lambda t: {c: t(c) for c in codes} if t else None       # noqa: E731
+    return {"location": {"lat": visit.location.lat, "lon": visit.location.lon} if visit.location else None,
+            "address": text(visit.address), "hours": text(visit.hours), "season": list(visit.season),
+            "languages": list(visit.languages), "duration": text(visit.duration),
+            "group_size": {"min": visit.group_min, "max": visit.group_max}
+            if visit.group_min or visit.group_max else None,
+            "booking": {"phone": visit.booking_phone or None, "email": visit.booking_email or None,
+                        "website": visit.booking_website or None}
+            if visit.booking_phone or visit.booking_email or visit.booking_website else None}
 
 
 def certification_record(site: Site, routes: Routes, ident: str, product: Product | None,
@@ -198,7 +214,16 @@ def export_schema(site: Site, name: str) -> bytes:
             "producer": {"type": "object", "required": ["name", "kind", "phone", "email", "website", "address"],
                          "properties": {"name": texts, "kind": string, "phone": maybe(string), "email": maybe(string),
                                         "website": maybe(url), "address": maybe(texts)}},
-            "showrooms": {"type": "array", "items": string}, "images": {"type": "array", "items": url}}}
+            "showrooms": {"type": "array", "items": string}, "images": {"type": "array", "items": url},
+            "visit": maybe({"type": "object", "properties": {
+                "location": maybe({"type": "object", "required": ["lat", "lon"],
+                                   "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}}),
+                "address": maybe(texts), "hours": maybe(texts), "duration": maybe(texts),
+                "season": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 12}},
+                "languages": {"type": "array", "items": string},
+                "group_size": maybe({"type": "object", "properties": {"min": maybe(integer), "max": maybe(integer)}}),
+                "booking": maybe({"type": "object", "properties": {"phone": maybe(string), "email": maybe(string),
+                                                                    "website": maybe(url)}})}})}}
         schema = {"type": "object", "required": ["generated", "products"],
                   "properties": {"generated": date, "products": {"type": "array", "items": product}}}
     else:

@@ -47,3 +47,14 @@ def format_number(number: int, code: str) -> str:
 
 def format_vnd(amount: int, code: str) -> str:
     return format_number(amount, code) + "\u00a0₫"
+
+
+def month_names(months: tuple[int, ...], code: str) -> str:
+    """Months of a season, as the language names them: "November, December, January"."""
+    names = locale(code).months["stand-alone"]["wide"]
+    return ", ".join(names[m] for m in months)
+
+
+def language_names(codes: tuple[str, ...], code: str) -> str:
+    """Languages as this language names them: ["vi", "en"] in English, "Vietnamese, English"."""
+    return ", ".join(locale(other).get_display_name(locale(code)) or other for other in codes)

@@ -137,6 +137,25 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class Visit:
+    """What a visitor needs of a product that is a place or an activity (a tour stop: community
+    tourism, a farm, a workshop): where, when, how long, for how many, in which languages, and
+    whom to book with."""
+
+    location: "Location | None" = None
+    address: Text | None = None
+    hours: Text | None = None
+    season: tuple[int, ...] = ()            # months, 1-12
+    languages: tuple[str, ...] = ()         # spoken by the hosts: BCP 47 codes
+    duration: Text | None = None
+    group_min: int | None = None
+    group_max: int | None = None
+    booking_phone: str = ""
+    booking_email: str = ""
+    booking_website: str = ""
+
+
+@dataclass(frozen=True)
 class Product:
     id: str
     path: str
@@ -152,6 +171,7 @@ class Product:
     showrooms: tuple[str, ...] = ()
     stamps: tuple[Batch, ...] = ()
     tags: tuple[str, ...] = ()
+    visit: Visit | None = None
 
     # Pickled (the cache of checked products, load.Memo), the fields only a product's own pages
     # and data read are packed into one string of bytes, unpacked when one of them is first read:
@@ -170,7 +190,7 @@ class Product:
         return self.__dict__[name]
 
 
-PACKED = ("name", "producer", "description", "price", "specs", "tags")
+PACKED = ("name", "producer", "description", "price", "specs", "tags", "visit")
 _UNPACKED = tuple(f.name for f in fields(Product) if f.name not in PACKED)
 
 

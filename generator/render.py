@@ -341,6 +341,8 @@ class Renderer:
             "iso": lambda d: d.isoformat() if isinstance(d, date) else "",
             "vnd": lambda n, in_lang=lang: i18n.format_vnd(n, in_lang),
             "number": lambda n, in_lang=lang: i18n.format_number(n, in_lang),
+            "months": lambda months: i18n.month_names(months, lang),
+            "language_names": lambda codes: i18n.language_names(codes, lang),
             "qr": lambda product_id: qr_path(self.verify_url(product_id)),
             "code_shards": lambda product_id: codes.shards(site.codes.get(product_id, ())),
             "media": lambda file: asset(site.media[file]),
@@ -416,6 +418,21 @@ class Renderer:
         photo = self.og_image(product)
         if photo:
             data["image"] = photo["url"]
+        visit = product.visit
+        if product.category == "tourism" and visit:       # also a place to go: a tourist attraction
+            place = {"@type": "TouristAttraction", "name": product.name(lang), "url": data["url"],
+                     "description": data["description"]}
+            if visit.location:
+                place["geo"] = {"@type": "GeoCoordinates", "latitude": visit.location.lat,
+                                "longitude": visit.location.lon}
+            if visit.address:
+                place["address"] = visit.address(lang)
+            if visit.languages:
+                place["availableLanguage"] = list(visit.languages)
+            if visit.booking_phone:
+                place["telephone"] = visit.booking_phone
+            if "image" in data:
+                place["image"] = data["image"]
         if standing.status in ("valid", "expiring"):
             decision = standing.recognition.decision
             data["hasCertification"] = {
@@ -426,6 +443,9 @@ class Renderer:
                 "validFrom": decision.date.isoformat(), "expires": standing.valid_until.isoformat(),
                 "certificationRating": {"@type": "Rating", "ratingValue": standing.stars, "bestRating": 5},
                 "url": self.verify_url(product.id)}
+        if product.category == "tourism" and visit:
+            del data["@context"]
+            data = {"@context": "https://schema.org", "@graph": [data, place]}
         return Markup(json_for_html(data, separators=(",", ":")))
 
     def verify_url(self, product_id: str) -> str:

@@ -587,7 +587,9 @@ def _commune_ref(f: _File, entry: Map, communes: dict[str, m.Commune]) -> str:
 # ---------------------------------------------------------------------------- products
 
 PRODUCT_KEYS = ("name", "category", "commune", "producer", "description", "images", "price", "specs", "gtin",
-                "showrooms", "stamps", "tags")
+                "showrooms", "stamps", "tags") + ("location", "hours", "season", "languages", "booking", "duration",
+                                                  "group_size")     # a place to visit (tourism; any category may)
+VISIT_KEYS = PRODUCT_KEYS[-7:]
 DECIDED_KEYS = ("stars", "status", "decision", "decisions", "score", "valid_until", "issuer", "certified")
 PRODUCT_REQUIRED = ("name", "category", "commune", "producer", "description")
 PRODUCER_KEYS = ("name", "kind", "address", "phone", "email", "website")
@@ -775,6 +777,7 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
             f.error(where, f"a tag must be a word or phrase; got {_kind(value)}")
         else:
             tags.append(str(value))
+    visit = _visit(f, data)
     if problems_in(problems, source.path):
         return None
     if not (ident and name and description and category and commune and producer):     # never dropped unsaid
@@ -782,7 +785,51 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
                 "producer, each with a value")
         return None
     return m.Product(ident, source.path, name, category, commune, producer, description, tuple(images), price,
-                     tuple(specs), gtin, tuple(sold_at), tuple(stamps), tuple(tags))
+                     tuple(specs), gtin, tuple(sold_at), tuple(stamps), tuple(tags), visit)
+
+
+def _visit(f: _File, data: Map) -> m.Visit | None:
+    """A product's fields for visitors (location, hours, season, languages, booking, duration,
+    group_size), or None when it has none."""
+    if not any(key in data for key in VISIT_KEYS):
+        return None
+    location, address = None, None
+    if data.get("location") is not None:
+        loc = f.mapping(data["location"], f.at(data, "location"), "location", ("lat", "lon", "address"), ("lat", "lon"))
+        if loc is not None:
+            lat, lon = f.number(loc, "lat", -90, 90), f.number(loc, "lon", -180, 180)
+            location = m.Location(lat, lon) if lat is not None and lon is not None else None
+            address = f.text(loc, "address")
+    season = []
+    for value, where in f.items(data, "season", "season"):
+        if type(value) is not int or not 1 <= value <= 12:
+            f.error(where, f"a month of the season is a number from 1 (January) to 12 (December); got {_show(value)}")
+        elif value in season:
+            f.error(where, f"the month {value} is listed twice")
+        else:
+            season.append(value)
+    spoken = []
+    for value, where in f.items(data, "languages", "languages"):
+        if not isinstance(value, str) or not LANG_RE.match(value):
+            f.error(where, f"a language spoken is a language code such as vi, en, fr, ko or zh-Hans; got {_show(value)}")
+        elif value not in spoken:
+            spoken.append(value)
+    group_min = group_max = None
+    if data.get("group_size") is not None:
+        group = f.mapping(data["group_size"], f.at(data, "group_size"), "group_size", ("min", "max"))
+        if group is not None:
+            group_min, group_max = f.integer(group, "min", 1, 100_000), f.integer(group, "max", 1, 100_000)
+            if group_min and group_max and group_max < group_min:
+                f.error(f.at(group, "max"), f"'max' ({group_max}) is below 'min' ({group_min})")
+    phone = email = website = ""
+    if data.get("booking") is not None:
+        booking = f.mapping(data["booking"], f.at(data, "booking"), "booking", ("phone", "email", "website"))
+        if booking is not None:
+            phone, email, website = f.phone(booking, "phone"), f.email(booking, "email"), f.url(booking, "website")
+            if not any(booking.get(key) for key in ("phone", "email", "website")):
+                f.error(f.at(data, "booking"), "'booking' needs a phone, an email or a website")
+    return m.Visit(location, address, f.text(data, "hours"), tuple(season), tuple(spoken),
+                   f.text(data, "duration"), group_min, group_max, phone, email, website)
 
 
 # ---------------------------------------------------------------------------- decisions

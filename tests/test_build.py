@@ -1481,3 +1481,53 @@ def test_an_atom_feed_of_certification_changes_per_language(built):
     vi = (built / "vi/certifications/feed.xml").read_text(encoding="utf-8")
     assert 'xml:lang="vi"' in vi and "Chuối sấy" in vi
     assert '/en/certifications/feed.xml' in (built / "en/index.html").read_text(encoding="utf-8")
+
+
+VISIT = """location: {lat: 14.47, lon: 108.06, address: {vi: "Làng Kon Rlong", en: "Kon Rlong village"}}
+hours: {vi: "7:00–18:00", en: "7:00–18:00"}
+season: [11, 12, 1]
+languages: [vi, en, fr]
+duration: {vi: nửa ngày, en: half a day}
+group_size: {min: 2, max: 25}
+booking: {phone: "+84 260 000 0202", email: tour@example.vn}
+"""
+
+
+def test_a_tour_stop_is_described_for_visitors_on_its_page_in_the_exports_and_as_a_tourist_attraction(site, tmp_path):
+    path = site / "products/tour.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + VISIT, encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    page = (tmp_path / "out/en/products/tour/index.html").read_text(encoding="utf-8")
+    visit = page[page.index('<dl class="facts visit">'):]
+    visit = re.sub(r"<[^>]+>", " ", visit[:visit.index("</dl>")])
+    for words in ("Kon Rlong village", "November, December, January", "half a day", "2 to 25 people",
+                  "Vietnamese, English, French", "+84 260 000 0202", "tour@example.vn"):
+        assert words in " ".join(visit.split()), words
+    assert "geo:14.47,108.06" in page
+    jsonld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    place = next(item for item in jsonld["@graph"] if item["@type"] == "TouristAttraction")
+    assert place["geo"] == {"@type": "GeoCoordinates", "latitude": 14.47, "longitude": 108.06}
+    assert place["availableLanguage"] == ["vi", "en", "fr"] and place["address"] == "Kon Rlong village"
+    vi = (tmp_path / "out/vi/products/tour/index.html").read_text(encoding="utf-8")
+    assert "Tháng 11, Tháng 12, Tháng 1" in vi and "Tiếng Việt, Tiếng Anh, Tiếng Pháp" in vi
+    tour = next(p for p in json.loads((tmp_path / "out/data/products.json").read_text(encoding="utf-8"))["products"]
+                if p["id"] == "tour")
+    assert tour["visit"]["season"] == [11, 12, 1] and tour["visit"]["group_size"] == {"min": 2, "max": 25}
+    assert tour["visit"]["booking"] == {"phone": "+84 260 000 0202", "email": "tour@example.vn", "website": None}
+    import jsonschema
+    jsonschema.validate(json.loads((tmp_path / "out/data/products.json").read_text(encoding="utf-8")),
+                        json.loads((tmp_path / "out/data/products.schema.json").read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("old, new, said", [
+    ("season: [11, 12, 1]", "season: [11, 13]", "a month of the season is a number from 1 (January) to 12"),
+    ("languages: [vi, en, fr]", "languages: [vi, English]", "a language spoken is a language code"),
+    ("group_size: {min: 2, max: 25}", "group_size: {min: 20, max: 5}", "'max' (5) is below 'min' (20)"),
+    ('booking: {phone: "+84 260 000 0202", email: tour@example.vn}', "booking: {}", "'booking' needs a phone"),
+    ("location: {lat: 14.47,", "location: {lat: 95,", "'lat' must be a number from -90 to 90"),
+])
+def test_a_tour_stops_fields_are_checked(site, old, new, said):
+    path = site / "products/tour.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + VISIT.replace(old, new), encoding="utf-8")
+    result = ocop("check", "--site", site, "--today", TODAY)
+    assert result.code == 1 and said in result.err, result.err
