@@ -1085,7 +1085,7 @@ def test_outputs_side_by_side_keep_their_own_search_index(site, tmp_path, monkey
     theirs = {p.name for p in cache.iterdir() if p.name.startswith(("search-docs-public-2-", "pagefind-public-2-"))}
     assert len(theirs) == 6         # a shard for each language: its documents, its index and the index's seal
     coffee = site / "products/coffee.yaml"
-    coffee.write_text(coffee.read_text(encoding="utf-8").replace("min: 100000", "min: 120000"), encoding="utf-8")
+    coffee.write_text(coffee.read_text(encoding="utf-8").replace("value: 500 g", "value: 250 g"), encoding="utf-8")
     assert ocop("build", "--site", site, "--output", tmp_path / "public", "--today", TODAY).code == 0
     assert theirs <= {p.name for p in cache.iterdir()}
     assert ocop("build", "--site", site, "--output", tmp_path / "public-2", "--today", TODAY).code == 0
@@ -1093,10 +1093,10 @@ def test_outputs_side_by_side_keep_their_own_search_index(site, tmp_path, monkey
 
 
 def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path, monkeypatch):
-    """A shard's index is named by its documents: a new price or a new page template changes
-    pages but no search document, and the index is taken from the cache as it was; a new
-    description is indexed, in its own language only. Every time the site equals a cold build
-    of the same input."""
+    """A shard's index is named by its documents: a new specification or a new page template
+    changes pages but no search document, and the index is taken from the cache as it was; a new
+    price is indexed in every language (results show it), a new description in its own language
+    only. Every time the site equals a cold build of the same input."""
     import shutil
     from generator import search
     from generator.build import BUNDLED_THEMES
@@ -1113,7 +1113,8 @@ def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path,
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     monkeypatch.setattr(search.subprocess, "Popen", popen)
     for n, (path, old, new, indexed) in enumerate([
-        ("products/coffee.yaml", "min: 100000", "min: 120000", 0),
+        ("products/coffee.yaml", "value: 500 g", "value: 250 g", 0),
+        ("products/coffee.yaml", "min: 100000", "min: 120000", 2),
         ("themes/default/templates/product.html", '<h2>{{ _("Producer") }}</h2>', '<h2>{{ _("Maker") }}</h2>', 0),
         ("products/coffee.yaml", "Plain-roasted", "Dark-roasted", 1),          # the English description
     ]):
