@@ -13,7 +13,7 @@ import jinja2
 from . import BUNDLED_THEMES, CACHE
 from .depends import Keys, generator_key
 from .errors import ContentError, Problem
-from .fresh import FolderCheck
+from .fresh import FolderCheck, cache_is_ours, claim_cache
 from .links import LinkCheck
 from .load import Memo, leads_away, load_site
 from .model import Site
@@ -37,6 +37,8 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
     `drafts`: with the pages and posts marked as drafts (a preview's)."""
     keep = cache is not None
     cache = cache or (home or site_dir) / CACHE
+    if not keep and not cache_is_ours(cache):       # (one from elsewhere is not read; a build empties it)
+        cache = cache / "none"
     gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
     try:
         # (fast: no checked product shares an object with another)
@@ -62,6 +64,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     `cache`: the cache folder, if not the one beside the output folder; `seen`: the stats of the
     site's files, just taken (load_site); `drafts`: a preview's, with the drafts."""
     cache = cache or output.absolute().parent / CACHE
+    claim_cache(cache)
     folders = FolderCheck(output, cache)        # the previous output's folders looked at meanwhile
     try:
         site, warnings = check(site_dir, today, base_url, cache, dated=True, seen=seen, drafts=drafts)

@@ -265,8 +265,9 @@ def run(args) -> int:
             raise UsageError(f"--category must be one of {', '.join(CATEGORIES)}; got '{args.category}'")
         output = not_of_the_site(site_dir, Path(args.output))
         choice = Choice(args.all, args.commune, args.category, args.stars)
+        from .fresh import cache_is_ours
         pdf = catalogue_pdf(site, plan(site), pipeline.find_theme(site_dir, site.config.theme), site_dir, args.lang,
-                            choice, site_dir / CACHE)
+                            choice, site_dir / CACHE if cache_is_ours(site_dir / CACHE) else None)
         write_atomically(output, pdf)
         print(f"wrote {args.output}: {len(choice(site))} products")
     elif args.command == "new":

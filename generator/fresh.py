@@ -29,6 +29,7 @@ import hmac
 import io
 import os
 import pickle
+import shutil
 import signal
 import stat
 import subprocess
@@ -407,6 +408,30 @@ def unseal(sealed: bytes) -> bytes | None:
     """What seal() signed, or None for bytes this machine did not seal (a file from a repository)."""
     tag, data = sealed[:32], sealed[32:]
     return data if hmac.compare_digest(tag, hmac.digest(_machine_key(), data, "sha256")) else None
+
+
+OWNER = ".owner"        # in the cache folder: sealed by the machine that made it
+
+
+def cache_is_ours(cache: Path) -> bool:
+    """Whether this machine made the cache folder (or there is none yet): a folder that came with
+    a checkout, a copy or an archive is not read, whatever it holds (photos, QR codes, indexes)."""
+    try:
+        sealed = (cache / OWNER).read_bytes()
+    except OSError:
+        return not cache.is_dir() or next(cache.iterdir(), None) is None
+    return unseal(sealed) == str(cache.resolve()).encode()
+
+
+def claim_cache(cache: Path) -> None:
+    """Before a build writes into the cache folder: one this machine did not make is emptied first."""
+    if not cache_is_ours(cache):
+        shutil.rmtree(cache, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    if not (cache / OWNER).is_file():
+        part = cache / f"{OWNER}.{os.getpid()}.part"
+        part.write_bytes(seal(str(cache.resolve()).encode()))
+        os.replace(part, cache / OWNER)
 
 
 def load_cached(file) -> object:

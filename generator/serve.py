@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from .build import CACHE, build
 from .errors import ContentError, OcopError, printable
-from .fresh import by_path, site_files
+from .fresh import by_path, claim_cache, site_files
 
 LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one */
 (function () {
@@ -167,6 +167,7 @@ def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
     # checked, probed or encoded (products, photos) the others take from it
     output, base_url = site / CACHE / f"preview-{port}", f"http://localhost:{port}/"
     state = State()
+    claim_cache(output.parent)
     output.mkdir(parents=True, exist_ok=True)       # served even when the first build failed
     try:                # the port taken first: a port in use is said before a build, not after
         server = Server(("127.0.0.1", port), functools.partial(_Handler, directory=str(output),

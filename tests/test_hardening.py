@@ -322,3 +322,23 @@ def test_text_with_separate_accents_reads_as_the_same_text(site, tmp_path):
     assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
     page = (tmp_path / "out/vi/products/coffee/index.html").read_text(encoding="utf-8")
     assert "Cà phê" in page and unicodedata.normalize("NFD", "Cà phê") not in page
+
+
+def test_a_cache_folder_this_machine_did_not_make_is_not_used(site, tmp_path):
+    """A cache that came with a checkout (or a copy, an archive) is emptied before a build uses it:
+    a QR code or a photo in it is never published, however it is named."""
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    cache = tmp_path / ".ocop-cache"
+    svgs = list((cache / "qr").glob("*.svg"))
+    assert svgs and (cache / ".owner").is_file()
+    forged = b'<svg xmlns="http://www.w3.org/2000/svg"><text>scan me: evil.example</text></svg>'
+    for svg in svgs:
+        svg.write_bytes(forged)
+    (cache / ".owner").write_bytes(b"from a pull request")
+    import shutil
+    shutil.rmtree(out)                  # (an output made from scratch takes every QR code from the cache)
+    assert ocop("check", "--site", site, "--today", TODAY).code == 0
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert not any(p.read_bytes() == forged for p in (out / "qr").glob("*.svg"))
+    assert not any(p.is_file() and p.read_bytes() == forged for p in cache.rglob("*.svg"))
