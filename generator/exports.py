@@ -276,22 +276,13 @@ def robots(routes: Routes) -> bytes:
 def host_headers(policy: str, routes: Routes | None = None) -> bytes:
     """_headers, read by static hosts such as Netlify and Cloudflare Pages: the same policy as the
     pages' own meta tag, plus what a meta tag cannot say: no other site may frame a page, but for
-    the product cards made for that (<lang>/embed/). A host merges the headers of every rule a
-    path matches, so the policy is given folder by folder, never to a folder and the cards both."""
-    codes = set(routes.codes) if routes else set()
-    framed = {"/", "/static/*", "/media/*", "/qr/*", "/pagefind*"}
-    for route in routes.all if routes else ():
-        parts = route.output.split("/")
-        if len(parts) == 1:
-            framed.add(f"/{parts[0]}")                  # index.html, 404.html, sitemap.xml …
-        elif parts[0] not in codes:
-            framed.add(f"/{parts[0]}/*")                # v/, data/, 01/
-        elif len(parts) == 2:
-            framed |= {f"/{parts[0]}/", f"/{route.output}"}     # a language's home and its own files
-        elif parts[1] != EMBED:
-            framed.add(f"/{parts[0]}/{parts[1]}/*")
-    framed.discard("/_headers")
-    rules = "".join(f"{path}\n  Content-Security-Policy: {policy}; frame-ancestors 'none'\n" for path in sorted(framed))
-    cards = "".join(f"/{code}/{EMBED}/*\n  Content-Security-Policy: {policy}; frame-ancestors *\n" for code in sorted(codes))
-    return ("/*\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n" + rules + cards
-            + "/v/*\n  Cache-Control: public, max-age=3600\n").encode()
+    the product cards made for that (embed/). A host merges the headers of every rule a path
+    matches, so the policy is given by top folder, never to /* and embed/* both."""
+    outputs = [r.output for r in routes.all] if routes else []
+    top = sorted(({o.split("/")[0] for o in outputs if "/" in o} - {EMBED}) | {"static", "media", "qr"})
+    framed = ["/", *(f"/{o}" for o in outputs if "/" not in o and o != "_headers"),
+              *(f"/{folder}/*" for folder in top), "/pagefind*"]
+    rules = "".join(f"{path}\n  Content-Security-Policy: {policy}; frame-ancestors 'none'\n" for path in framed)
+    return ("/*\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n" + rules
+            + f"/{EMBED}/*\n  Content-Security-Policy: {policy}; frame-ancestors *\n"
+            "/v/*\n  Cache-Control: public, max-age=3600\n").encode()
