@@ -1532,34 +1532,3 @@ def test_a_tour_stops_fields_are_checked(site, old, new, said):
     path.write_text(path.read_text(encoding="utf-8") + VISIT.replace(old, new), encoding="utf-8")
     result = ocop("check", "--site", site, "--today", TODAY)
     assert result.code == 1 and said in result.err, result.err
-
-
-def headers_for(rules_text: str, path: str) -> list[str]:
-    """The headers a host that reads _headers (Netlify, Cloudflare Pages) sends for a path: those of
-    every rule whose pattern matches it (a trailing * matches the rest), merged."""
-    found, matching = [], False
-    for line in rules_text.splitlines():
-        if not line.startswith(" "):
-            pattern = line.strip()
-            matching = path == pattern or pattern.endswith("*") and path.startswith(pattern[:-1])
-        elif matching:
-            found.append(line.strip())
-    return found
-
-
-def test_a_product_card_for_other_sites_is_the_only_page_they_may_frame(built):
-    card = (built / "embed/en/coffee/index.html").read_text(encoding="utf-8")
-    assert '<base target="_blank">' in card and 'content="noindex"' in card and "Coffee" in card
-    assert "100.000" in card or "100,000" in card
-    assert "embed/" not in (built / "sitemap.xml").read_text(encoding="utf-8")
-    product = (built / "en/products/coffee/index.html").read_text(encoding="utf-8")
-    assert "&lt;iframe src=&#34;https://ocop.example.vn/embed/en/coffee/&#34;" in product or \
-        '&lt;iframe src="https://ocop.example.vn/embed/en/coffee/"' in product
-    rules = (built / "_headers").read_text(encoding="utf-8")
-    for path in ["/", "/index.html", "/404.html", "/en/", "/vi/products/coffee/", "/v/coffee/", "/data/products.json",
-                 "/static/style.css", "/pagefind/pagefind.js", "/01/08936000000011/"]:
-        policies = [h for h in headers_for(rules, path) if h.startswith("Content-Security-Policy")]
-        assert len(policies) == 1 and policies[0].endswith("frame-ancestors 'none'"), (path, policies)
-    policies = [h for h in headers_for(rules, "/embed/en/coffee/") if h.startswith("Content-Security-Policy")]
-    assert len(policies) == 1 and policies[0].endswith("frame-ancestors *")
-    assert "X-Content-Type-Options: nosniff" in headers_for(rules, "/embed/en/coffee/")
