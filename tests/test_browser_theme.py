@@ -370,7 +370,7 @@ def test_no_accessibility_violations_but_minor_ones(browser, sample, lang):
     found = {}
     for path in (f"{lang}/", f"{lang}/products/", f"{lang}/products/ca-phe-dak-rve/", "v/ca-phe-dak-rve/",
                  f"{lang}/search/", f"{lang}/communes/dak-rve/", f"{lang}/programme/", f"{lang}/showrooms/",
-                 f"{lang}/news/", "404.html"):
+                 f"{lang}/news/", "404.html", f"{lang}/products/du-lich-cong-dong-dak-rve/"):
         page.goto(sample + path)
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
@@ -386,7 +386,7 @@ def test_no_accessibility_violations_but_minor_ones(browser, sample, lang):
 def test_screenshots_for_people_to_look_at(browser, sample, width, height, name):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = new_page(browser, locale="vi-VN", viewport={"width": width, "height": height})
-    for path, label in (("vi/", "home"), ("vi/products/ca-phe-dak-rve/", "product"),
+    for path, label in (("vi/", "home"), ("vi/products/", "list"), ("vi/products/ca-phe-dak-rve/", "product"),
                         ("v/ca-phe-dak-rve/?s=42", "verify")):
         page.goto(sample + path)
         page.wait_for_load_state("networkidle")
