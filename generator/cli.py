@@ -175,10 +175,6 @@ def run(args) -> int:
         output = Path(args.output) if args.output else site / "output"
         if output.exists() and not output.is_dir():
             raise UsageError(f"the output folder {output} is a file; choose a folder")
-        from .write import MARKER, replaceable
-        if not replaceable(output):
-            raise UsageError(f"the output folder {output} holds files that no build wrote (it has no {MARKER}); a "
-                             "build replaces everything in its folder, so choose an empty or new folder")
         if site.resolve().is_relative_to(output.resolve()):
             raise UsageError(f"the output folder {output} holds the site itself; choose another")
         for part in ("products", "content", "themes"):      # the next build would read what this one wrote
@@ -189,6 +185,10 @@ def run(args) -> int:
         if inside and inside[0].startswith("."):        # .git, .github, the cache
             raise UsageError(f"the output folder {output} is inside the site's {inside[0]}/ folder; choose another "
                              "(the default is output/ beside site.yaml)")
+        from .write import MARKER, replaceable
+        if not replaceable(output):
+            raise UsageError(f"the output folder {output} holds files that no build wrote (it has no {MARKER}); a "
+                             "build replaces everything in its folder, so choose an empty or new folder")
         started, day = time.monotonic(), build_date(args.today)
         snapshot = Snapshot(site, output, (day, base_url))
         warnings = snapshot.unchanged()

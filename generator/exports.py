@@ -55,7 +55,8 @@ def _visit(visit, codes) -> dict | None:
     """A product's fields for visitors (a tour stop), texts by language."""
     if visit is None:
         return None
-    text = lambda t: {c: t(c) for c in codes} if t else None       # noqa: E731
+    def text(t):
+        return {c: t(c) for c in codes} if t else None
     return {"location": {"lat": visit.location.lat, "lon": visit.location.lon} if visit.location else None,
             "address": text(visit.address), "hours": text(visit.hours), "season": list(visit.season),
             "languages": list(visit.languages), "duration": text(visit.duration),
