@@ -1,5 +1,6 @@
-"""`ocop new`: commented templates for a product, a decision, a page or a news post, in the right place;
-valid as written, but for a decision, until it names the products it concerns."""
+"""`ocop new`: commented templates for a product, a decision, a page or a news post, in the right place.
+A product's is refused by `check` until its words are the product's own (validate.TEMPLATE_TEXTS) and
+its commune is chosen; a decision's until it names the products it concerns; `ocop init`: a new site."""
 from __future__ import annotations
 
 from datetime import date
@@ -16,7 +17,8 @@ def _langs(site: Site | None) -> tuple[str, ...]:
 
 def product(site: Site | None, ident: str, today: date) -> tuple[str, str]:
     langs = _langs(site)
-    commune = next((c.id for c in site.communes if c.current), "COMMUNE-ID") if site else "COMMUNE-ID"
+    current = [c.id for c in site.communes if c.current] if site else []
+    choices = ", ".join(current[:6]) + (", …" if len(current) > 6 else "") if current else "see content/communes.yaml"
     names = "".join(f"  {code}: {'Tên sản phẩm' if code == 'vi' else 'Product name'}\n" for code in langs[:2])
     text = "".join(f"  {code}: |\n    {'Mô tả sản phẩm, viết bằng Markdown.' if code == 'vi' else 'What it is, in Markdown.'}\n"
                    for code in langs[:2])
@@ -25,7 +27,7 @@ def product(site: Site | None, ident: str, today: date) -> tuple[str, str]:
 # address and of its stamp's QR code, so it never changes once published.
 name:
 {names}category: food              # food, drinks, herbal, handicrafts, ornamentals or tourism
-commune: {commune}              # a current commune of content/communes.yaml
+commune: ""                 # the id of its commune (a current one of content/communes.yaml: {choices})
 producer:
   name: Tên cơ sở sản xuất      # text in one language is the same in every language
   kind: household           # cooperative, company, household, cooperative-group or other

@@ -30,6 +30,9 @@ from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_later,
 from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)      # the dates a site's records may give
+# the texts `ocop new product` writes for the editor to replace (scaffold.py): never published as they are
+TEMPLATE_TEXTS = {"Tên sản phẩm", "Product name", "Tên cơ sở sản xuất", "Mô tả sản phẩm, viết bằng Markdown.",
+                  "What it is, in Markdown."}
 MULTILINE = ("description", "reason", "address", "hours", "note", "value", "summary")    # texts of more than a line
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
@@ -777,6 +780,10 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
             f.error(where, f"a tag must be a word or phrase; got {_kind(value)}")
         else:
             tags.append(str(value))
+    for key, text in (("name", name), ("description", description), ("producer", producer and producer.name)):
+        if text and (left := next((v for _, v in text.pairs if v.strip() in TEMPLATE_TEXTS), None)):
+            f.error(f.at(data, key), f"{'the producer' + chr(39) + 's name' if key == 'producer' else repr(key)} still "
+                    f"holds the text of the template of ocop new ('{left.strip()}'); write the product's own")
     visit = _visit(f, data)
     if problems_in(problems, source.path):
         return None

@@ -32,10 +32,21 @@ def test_new_writes_a_commented_template(site, monkeypatch, kind, ident, path):
     text = (site / path).read_text(encoding="utf-8")
     assert "#" in text or "---" in text
     check = ocop("check", "--site", site, "--today", TODAY)
+    errors = [line for line in check.err.splitlines() if ": error: " in line]
     if kind == "decision":      # valid but for the one thing left to write: the products it concerns
-        assert check.code == 1 and [line for line in check.err.splitlines() if ": error: " in line] == [
+        assert check.code == 1 and errors == [
             f"{path}:8:13: error: a decision needs 'recognized' or 'revoked': the products it concerns; "
             "'recognized' lists none"]
+    elif kind == "product":     # refused while it holds the template's words, and no commune is chosen for it
+        assert check.code == 1 and errors == [
+            f"{path}:5:3: error: 'name' still holds the text of the template of ocop new ('Tên sản phẩm'); write the "
+            "product's own",
+            f"{path}:8:10: error: a product needs 'commune', and it is empty; write its value",
+            f"{path}:10:3: error: the producer's name still holds the text of the template of ocop new ('Tên cơ sở sản "
+            "xuất'); write the product's own",
+            f"{path}:15:3: error: 'description' still holds the text of the template of ocop new ('Mô tả sản phẩm, "
+            "viết bằng Markdown.'); write the product's own"]
+        assert "dak-koi, dak-rve" in text           # the communes to choose from, none chosen
     else:
         assert check.code == 0, check.err
     assert ocop("new", kind, ident, "--site", site).code == 2          # never overwrites
