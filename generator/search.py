@@ -438,8 +438,18 @@ def _intact_record(index: Path) -> Path:
 
 
 def _stats(index: Path) -> list[list]:
-    return sorted([rel, (info := os.lstat(index / rel)).st_size, info.st_mtime_ns, stat.S_ISREG(info.st_mode)]
-                  for rel in files_under(index))
+    """Each file of an index folder with its size and time (one stat a file, from its folder's listing)."""
+    found, todo = [], [(str(index), "")]
+    while todo:
+        path, prefix = todo.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append((entry.path, f"{prefix}{entry.name}/"))
+                else:
+                    info = entry.stat(follow_symlinks=False)
+                    found.append([prefix + entry.name, info.st_size, info.st_mtime_ns, stat.S_ISREG(info.st_mode)])
+    return sorted(found)
 
 
 def _record_intact(index: Path) -> None:
