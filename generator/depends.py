@@ -44,7 +44,7 @@ from .fresh import library_versions
 from .model import Site
 from .routes import Route, Routes, text_file
 
-PER_PRODUCT = ("product", "verify", "record", "gs1", "codes")
+PER_PRODUCT = ("product", "verify", "record", "gs1", "codes", "embed")
 LISTS = ("catalogue", "category", "commune", "showroom", "stars")
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from . import images
 from .model import Product, Retired, Site, Standing
 from .qr import qr_path
-from .routes import Route, Routes, in_sitemap, sitemap_entries
+from .routes import EMBED, Route, Routes, in_sitemap, sitemap_entries
 
 
 def product_record(site: Site, routes: Routes, product: Product) -> dict:
@@ -274,9 +274,16 @@ def robots(routes: Routes) -> bytes:
     return f"User-agent: *\nAllow: /\nSitemap: {routes.base_url}sitemap.xml\n".encode()
 
 
-def host_headers(policy: str) -> bytes:
+def host_headers(policy: str, routes: Routes | None = None) -> bytes:
     """_headers, read by static hosts such as Netlify and Cloudflare Pages: the same policy as the
-    pages' own meta tag, plus what a meta tag cannot say."""
-    return (f"/*\n  Content-Security-Policy: {policy}; frame-ancestors 'none'\n"
-            "  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n"
+    pages' own meta tag, plus what a meta tag cannot say: no other site may frame a page, but for
+    the product cards made for that (embed/). A host merges the headers of every rule a path
+    matches, so the policy is given by top folder, never to /* and embed/* both."""
+    outputs = [r.output for r in routes.all] if routes else []
+    top = sorted(({o.split("/")[0] for o in outputs if "/" in o} - {EMBED}) | {"static", "media", "qr"})
+    framed = ["/", *(f"/{o}" for o in outputs if "/" not in o and o != "_headers"),
+              *(f"/{folder}/*" for folder in top), "/pagefind*"]
+    rules = "".join(f"{path}\n  Content-Security-Policy: {policy}; frame-ancestors 'none'\n" for path in framed)
+    return ("/*\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n" + rules
+            + f"/{EMBED}/*\n  Content-Security-Policy: {policy}; frame-ancestors *\n"
             "/v/*\n  Cache-Control: public, max-age=3600\n").encode()

@@ -123,7 +123,7 @@ class Work:
         if route.kind == "robots":
             return exports.robots(routes)
         if route.kind == "headers":
-            return exports.host_headers(CONTENT_SECURITY_POLICY)
+            return exports.host_headers(CONTENT_SECURITY_POLICY, routes)
         return self.renderer.render(route)
 
     def chunk(self, jobs: list[tuple]) -> tuple[set[str], set[str], dict, dict]:

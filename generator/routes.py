@@ -80,6 +80,7 @@ class Routes:
 
 
 PER_PAGE = 60
+EMBED = "embed"         # the folder of the cards other sites may frame (exports.host_headers)
 # A sitemap file may list 50,000 pages and weigh 50 MB (sitemaps.org); each page's entry lists its
 # languages' addresses: a file lists SITEMAP_ENTRIES pages with up to four languages, fewer with more
 SITEMAP_ENTRIES = 45_000
@@ -91,8 +92,8 @@ def sitemap_entries(languages: int) -> int:
 
 
 def in_sitemap(routes: list[Route]) -> list[Route]:
-    """The pages a sitemap lists: every one but 404.html."""
-    return [route for route in routes if route.html and route.kind != "404"]
+    """The pages a sitemap lists: every one but 404.html and the cards other sites embed."""
+    return [route for route in routes if route.html and route.kind not in ("404", "embed")]
 
 
 def pages_of(count: int) -> int:
@@ -144,6 +145,8 @@ def plan(site: Site) -> Routes:
         add("catalogue", "products/")
         routes += [Route("product", lang, f"{lang}/products/{product.id}/", product.id, product.path)
                    for product in site.products]        # (one page each: add() for 20,000 costs 0.03 s)
+        routes += [Route("embed", lang, f"{EMBED}/{lang}/{product.id}/", product.id, product.path)
+                   for product in site.products]        # a card for other sites' pages (an <iframe>)
         for category in categories:
             add("category", f"categories/{category}/", category)
         for stars in star_classes:

@@ -370,7 +370,7 @@ def test_no_accessibility_violations_but_minor_ones(browser, sample, lang):
     found = {}
     for path in (f"{lang}/", f"{lang}/products/", f"{lang}/products/ca-phe-dak-rve/", "v/ca-phe-dak-rve/",
                  f"{lang}/search/", f"{lang}/communes/dak-rve/", f"{lang}/programme/", f"{lang}/showrooms/",
-                 f"{lang}/news/", "404.html", f"{lang}/products/du-lich-cong-dong-dak-rve/"):
+                 f"{lang}/news/", "404.html", f"embed/{lang}/ca-phe-dak-rve/", f"{lang}/products/du-lich-cong-dong-dak-rve/"):
         page.goto(sample + path)
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
@@ -387,7 +387,7 @@ def test_screenshots_for_people_to_look_at(browser, sample, width, height, name)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = new_page(browser, locale="vi-VN", viewport={"width": width, "height": height})
     for path, label in (("vi/", "home"), ("vi/products/", "list"), ("vi/products/ca-phe-dak-rve/", "product"),
-                        ("v/ca-phe-dak-rve/?s=42", "verify")):
+                        ("v/ca-phe-dak-rve/?s=42", "verify"), ("embed/vi/ca-phe-dak-rve/", "card")):
         page.goto(sample + path)
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(ARTIFACTS / f"{label}-{name}.png"), full_page=True)
@@ -440,3 +440,25 @@ def test_the_phone_menu_opens_without_script_and_the_desktop_shows_it_at_once(br
     assert page.locator("header.site nav.menu a", has_text="Communes").is_visible()
     assert not page.locator("header.site .menu-box > summary").is_visible()
     page.context.close()
+
+
+def test_another_site_shows_a_products_card_in_a_frame(browser, sample, tmp_path):
+    """An agency's page on another origin frames the card: it shows the product, and its links
+    open the site in a new tab, not inside the frame."""
+    (tmp_path / "agency").mkdir()
+    (tmp_path / "agency/index.html").write_text(
+        f'<!doctype html><title>Tours</title><iframe src="{sample}embed/en/ca-phe-dak-rve/" width="320" height="420">'
+        "</iframe>", encoding="utf-8")
+    server, agency = serve_folder(tmp_path / "agency")
+    try:
+        page = new_page(browser)
+        page.goto(agency)
+        card = page.frame_locator("iframe").locator("article.card")
+        assert "Đăk Rve coffee" in card.locator("h1").inner_text()
+        assert "120,000" in card.inner_text() or "120.000" in card.inner_text()
+        with page.context.expect_page() as opened:
+            card.locator("a").first.click()
+        assert opened.value.url.endswith("/en/products/ca-phe-dak-rve/")
+        page.context.close()
+    finally:
+        server.shutdown()

@@ -256,7 +256,10 @@ def test_every_page_has_its_language_and_alternates(built):
     pages = html_pages(built)
     assert len(pages) > 30
     for name, page in pages.items():
-        first = name.split("/")[0]
+        first, second = (name.split("/") + [""])[:2]
+        if first == "embed":        # a card for another site's page: its language, no alternates
+            assert page.lang == second and not page.alternates, name
+            continue
         assert page.lang == (first if first in LANGS else "vi"), name
         assert set(page.alternates) == set(LANGS) | {"x-default"}, name
     product = pages["en/products/coffee/index.html"]
@@ -264,13 +267,13 @@ def test_every_page_has_its_language_and_alternates(built):
                                   "x-default": f"{BASE}vi/products/coffee/"}
 
 
-def test_sitemap_lists_every_page_but_404(built):
+def test_sitemap_lists_every_page_but_404_and_the_cards_for_other_sites(built):
     sitemap = ElementTree.parse(built / "sitemap.xml").getroot()
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
     listed = {file_for(built, loc.text).relative_to(built).as_posix() for loc in sitemap.findall("s:url/s:loc", ns)}
     pages = set(html_pages(built))
     assert (built / "404.html").is_file()
-    assert listed == pages - {"404.html"}
+    assert listed == {page for page in pages if not page.startswith("embed/")} - {"404.html"}
     entry = next(u for u in sitemap.findall("s:url", ns) if u.find("s:loc", ns).text == f"{BASE}en/about/")
     assert {link.get("hreflang") for link in entry.findall("x:link", ns)} == {"vi", "en", "x-default"}
 
@@ -286,7 +289,7 @@ def test_a_sitemap_of_more_pages_than_a_file_may_hold_is_an_index_of_several(sit
     index = ElementTree.parse(out / "sitemap.xml").getroot()
     assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
     parts = [loc.text for loc in index.findall("s:sitemap/s:loc", ns)]
-    pages = set(html_pages(out)) - {"404.html"}
+    pages = {page for page in html_pages(out) if not page.startswith("embed/")} - {"404.html"}
     assert parts == [f"{BASE}sitemap-{n}.xml" for n in range(1, -(-len(pages) // 10) + 1)]
     listed = []
     for part in parts:
@@ -1532,3 +1535,34 @@ def test_a_tour_stops_fields_are_checked(site, old, new, said):
     path.write_text(path.read_text(encoding="utf-8") + VISIT.replace(old, new), encoding="utf-8")
     result = ocop("check", "--site", site, "--today", TODAY)
     assert result.code == 1 and said in result.err, result.err
+
+
+def headers_for(rules_text: str, path: str) -> list[str]:
+    """The headers a host that reads _headers (Netlify, Cloudflare Pages) sends for a path: those of
+    every rule whose pattern matches it (a trailing * matches the rest), merged."""
+    found, matching = [], False
+    for line in rules_text.splitlines():
+        if not line.startswith(" "):
+            pattern = line.strip()
+            matching = path == pattern or pattern.endswith("*") and path.startswith(pattern[:-1])
+        elif matching:
+            found.append(line.strip())
+    return found
+
+
+def test_a_product_card_for_other_sites_is_the_only_page_they_may_frame(built):
+    card = (built / "embed/en/coffee/index.html").read_text(encoding="utf-8")
+    assert '<base target="_blank">' in card and 'content="noindex"' in card and "Coffee" in card
+    assert "100.000" in card or "100,000" in card
+    assert "embed/" not in (built / "sitemap.xml").read_text(encoding="utf-8")
+    product = (built / "en/products/coffee/index.html").read_text(encoding="utf-8")
+    assert "&lt;iframe src=&#34;https://ocop.example.vn/embed/en/coffee/&#34;" in product or \
+        '&lt;iframe src="https://ocop.example.vn/embed/en/coffee/"' in product
+    rules = (built / "_headers").read_text(encoding="utf-8")
+    for path in ["/", "/index.html", "/404.html", "/en/", "/vi/products/coffee/", "/v/coffee/", "/data/products.json",
+                 "/static/style.css", "/pagefind/pagefind.js", "/01/08936000000011/"]:
+        policies = [h for h in headers_for(rules, path) if h.startswith("Content-Security-Policy")]
+        assert len(policies) == 1 and policies[0].endswith("frame-ancestors 'none'"), (path, policies)
+    policies = [h for h in headers_for(rules, "/embed/en/coffee/") if h.startswith("Content-Security-Policy")]
+    assert len(policies) == 1 and policies[0].endswith("frame-ancestors *")
+    assert "X-Content-Type-Options: nosniff" in headers_for(rules, "/embed/en/coffee/")
