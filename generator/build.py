@@ -12,7 +12,7 @@ import jinja2
 
 from . import BUNDLED_THEMES, CACHE
 from .depends import Keys, generator_key
-from .errors import ContentError, Problem
+from .errors import ContentError, Problem, tr
 from .fresh import FolderCheck, cache_is_ours, claim_cache
 from .links import LinkCheck
 from .load import Memo, leads_away, load_site
@@ -82,7 +82,8 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
             where = Path(where).resolve().relative_to(site_dir.resolve()).as_posix()
         except ValueError:
             pass
-        raise ContentError([Problem(str(where), line or 1, 1, f"theme template error: {e.message}")]) from None
+        raise ContentError([Problem(str(where), line or 1, 1, tr("theme template error: {message}",
+                                                                 message=e.message))]) from None
     finally:
         folders.close()
         Memo.settle()       # the cache as this build leaves it, for whatever reads it next
@@ -146,7 +147,7 @@ def theme_files(site_dir: Path, theme: Theme) -> list[tuple[str, Path]]:
     files = theme.static_files()
     base = site_dir if theme.root.absolute().is_relative_to(site_dir.absolute()) else theme.root
     wrong = [Problem(path.relative_to(site_dir).as_posix() if path.is_relative_to(site_dir) else str(path), 1, 1,
-                     why if (why := leads_away(base, path)) else "is a link to a folder; copy the files instead")
+                     why if (why := leads_away(base, path)) else tr("is a link to a folder; copy the files instead"))
              for _, path in files if path.is_symlink() and (leads_away(base, path) or path.is_dir())]
     if wrong:
         raise ContentError(wrong)
@@ -156,8 +157,8 @@ def theme_files(site_dir: Path, theme: Theme) -> list[tuple[str, Path]]:
 def find_theme(site_dir: Path, name: str) -> Path:
     for root in (site_dir / "themes", BUNDLED_THEMES):
         if (root / name / "templates").is_dir():
-            if root != BUNDLED_THEMES and (why := leads_away(site_dir, root / name)):
-                raise ContentError([Problem(f"themes/{name}", 1, 1, why.replace("the file", "the theme"))])
+            if root != BUNDLED_THEMES and (why := leads_away(site_dir, root / name, tr("the theme"))):
+                raise ContentError([Problem(f"themes/{name}", 1, 1, why)])
             return root / name
-    raise ContentError([Problem("site.yaml", 1, 1, f"the theme '{name}' is not in themes/; "
-                                f"use 'default' or add themes/{name}/templates/")])
+    raise ContentError([Problem("site.yaml", 1, 1, tr("the theme '{name}' is not in themes/; use 'default' or "
+                                                      "add themes/{name}/templates/", name=name))])

@@ -1,8 +1,9 @@
-"""The theme's UI catalogues: extract the strings its templates use, merge them into each language.
+"""The catalogues: the theme's UI strings, and every word the tool itself says (errors.tr).
 
 `python -m generator.catalogs [THEME]` (`make messages`) rewrites locales/messages.pot and adds new
 strings, untranslated, to every locales/<lang>/LC_MESSAGES/messages.po; `untranslated()` lists what
-a language still lacks.
+a language still lacks. The same for the tool: generator/locales/ocop.pot, its Vietnamese in
+generator/locales/vi/LC_MESSAGES/ocop.po, and `tool_untranslated()`.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 from . import PACKAGE
+from .errors import LANGUAGES, LOCALES
 from .i18n import locale
 
 METHODS = [("templates/**.html", "jinja2"), ("templates/**.xml", "jinja2")]
@@ -58,11 +60,29 @@ def _missing(theme: Path, code: str, ids: list) -> list[str]:
     return missing
 
 
-def update(theme: Path) -> None:
-    template = extract(theme)
-    with (theme / "locales" / "messages.pot").open("wb") as f:
+def extract_tool() -> Catalog:
+    """What the tool says: the first argument of every tr() and N_() in generator/."""
+    template = Catalog(project="ocop-site", fuzzy=False)
+    for _, _, message, _, _ in extract_from_dir(PACKAGE, [("*.py", "python")], keywords={"tr": None, "N_": None}):
+        template.add(message)
+    return template
+
+
+def tool_untranslated() -> dict[str, list[str]]:
+    """The tool's messages that have no translation, by language."""
+    ids = [m.id for m in extract_tool() if m.id]
+    found = {}
+    for code in LANGUAGES[1:]:
+        with (LOCALES / code / "LC_MESSAGES" / "ocop.po").open("rb") as f:
+            catalog = read_po(f, locale=code)
+        found[code] = [msgid for msgid in ids if not (catalog.get(msgid) and catalog.get(msgid).string)]
+    return found
+
+
+def _merge(template: Catalog, pot: Path, pos: list[Path]) -> None:
+    with pot.open("wb") as f:
         write_po(f, template, omit_header=True, sort_output=True, width=100)
-    for po in sorted((theme / "locales").glob("*/LC_MESSAGES/messages.po")):
+    for po in pos:
         code = po.parent.parent.name
         with po.open("rb") as f:
             catalog = read_po(f, locale=str(locale(code)))
@@ -72,6 +92,11 @@ def update(theme: Path) -> None:
         catalog.obsolete.clear()
         with po.open("wb") as f:
             write_po(f, catalog, sort_output=True, width=100, ignore_obsolete=True)
+
+
+def update(theme: Path) -> None:
+    _merge(extract(theme), theme / "locales" / "messages.pot", sorted((theme / "locales").glob("*/LC_MESSAGES/messages.po")))
+    _merge(extract_tool(), LOCALES / "ocop.pot", [LOCALES / code / "LC_MESSAGES" / "ocop.po" for code in LANGUAGES[1:]])
 
 
 if __name__ == "__main__":

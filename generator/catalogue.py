@@ -14,7 +14,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import images, qr
-from .errors import OcopError
+from .errors import OcopError, tr
 from .model import Product, Site
 from .render import Renderer, Theme
 from .routes import Routes
@@ -55,8 +55,9 @@ def font_for(lang: str) -> None:
     except (OSError, subprocess.TimeoutExpired):
         found = ""
     if not found.strip():
-        raise CatalogueError(f"no font on this computer writes the '{lang}' text of the catalogue; install one "
-                             f"(on Debian or Ubuntu: apt-get install {package}) and run it again")
+        raise CatalogueError(tr("no font on this computer writes the '{lang}' text of the catalogue; install "
+                                "one (on Debian or Ubuntu: apt-get install {package}) and run it again",
+                                lang=lang, package=package))
 
 
 def _data_uri(kind: str, data: bytes) -> str:
@@ -68,17 +69,18 @@ def catalogue_pdf(site: Site, routes: Routes, theme: Path, site_dir: Path, lang:
     try:
         from weasyprint import HTML          # (a second or so to load: only for this command)
     except OSError:                          # it lays text out with Pango, a library of the system's
-        raise CatalogueError("the catalogue is laid out with the Pango library, which is not installed; on "
-                             "Debian or Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0") from None
+        raise CatalogueError(tr("the catalogue is laid out with the Pango library, which is not installed; on "
+                                "Debian or Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0")) from None
     font_for(lang)
     products = choice(site)
     if not products:
         asked = [f"--{name} {value}" for name, value in (("commune", choice.commune), ("category", choice.category),
                                                          ("stars", choice.stars)) if value]
-        raise CatalogueError("no product is chosen: " + (
-            "the site has none" if not site.products else
-            f"no {'' if choice.everything else 'certified '}product matches {' '.join(asked)}" if asked else
-            "none is certified (add --all for every product)"))
+        raise CatalogueError(tr("no product is chosen: ") + (
+            tr("the site has none") if not site.products else
+            tr("no {value}product matches {asked}",
+               value='' if choice.everything else 'certified ', asked=' '.join(asked)) if asked else
+            tr("none is certified (add --all for every product)")))
     renderer = Renderer(site, routes, Theme(theme))
     context = renderer.context(routes.get("home", lang), lang)
 

@@ -5,6 +5,7 @@ import argparse
 import errno
 import gc
 import os
+import re
 import signal
 import sys
 import time
@@ -14,7 +15,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from . import CACHE
-from .errors import ContentError, OcopError, Problem, UsageError, printable
+from .errors import N_, ContentError, OcopError, Problem, UsageError, printable, tr
 from .fresh import Snapshot
 
 
@@ -23,9 +24,10 @@ def _day(text: str) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(tr("'{text}' is not a date; write YYYY-MM-DD", text=text)) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date from {FIRST_DAY.year} to {LAST_DAY.year}")
+        raise argparse.ArgumentTypeError(tr("'{text}' is not a date from {first_day_year} to {last_day_year}",
+                                            text=text, first_day_year=FIRST_DAY.year, last_day_year=LAST_DAY.year))
     return day
 
 
@@ -33,14 +35,14 @@ def _month(text: str) -> str:
     try:
         date.fromisoformat(text + "-01")
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a month; write YYYY-MM") from None
+        raise argparse.ArgumentTypeError(tr("'{text}' is not a month; write YYYY-MM", text=text)) from None
     return text
 
 
 def _port(text: str) -> int:
     value = _positive(text)
     if value > 65535:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a port: use a whole number from 1 to 65535")
+        raise argparse.ArgumentTypeError(tr("'{text}' is not a port: use a whole number from 1 to 65535", text=text))
     return value
 
 
@@ -50,7 +52,7 @@ def _positive(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number from 1 up")
+        raise argparse.ArgumentTypeError(tr("'{text}' is not a whole number from 1 up", text=text))
     return value
 
 
@@ -63,68 +65,107 @@ def build_date(given: date | None) -> date:
         try:
             return _day(datetime.fromtimestamp(int(epoch), timezone.utc).date().isoformat())
         except (ValueError, OverflowError, OSError, argparse.ArgumentTypeError):
-            raise UsageError(f"SOURCE_DATE_EPOCH must be a number of seconds; got '{epoch}'") from None
+            raise UsageError(tr("SOURCE_DATE_EPOCH must be a number of seconds; got '{epoch}'", epoch=epoch)) from None
     return date.today()
 
 
 def _site(args) -> Path:
     site = Path(args.site)
     if not site.is_dir():
-        raise UsageError(f"no site folder at {site}")
+        raise UsageError(tr("no site folder at {site}", site=site))
     return site
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ocop", description="Build OCOP product catalogue sites.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    site = argparse.ArgumentParser(add_help=False)
-    site.add_argument("--site", default=".", metavar="DIR", help="the site folder (default: here)")
-    fmt = argparse.ArgumentParser(add_help=False)
-    fmt.add_argument("--format", choices=("text", "github"), default="text",
-                     help="problems as PATH:LINE:COL lines, or as GitHub workflow annotations")
-    fmt.add_argument("--quiet", action="store_true", help="print problems only")
-    today = argparse.ArgumentParser(add_help=False)
-    today.add_argument("--today", type=_day, metavar="DATE", help="the build date (default: SOURCE_DATE_EPOCH or today)")
+class _Parser(argparse.ArgumentParser):
+    """argparse in the tool's language: its headings, its help flag and its commonest complaints
+    (argparse's own words come from gettext's global catalogue, which has no Vietnamese)."""
 
-    b = sub.add_parser("build", parents=[site, today, fmt], help="validate, then build the whole site")
-    b.add_argument("--output", metavar="DIR", help="where to build (default: SITE/output)")
-    b.add_argument("--base-url", metavar="URL", help="build for another address than site.yaml's base_url")
-    c = sub.add_parser("check", parents=[site, today, fmt], help="validate only; writes nothing")
-    c.add_argument("--strict", action="store_true", help="treat warnings (translation coverage too) as errors")
-    s = sub.add_parser("serve", parents=[site], help="build, serve on localhost, rebuild on change")
-    s.add_argument("--port", type=_port, default=8000, help="the port on localhost (default 8000)")
-    r = sub.add_parser("report", parents=[site, today], help="the monthly programme report")
-    r.add_argument("--month", type=_month, metavar="YYYY-MM", help="default: the previous month")
+    _SAID = ((re.compile(r"the following arguments are required: (.+)"), N_("these are needed: {what}")),
+             (re.compile(r"argument (\S+): invalid choice: (.+) \(choose from (.+)\)"),
+              N_("{what}: {value} is not a choice; choose from {choices}")),
+             (re.compile(r"unrecognized arguments: (.+)"), N_("unknown arguments: {what}")),
+             (re.compile(r"argument (\S+): expected one argument"), N_("{what} needs a value")),
+             (re.compile(r"argument (\S+): (.+)"), N_("{what}: {value}")))
+
+    def __init__(self, *args, add_help: bool = True, **kwargs):
+        super().__init__(*args, add_help=False, **kwargs)
+        for group, title in ((self._positionals, N_("arguments")), (self._optionals, N_("options"))):
+            group.title = tr(title)
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help=tr("show this help and exit"))
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", tr("usage: "), 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage: ", tr("usage: "), 1)
+
+    def error(self, message: str):
+        for pattern, said in self._SAID:
+            if found := pattern.fullmatch(message):
+                words = dict(zip(("what", "value", "choices"), found.groups()))
+                message = tr(said, **words)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ocop", description=tr("Build OCOP product catalogue sites."))
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    site = _Parser(add_help=False)
+    site.add_argument("--site", default=".", metavar="DIR", help=tr("the site folder (default: here)"))
+    fmt = _Parser(add_help=False)
+    fmt.add_argument("--format", choices=("text", "github"), default="text",
+                     help=tr("problems as PATH:LINE:COL lines, or as GitHub workflow annotations"))
+    fmt.add_argument("--quiet", action="store_true", help=tr("print problems only"))
+    today = _Parser(add_help=False)
+    today.add_argument("--today", type=_day, metavar="DATE", help=tr("the build date (default: "
+                                                                     "SOURCE_DATE_EPOCH or today)"))
+
+    b = sub.add_parser("build", parents=[site, today, fmt], help=tr("validate, then build the whole site"))
+    b.add_argument("--output", metavar="DIR", help=tr("where to build (default: SITE/output)"))
+    b.add_argument("--base-url", metavar="URL", help=tr("build for another address than site.yaml's base_url"))
+    c = sub.add_parser("check", parents=[site, today, fmt], help=tr("validate only; writes nothing"))
+    c.add_argument("--strict", action="store_true", help=tr("treat warnings (translation coverage too) as errors"))
+    s = sub.add_parser("serve", parents=[site], help=tr("build, serve on localhost, rebuild on change"))
+    s.add_argument("--port", type=_port, default=8000, help=tr("the port on localhost (default 8000)"))
+    r = sub.add_parser("report", parents=[site, today], help=tr("the monthly programme report"))
+    r.add_argument("--month", type=_month, metavar="YYYY-MM", help=tr("default: the previous month"))
     r.add_argument("--format", choices=("md", "csv", "html"), default="md")
-    r.add_argument("--lang", metavar="LANG", help="the report's language (default: the site's first)")
-    r.add_argument("--output", metavar="FILE", help="default: standard output")
-    d = sub.add_parser("diff", parents=[site, today], help="what a change since a git revision does to the site")
-    d.add_argument("rev", help="a git revision: main, HEAD~1, a commit")
-    cat = sub.add_parser("catalogue", parents=[site, today], help="a printable PDF catalogue in one language")
-    cat.add_argument("--lang", required=True, metavar="LANG", help="one of the site's languages (site.yaml)")
-    cat.add_argument("--output", required=True, metavar="FILE.pdf", help="the PDF to write")
-    cat.add_argument("--all", action="store_true", help="every product, not only the certified ones")
-    cat.add_argument("--commune", metavar="ID", default="", help="only the products of this commune")
-    cat.add_argument("--category", metavar="CATEGORY", default="", help="only the products of this category")
-    cat.add_argument("--stars", type=int, choices=(3, 4, 5), default=0, help="only the products certified with these stars")
-    n = sub.add_parser("new", parents=[site], help="write a commented template for a product, decision, page or news post")
+    r.add_argument("--lang", metavar="LANG", help=tr("the report's language (default: the site's first)"))
+    r.add_argument("--output", metavar="FILE", help=tr("default: standard output"))
+    d = sub.add_parser("diff", parents=[site, today], help=tr("what a change since a git revision does to the site"))
+    d.add_argument("rev", help=tr("a git revision: main, HEAD~1, a commit"))
+    cat = sub.add_parser("catalogue", parents=[site, today], help=tr("a printable PDF catalogue in one language"))
+    cat.add_argument("--lang", required=True, metavar="LANG", help=tr("one of the site's languages (site.yaml)"))
+    cat.add_argument("--output", required=True, metavar="FILE.pdf", help=tr("the PDF to write"))
+    cat.add_argument("--all", action="store_true", help=tr("every product, not only the certified ones"))
+    cat.add_argument("--commune", metavar="ID", default="", help=tr("only the products of this commune"))
+    cat.add_argument("--category", metavar="CATEGORY", default="", help=tr("only the products of this category"))
+    cat.add_argument("--stars", type=int, choices=(3, 4, 5), default=0, help=tr("only the products certified with these "
+                                                                                "stars"))
+    n = sub.add_parser("new", parents=[site], help=tr("write a commented template for a product, decision, page "
+                                                      "or news post"))
     n.add_argument("kind", choices=("product", "decision", "page", "news"))
-    n.add_argument("id", help="the new product's id, the decision file's name, the page's name, or the news post's "
-                   "(dated today)")
-    st = sub.add_parser("stamps", parents=[site, today], help="a printable A4 sheet of stamp QR codes")
-    st.add_argument("product", help="the product's id (its file's name in products/, without .yaml)")
+    n.add_argument("id", help=tr("the new product's id, the decision file's name, the page's name, or the news "
+                                 "post's (dated today)"))
+    st = sub.add_parser("stamps", parents=[site, today], help=tr("a printable A4 sheet of stamp QR codes"))
+    st.add_argument("product", help=tr("the product's id (its file's name in products/, without .yaml)"))
     st.add_argument("--from", dest="first", type=_positive, required=True, metavar="N",
-                    help="the first serial number to print: the serials must lie in the product's issued batches")
-    st.add_argument("--to", dest="last", type=_positive, required=True, metavar="M", help="the last serial number")
-    st.add_argument("--size", type=float, default=20.0, metavar="MM", help="printed size of a code (default 20)")
-    st.add_argument("--key", metavar="FILE", help="the office's stamp key (ocop key new): print a check code with "
-                    "each serial, and add what checks them to products/codes/PRODUCT.txt")
-    st.add_argument("--output", required=True, metavar="FILE.pdf", help="the PDF to write")
-    i = sub.add_parser("init", help="a new site folder, with an example of each file, that builds at once")
-    i.add_argument("folder", metavar="DIR", help="a new or empty folder")
-    k = sub.add_parser("key", help="the secret key for stamp check codes")
-    k.add_argument("action", choices=("new",), help="new: write a new random key")
-    k.add_argument("file", metavar="FILE", help="where to keep it: outside the site's repository")
+                    help=tr("the first serial number to print: the serials must lie in the product's issued "
+                            "batches"))
+    st.add_argument("--to", dest="last", type=_positive, required=True, metavar="M", help=tr("the last serial number"))
+    st.add_argument("--size", type=float, default=20.0, metavar="MM", help=tr("printed size of a code (default 20)"))
+    st.add_argument("--key", metavar="FILE", help=tr("the office's stamp key (ocop key new): print a check code "
+                                                     "with each serial, and add what checks them to "
+                                                     "products/codes/PRODUCT.txt"))
+    st.add_argument("--output", required=True, metavar="FILE.pdf", help=tr("the PDF to write"))
+    i = sub.add_parser("init", help=tr("a new site folder, with an example of each file, that builds at once"))
+    i.add_argument("folder", metavar="DIR", help=tr("a new or empty folder"))
+    k = sub.add_parser("key", help=tr("the secret key for stamp check codes"))
+    k.add_argument("action", choices=("new",), help=tr("new: write a new random key"))
+    k.add_argument("file", metavar="FILE", help=tr("where to keep it: outside the site's repository"))
     return p
 
 
@@ -139,13 +180,14 @@ class Progress:
         if self.tty:
             width = 30
             filled = width * done // total
-            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} files", end="", file=self.stream,
+            bar = "#" * filled + "." * (width - filled)
+            print(f"\r[{bar}] " + tr("{done}/{total} files", done=done, total=total), end="", file=self.stream,
                   flush=True)
             if done == total:
                 print("\r" + " " * (width + 30) + "\r", end="", file=self.stream, flush=True)
         elif done * 4 // total > self.quarter:
             self.quarter = done * 4 // total
-            print(f"built {done} of {total} files", file=self.stream, flush=True)
+            print(tr("built {done} of {total} files", done=done, total=total), file=self.stream, flush=True)
 
 
 def _report(problems: list[Problem], fmt: str = "text") -> None:
@@ -160,7 +202,8 @@ def _report(problems: list[Problem], fmt: str = "text") -> None:
 def _summary(problems: list[Problem]) -> str:
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    return ", ".join((tr("1 error") if errors == 1 else tr("{count} errors", count=errors),
+                      tr("1 warning") if warnings == 1 else tr("{count} warnings", count=warnings)))
 
 
 def run(args) -> int:
@@ -170,25 +213,26 @@ def run(args) -> int:
         if base_url:
             from .validate import BASE_URL_RE
             if not BASE_URL_RE.match(base_url):
-                raise UsageError(f"--base-url must start with https:// or http:// and end with '/'; "
-                                 f"got '{base_url}'")
+                raise UsageError(tr("--base-url must start with https:// or http:// and end with '/'; got "
+                                    "'{base_url}'", base_url=base_url))
         output = Path(args.output) if args.output else site / "output"
         if output.exists() and not output.is_dir():
-            raise UsageError(f"the output folder {output} is a file; choose a folder")
+            raise UsageError(tr("the output folder {output} is a file; choose a folder", output=output))
         if site.resolve().is_relative_to(output.resolve()):
-            raise UsageError(f"the output folder {output} holds the site itself; choose another")
+            raise UsageError(tr("the output folder {output} holds the site itself; choose another", output=output))
         for part in ("products", "content", "themes"):      # the next build would read what this one wrote
             if output.resolve().is_relative_to((site / part).resolve()):
-                raise UsageError(f"the output folder {output} is inside the site's {part}/ folder; choose "
-                                 "another (the default is output/ beside site.yaml)")
+                raise UsageError(tr("the output folder {output} is inside the site's {part}/ folder; choose "
+                                    "another (the default is output/ beside site.yaml)", output=output, part=part))
         inside = output.resolve().relative_to(site.resolve()).parts if output.resolve().is_relative_to(site.resolve()) else ()
         if inside and inside[0].startswith("."):        # .git, .github, the cache
-            raise UsageError(f"the output folder {output} is inside the site's {inside[0]}/ folder; choose another "
-                             "(the default is output/ beside site.yaml)")
+            raise UsageError(tr("the output folder {output} is inside the site's {value}/ folder; choose "
+                                "another (the default is output/ beside site.yaml)", output=output, value=inside[0]))
         from .write import MARKER, replaceable
         if not replaceable(output):
-            raise UsageError(f"the output folder {output} holds files that no build wrote (it has no {MARKER}); a "
-                             "build replaces everything in its folder, so choose an empty or new folder")
+            raise UsageError(tr("the output folder {output} holds files that no build wrote (it has no "
+                                "{marker}); a build replaces everything in its folder, so choose an empty or "
+                                "new folder", output=output, marker=MARKER))
         started, day = time.monotonic(), build_date(args.today)
         snapshot = Snapshot(site, output, (day, base_url))
         warnings = snapshot.unchanged()
@@ -198,9 +242,9 @@ def run(args) -> int:
             warnings = pipeline.build(site, output, day, base_url, None if args.quiet else Progress(),
                                       seen=snapshot.seen)
             snapshot.save(warnings)
-            done = f"built {output} in {time.monotonic() - started:.1f} s"
+            done = tr("built {output} in {seconds:.1f} s", output=output, seconds=time.monotonic() - started)
         else:
-            done = f"{output} is up to date: nothing changed since it was built"
+            done = tr("{output} is up to date: nothing changed since it was built", output=output)
         _report(warnings, args.format)
         if not args.quiet:
             print(f"{done} ({_summary(warnings)})")
@@ -225,8 +269,8 @@ def run(args) -> int:
         _report(warnings, args.format)
         if not args.quiet:
             if shares:
-                print("translated: " + ", ".join(f"{lang} {share:.0%}" for lang, share in shares.items()))
-            print(f"the site is valid ({_summary(warnings)})")
+                print(tr("translated: ") + ", ".join(f"{lang} {share:.0%}" for lang, share in shares.items()))
+            print(tr("the site is valid ({summary})", summary=_summary(warnings)))
     elif args.command == "report":
         from . import report
         from .i18n import translations
@@ -234,14 +278,15 @@ def run(args) -> int:
         site, _ = pipeline.check(site_dir, build_date(args.today))
         lang = args.lang or site.config.default_lang
         if lang not in site.config.codes:
-            raise UsageError(f"'{lang}' is not a language of the site; use one of {', '.join(site.config.codes)}")
+            raise UsageError(tr("'{lang}' is not a language of the site; use one of {value}",
+                                lang=lang, value=', '.join(site.config.codes)))
         month = args.month or report.previous_month(site.today)
         figures = report.figures(site, month)
         ui = translations(pipeline.find_theme(site_dir, site.config.theme), lang)
         text = {"md": report.markdown, "csv": report.csv_text, "html": report.html}[args.format](site, figures, lang, ui)
         if args.output:
             write_atomically(not_of_the_site(site_dir, Path(args.output)), text.encode())
-            print(f"wrote {args.output}")
+            print(tr("wrote {output}", output=args.output))
         else:
             sys.stdout.write(text)
     elif args.command == "diff":
@@ -258,18 +303,20 @@ def run(args) -> int:
         site_dir = _site(args)
         site, _ = pipeline.check(site_dir, build_date(args.today))
         if args.lang not in site.config.codes:
-            raise UsageError(f"'{args.lang}' is not a language of the site; use one of {', '.join(site.config.codes)}")
+            raise UsageError(tr("'{lang}' is not a language of the site; use one of {value}",
+                                lang=args.lang, value=', '.join(site.config.codes)))
         if args.commune and args.commune not in {c.id for c in site.communes}:
-            raise UsageError(f"no commune '{args.commune}' in content/communes.yaml")
+            raise UsageError(tr("no commune '{commune}' in content/communes.yaml", commune=args.commune))
         if args.category and args.category not in CATEGORIES:
-            raise UsageError(f"--category must be one of {', '.join(CATEGORIES)}; got '{args.category}'")
+            raise UsageError(tr("--category must be one of {categories}; got '{category}'",
+                                categories=', '.join(CATEGORIES), category=args.category))
         output = not_of_the_site(site_dir, Path(args.output))
         choice = Choice(args.all, args.commune, args.category, args.stars)
         from .fresh import cache_is_ours
         pdf = catalogue_pdf(site, plan(site), pipeline.find_theme(site_dir, site.config.theme), site_dir, args.lang,
                             choice, site_dir / CACHE if cache_is_ours(site_dir / CACHE) else None)
         write_atomically(output, pdf)
-        print(f"wrote {args.output}: {len(choice(site))} products")
+        print(tr("wrote {output}: {count} products", output=args.output, count=len(choice(site))))
     elif args.command == "new":
         from .scaffold import create
         site_dir = _site(args)
@@ -279,7 +326,7 @@ def run(args) -> int:
         except ContentError:
             site = None             # a template can still be written into a site that has errors
         path = create(site_dir, site, args.kind, args.id, day)
-        print(f"wrote {path}: fill it in, then run ocop check")
+        print(tr("wrote {path}: fill it in, then run ocop check", path=path))
     elif args.command == "serve":
         from .serve import serve
         serve(_site(args), args.port, lambda line: print(line, flush=True))
@@ -287,9 +334,9 @@ def run(args) -> int:
         from . import codes
         from .stamps import check_serials, stamp_codes, stamp_sheet
         if args.last < args.first:
-            raise UsageError(f"--to ({args.last}) is below --from ({args.first})")
+            raise UsageError(tr("--to ({last}) is below --from ({first})", last=args.last, first=args.first))
         if not 10 <= args.size <= 100:
-            raise UsageError(f"--size must be from 10 to 100 mm; got {args.size:g}")
+            raise UsageError(tr("--size must be from 10 to 100 mm; got {size:g}", size=args.size))
         site_dir = _site(args)
         output = not_of_the_site(site_dir, Path(args.output))
         key = read_key(Path(args.key)) if args.key else None
@@ -301,30 +348,34 @@ def run(args) -> int:
             made, hashes = stamp_codes(site, args.product, args.first, args.last, key,
                                        dict(site.codes.get(args.product, ())))
             write_atomically(record, codes.file_text(args.product, hashes).encode())
-            print(f"wrote {record.relative_to(site_dir)}: commit it, or the site cannot check these codes")
+            print(tr("wrote {record}: commit it, or the site cannot check these codes",
+                     record=record.relative_to(site_dir)))
         write_atomically(output, stamp_sheet(site, args.product, args.first, args.last, args.size, made))
-        print(f"wrote {args.output}: {args.last - args.first + 1} stamps of {args.size:g} mm"
-              + (" with check codes" if key else ""))
+        print(tr("wrote {output}: {count} stamps of {size:g} mm",
+                 output=args.output, count=args.last - args.first + 1, size=args.size)
+              + (tr(" with check codes") if key else ""))
     elif args.command == "init":
         from .scaffold import init
         written = init(Path(args.folder), build_date(None))
-        print(f"wrote a new site in {args.folder} ({len(written)} files): edit site.yaml first, replace the "
-              f"examples with your records, then run ocop check --site {args.folder}")
+        print(tr("wrote a new site in {folder} ({count} files): edit site.yaml first, replace the examples with "
+                 "your records, then run ocop check --site {folder}", folder=args.folder, count=len(written)))
     elif args.command == "key":
         from .codes import new_key_text
         path = Path(args.file)
         if path.exists() or path.is_symlink():
-            raise UsageError(f"{path} exists; a key is never overwritten (stamps printed with it would no longer check)")
+            raise UsageError(tr("{path} exists; a key is never overwritten (stamps printed with it would no "
+                                "longer check)", path=path))
         repo = next((folder for folder in path.absolute().parents if (folder / ".git").exists()), None)
         if repo:
-            raise UsageError(f"{path} is inside the git repository {repo}; keep the key outside it, where a push "
-                             "cannot publish it")
+            raise UsageError(tr("{path} is inside the git repository {repo}; keep the key outside it, where a "
+                                "push cannot publish it", path=path, repo=repo))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(new_key_text())
-        print(f"wrote {path}: the stamp key. Keep it on the office's computer and one backup, never in the site's "
-              "repository. Lost, stamps already printed cannot be printed again with the same codes; leaked, anyone "
-              "can print stamps that read as genuine (then make a new key and print new stamps).")
+        print(tr("wrote {path}: the stamp key. Keep it on the office's computer and one backup, never in the "
+                 "site's repository. Lost, stamps already printed cannot be printed again with the same codes; "
+                 "leaked, anyone can print stamps that read as genuine (then make a new key and print new "
+                 "stamps).", path=path))
     return 0
 
 
@@ -333,7 +384,7 @@ def read_key(path: Path) -> bytes:
     try:
         return parse_key(path.read_text(encoding="utf-8", errors="replace"))
     except OSError as e:
-        raise UsageError(f"the key {path} cannot be read: {e.strerror}") from None
+        raise UsageError(tr("the key {path} cannot be read: {strerror}", path=path, strerror=e.strerror)) from None
     except StampKeyError as e:
         raise UsageError(f"{path} {e}") from None
 
@@ -346,9 +397,10 @@ def not_of_the_site(site_dir: Path, output: Path) -> Path:
     if where.is_relative_to(root):
         inside = where.relative_to(root).parts
         if inside and (inside[0] in ("site.yaml", "products", "content", "themes") or inside[0].startswith(".")):
-            raise UsageError(f"--output {output} is a file of the site ({'/'.join(inside)}); write it elsewhere")
+            raise UsageError(tr("--output {output} is a file of the site ({inside}); write it elsewhere",
+                                output=output, inside='/'.join(inside)))
     if output.is_dir():
-        raise UsageError(f"--output {output} is a folder; name a file")
+        raise UsageError(tr("--output {output} is a folder; name a file", output=output))
     return output
 
 
@@ -399,29 +451,32 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except ContentError as e:
         _report(e.problems, getattr(args, "format", "text"))
-        print(f"ocop: {_summary(e.problems)}; nothing was written", file=sys.stderr)
+        print(tr("ocop: {summary}; nothing was written", summary=_summary(e.problems)), file=sys.stderr)
         return 1
     except UsageError as e:
-        print(f"ocop: error: {printable(str(e))}", file=sys.stderr)
+        print("ocop: error: " + printable(str(e)), file=sys.stderr)
         return 2
     except OcopError as e:
-        print(f"ocop: error: {printable(str(e))}", file=sys.stderr)
+        print("ocop: error: " + printable(str(e)), file=sys.stderr)
         return 1
     except OSError as e:
-        kept = "; the previous output is unchanged" if args.command == "build" else ""
+        kept = tr("; the previous output is unchanged") if args.command == "build" else ""
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
             where = getattr(args, "output", None) or (Path(args.site) / "output" if args.command == "build" else e.filename)
-            print(printable(f"ocop: error: disk full while writing {where}: free some space and run it again{kept}"),
+            print(printable(tr("ocop: error: disk full while writing {where}: free some space and run it "
+                               "again{kept}", where=where, kept=kept)),
                   file=sys.stderr)
             return 1
         print(printable(f"ocop: error: {e.strerror or e}: {e.filename or ''}{kept}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:
-        print(f"ocop: {'stopped' if isinstance(e, Terminated) else 'interrupted'}; the previous output is unchanged",
+        print(tr("ocop: stopped; the previous output is unchanged") if isinstance(e, Terminated) else
+              tr("ocop: interrupted; the previous output is unchanged"),
               file=sys.stderr)
         return 128 + (signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT)
     except Exception as e:          # a fault of ocop's own, not of the site's files: one line, not a traceback
         where = traceback.extract_tb(e.__traceback__)[-1]
-        print(printable(f"ocop: internal error: {type(e).__name__}: {e} ({Path(where.filename).name}:{where.lineno}); "
-                        "please report it with the command you ran"), file=sys.stderr)
+        print(printable(tr("ocop: internal error: {kind}: {error} ({file}:{line}); please report it with the command "
+                           "you ran", kind=type(e).__name__, error=e, file=Path(where.filename).name,
+                           line=where.lineno)), file=sys.stderr)
         return 70

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .catalogs import untranslated
-from .errors import Problem
+from .errors import Problem, tr
 from .model import Product, Site, Text
 
 
@@ -35,8 +35,9 @@ def coverage(site: Site, theme: Path) -> tuple[list[Problem], dict[str, float]]:
                 else:
                     missing.append(field)
             if missing:
-                warnings.append(Problem(p.path, 1, 1, f"not translated into {lang} (shown in {default}): "
-                                        f"{', '.join(missing)}", "warning"))
+                warnings.append(Problem(p.path, 1, 1, tr("not translated into {lang} (shown in {default}): "
+                                                         "{missing}",
+                                                         lang=lang, default=default, missing=', '.join(missing)), "warning"))
         for kind, pages in (("pages", site.pages), ("news", site.news)):
             for page in pages:
                 total += 1
@@ -44,12 +45,13 @@ def coverage(site: Site, theme: Path) -> tuple[list[Problem], dict[str, float]]:
                     done += 1
                 else:
                     warnings.append(Problem(f"content/{kind}/{page.id}.{default}.md", 1, 1,
-                                            f"there is no {lang} version (content/{kind}/{page.id}.{lang}.md); "
-                                            f"readers see the {default} text", "warning"))
+                                            tr("there is no {lang} version "
+                                               "(content/{kind}/{page_id}.{lang}.md); readers see the {default} "
+                                               "text", lang=lang, kind=kind, page_id=page.id, default=default), "warning"))
         shares[lang] = done / total if total else 1.0
     for lang, ui in untranslated(theme, site.config.codes).items():     # the theme's own words
         if ui:
             warnings.append(Problem(f"themes/{theme.name}/locales/{lang}/LC_MESSAGES/messages.po", 1, 1,
-                                    f"{len(ui)} UI string(s) not translated into {lang}: "
+                                    tr("{len} UI string(s) not translated into {lang}: ", len=len(ui), lang=lang)
                                     + "; ".join(f"'{m}'" for m in ui[:5]) + (" …" if len(ui) > 5 else ""), "warning"))
     return warnings, shares

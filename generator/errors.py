@@ -1,4 +1,5 @@
-"""Problems found in an editor's files, and the two ways a run can fail.
+"""Problems found in an editor's files, the two ways a run can fail, and the language the tool
+speaks (`tr`).
 
     OcopError
     ├── ContentError   the site's files are invalid: carries every Problem found (exit 1)
@@ -6,7 +7,13 @@
 """
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
+from pathlib import Path
+
+LANGUAGES = ("en", "vi")        # what the tool speaks: English as written, Vietnamese from locales/
+LOCALES = Path(__file__).parent / "locales"
 
 
 @dataclass(frozen=True, order=True)
@@ -49,3 +56,34 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def tool_language() -> str:
+    """The language of every word the tool says: OCOP_LANG (vi or en), else the locale
+    (LC_ALL, LC_MESSAGES, LANG, as POSIX ranks them: vi_VN… is Vietnamese), else English."""
+    chosen = os.environ.get("OCOP_LANG", "").strip().lower()
+    if not chosen:
+        chosen = next((os.environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(name)), "")
+    code = chosen.lower().replace("-", "_").split("_")[0].split(".")[0]
+    return code if code in LANGUAGES else "en"
+
+
+@functools.cache
+def _catalogue(lang: str) -> dict[str, str]:
+    if lang == "en":
+        return {}
+    from babel.messages.pofile import read_po
+    with open(LOCALES / lang / "LC_MESSAGES" / "ocop.po", "rb") as po:
+        return {m.id: m.string for m in read_po(po) if m.id and m.string and not m.fuzzy}
+
+
+def N_(message: str) -> str:
+    """A message marked for translation where it is defined (a table's entry), translated with tr()
+    where it is said."""
+    return message
+
+
+def tr(message: str, /, **values) -> str:
+    """`message` in the tool's language, its {names} filled in from `values` (a message is
+    marked for translation by being written as tr's first argument: `make messages`)."""
+    return _catalogue(tool_language()).get(message, message).format(**values)

@@ -7,7 +7,7 @@ from pathlib import Path
 from posixpath import normpath
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .errors import Problem
+from .errors import Problem, tr
 
 # href, src or srcset, in any case (spelt out, after a look ahead: twice as fast as re.IGNORECASE)
 _ATTR = re.compile(r"""\s(?=[hHsS])([hH][rR][eE][fF]|[sS][rR][cC](?:[sS][eE][tT])?)\s*=\s*["']([^"']*)["']""")
@@ -66,13 +66,13 @@ class LinkCheck:
         for target, (page, href, source) in sorted(self.needed.items()):
             if target not in written:
                 href = unescape(href)
-                why = (f"is not published: it is {held[target]}" if target in held
-                       else "is not part of the site; fix the link or add what it points to")
+                why = (tr("is not published: it is {value}", value=held[target]) if target in held
+                       else tr("is not part of the site; fix the link or add what it points to"))
                 where = place(site_dir / source, href) if source else (1, 1)
                 pages.setdefault((source or theme, *where, href, why), []).append(page)
-        return [Problem(path, line, col, f"the page /{found[0]}" + (
-                    f" (and {len(found) - 1} other page{'s' * (len(found) > 2)})" if len(found) > 1 else "")
-                        + f" links to '{href}', which {why}")
+        return [Problem(path, line, col, tr("the page /{value}", value=found[0]) + (
+                    tr(" (and {value} other page{value2})", value=len(found) - 1, value2='s' * (len(found) > 2)) if len(found) > 1 else "")
+                        + tr(" links to '{href}', which {why}", href=href, why=why))
                 for (path, line, col, href, why), found in pages.items()]
 
 

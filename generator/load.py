@@ -26,7 +26,7 @@ from typing import Any, Callable
 import yaml
 from PIL import Image
 
-from .errors import Problem
+from .errors import N_, Problem, tr
 from .fresh import RACY_NS, file_stats, git, read_pickle, write_pickle
 
 MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
@@ -38,16 +38,25 @@ CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")      #
 # looked for in a file's bytes first, where it costs a tenth of a search of its text
 _NOT_CONTROL = b"\t\n\r" + bytes(range(0x20, 0x7f)) + bytes(range(0x80, 0x100))
 _C1 = re.compile(rb"\xc2[\x80-\x9f]")         # U+0080 to U+009F in UTF-8
-_CONTROL_NAMES = {"\x00": "a NUL character", "\x08": "a backspace", "\x0b": "a vertical tab",
-                  "\x0c": "a form feed", "\x1b": "an escape character", "\x85": "a next-line character",
-                  "\ufffe": "a noncharacter", "\uffff": "a noncharacter"}
+_CONTROL_NAMES = {"\x00": N_("a NUL character"), "\x08": N_("a backspace"), "\x0b": N_("a vertical tab"),
+                  "\x0c": N_("a form feed"), "\x1b": N_("an escape character"), "\x85": N_("a next-line character"),
+                  "\ufffe": N_("a noncharacter"), "\uffff": N_("a noncharacter")}
 # explicit directional formatting: embeddings and overrides (closed by U+202C), isolates (U+2069)
 DIRECTIONAL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 OVERRIDE = re.compile("[\u202d\u202e]")           # refused wherever they are, closed or not
 _DIRECTIONAL = re.compile(rb"\xe2(?:\x80[\xaa-\xae]|\x81[\xa6-\xa9])")        # the same, in UTF-8
-_OPENERS = {"\u202a": "a left-to-right embedding", "\u202b": "a right-to-left embedding",
-            "\u202d": "a left-to-right override", "\u202e": "a right-to-left override",
-            "\u2066": "a left-to-right isolate", "\u2067": "a right-to-left isolate", "\u2068": "a first-strong isolate"}
+_OPENERS = {"\u202a": N_("a left-to-right embedding"), "\u202b": N_("a right-to-left embedding"),
+            "\u202d": N_("a left-to-right override"), "\u202e": N_("a right-to-left override"),
+            "\u2066": N_("a left-to-right isolate"), "\u2067": N_("a right-to-left isolate"), "\u2068": N_("a first-strong isolate")}
+# what PyYAML says of the commonest slips, to be said in the tool's language (the rest as PyYAML says it)
+_YAML_WORDS = {N_("mapping values are not allowed here"), N_("could not find expected ':'"),
+               N_("while scanning a simple key"), N_("while parsing a block mapping"),
+               N_("while parsing a block collection"), N_("while scanning a quoted scalar"),
+               N_("found unexpected end of stream"), N_("did not find expected key"),
+               N_("did not find expected '-' indicator"), N_("while parsing a flow mapping"),
+               N_("while parsing a flow sequence"), N_("while scanning a plain scalar"),
+               N_("found unexpected ':'"), N_("while scanning an alias"), N_("while scanning an anchor")}
+_EXPECTED = re.compile(r"expected (.+), but (?:found|got) (.+)\Z")
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
 REGISTER = "products/issued.txt"      # every product id whose verification URL was ever published
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
@@ -134,12 +143,12 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _YamlProblem(event.start_mark, "anchors and aliases (& and *) are not allowed; "
-                               "write the value out in full")
+            raise _YamlProblem(event.start_mark, tr("anchors and aliases (& and *) are not allowed; write the "
+                                                    "value out in full"))
         self.depth += 1
         if self.depth > MAX_YAML_DEPTH:
-            raise _YamlProblem(event.start_mark, f"nested more than {MAX_YAML_DEPTH} levels deep; "
-                               "a site file needs only a few levels")
+            raise _YamlProblem(event.start_mark, tr("nested more than {max_yaml_depth} levels deep; a site file "
+                                                    "needs only a few levels", max_yaml_depth=MAX_YAML_DEPTH))
         try:
             return super().compose_node(parent, index)
         finally:
@@ -163,25 +172,31 @@ def _at(mark, offset: int) -> tuple[int, int]:
 
 def _convert(node, offset: int, problems: list[Problem], path: str, seen: set[int], depth: int = 0):
     if id(node) in seen:        # a node reached twice is an alias: refused before it can multiply
-        raise _YamlProblem(node.start_mark, "anchors and aliases (& and *) are not allowed; write the value out in full")
+        raise _YamlProblem(node.start_mark, tr("anchors and aliases (& and *) are not allowed; write the value "
+                                               "out in full"))
     if depth > MAX_YAML_DEPTH:
-        raise _YamlProblem(node.start_mark, f"nested more than {MAX_YAML_DEPTH} levels deep; "
-                           "a site file needs only a few levels")
+        raise _YamlProblem(node.start_mark, tr("nested more than {max_yaml_depth} levels deep; a site file "
+                                               "needs only a few levels", max_yaml_depth=MAX_YAML_DEPTH))
     seen.add(id(node))
     if isinstance(node, yaml.ScalarNode):
         if node.style == '"':           # escapes ("\\e", "\\u202e") write what the file's text does not hold
             if found := CONTROL.search(node.value):
-                problems.append(Problem(path, *_at(node.start_mark, offset), f"{_control(found.group())} is "
-                                        "written into this quoted value, where no page can show it; delete it"))
+                problems.append(Problem(path, *_at(node.start_mark, offset), tr("{control} is written into this quoted "
+                                                                                "value, where no page can show it; "
+                                                                                "delete it",
+                                                                                control=_control(found.group()))))
             if found := OVERRIDE.search(node.value):
-                problems.append(Problem(path, *_at(node.start_mark, offset), f"{_OPENERS[found.group()]} "
-                                        f"(U+{ord(found.group()):04X}) is written into this quoted value: it makes what "
-                                        "follows read in another order than it is stored; delete it"))
+                problems.append(Problem(path, *_at(node.start_mark, offset), tr("{value} (U+{ord:04X}) is written into "
+                                                                                "this quoted value: it makes what "
+                                                                                "follows read in another order than it "
+                                                                                "is stored; delete it",
+                                                                                value=tr(_OPENERS[found.group()]), ord=ord(found.group()))))
         if DIRECTIONAL.search(node.value) and (opener := left_open(node.value)[1]) and opener not in "\u202d\u202e":
-            problems.append(Problem(path, *_at(node.start_mark, offset), unclosed_message(opener, "within this value")))
+            problems.append(Problem(path, *_at(node.start_mark, offset), unclosed_message(opener, tr("within this value"))))
         make = _SCALARS.get(node.tag)
         if make is None:
-            raise _YamlProblem(node.start_mark, f"the tag {node.tag} is not supported; write a plain value")
+            raise _YamlProblem(node.start_mark, tr("the tag {node_tag} is not supported; write a plain value",
+                                                   node_tag=node.tag))
         try:
             return make(_CONSTRUCTOR, node)
         except (ValueError, yaml.YAMLError):      # e.g. a date like 2025-02-30
@@ -197,13 +212,13 @@ def _convert(node, offset: int, problems: list[Problem], path: str, seen: set[in
         mapping = Map(_at(node.start_mark, offset))
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise _YamlProblem(key_node.start_mark, "a key must be a plain word, not a list or mapping")
+                raise _YamlProblem(key_node.start_mark, tr("a key must be a plain word, not a list or mapping"))
             key = key_node.value
             line, col = _at(key_node.start_mark, offset)
             if key in mapping:
                 first = mapping.key_marks[key][0]
-                problems.append(Problem(path, line, col, f"duplicate key '{key}' (first at line {first}); "
-                                        "keep only one"))
+                problems.append(Problem(path, line, col, tr("duplicate key '{key}' (first at line {first}); "
+                                                            "keep only one", key=key, first=first)))
                 continue
             mapping[key] = _convert(value_node, offset, problems, path, seen, depth + 1)
             mapping.key_marks[key] = (line, col)
@@ -211,7 +226,7 @@ def _convert(node, offset: int, problems: list[Problem], path: str, seen: set[in
             if isinstance(value_node, yaml.ScalarNode):
                 mapping.raw[key] = value_node.value
         return mapping
-    raise _YamlProblem(node.start_mark, "unexpected YAML node")
+    raise _YamlProblem(node.start_mark, tr("unexpected YAML node"))
 
 
 def _compose(text: str):
@@ -246,17 +261,28 @@ def parse_yaml(text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = _at(mark, offset) if mark else (1 + offset, 1)
-        what = " ".join(x for x in (e.context, e.problem) if x)
+        what = " ".join(_yaml_words(x) for x in (e.context, e.problem) if x)
         if "maximum nesting depth" in what:
-            return None, problems + [Problem(path, line, col, f"nested more than {MAX_YAML_DEPTH} levels deep; "
-                                             "a site file needs only a few levels")]
+            return None, problems + [Problem(path, line, col, tr("nested more than {max_yaml_depth} levels "
+                                                                 "deep; a site file needs only a few levels",
+                                                                 max_yaml_depth=MAX_YAML_DEPTH))]
         if mark and _char_at(text, mark.line, mark.column) == "\t":
-            return None, problems + [Problem(path, line, col, "a tab character where YAML expects spaces; "
-                                             "indent with spaces only (most editors can turn tabs into spaces)")]
-        return None, problems + [Problem(path, line, col, f"invalid YAML: {what}; check the indentation "
-                                         "and quote values that contain ': ' or start with a symbol")]
+            return None, problems + [Problem(path, line, col, tr("a tab character where YAML expects spaces; "
+                                                                 "indent with spaces only (most editors can "
+                                                                 "turn tabs into spaces)"))]
+        return None, problems + [Problem(path, line, col, tr("invalid YAML: {what}; check the indentation and "
+                                                             "quote values that contain ': ' or start with a "
+                                                             "symbol", what=what))]
     except yaml.YAMLError as e:
-        return None, problems + [Problem(path, 1 + offset, 1, f"invalid YAML: {e}")]
+        return None, problems + [Problem(path, 1 + offset, 1, tr("invalid YAML: {e}", e=e))]
+
+
+def _yaml_words(said: str) -> str:
+    if said in _YAML_WORDS:
+        return tr(said)
+    if found := _EXPECTED.match(said):
+        return tr("expected {expected}, but found {found}", expected=found[1], found=found[2])
+    return said
 
 
 class Memo:
@@ -384,15 +410,18 @@ def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:
     return decode(data, rel) if data is not None else (None, found)
 
 
-def leads_away(root: Path, path: Path) -> str:
+def leads_away(root: Path, path: Path, thing: str = "") -> str:
     """Why a file of the site (or a folder it is in) must not be read or published: a symbolic
     link somewhere on its way that leads out of the site folder, or into .git or another hidden
-    folder (a CI checkout keeps its token in .git/config); "" when it may."""
+    folder (a CI checkout keeps its token in .git/config); "" when it may. `thing`: what to copy
+    instead (the file, the folder, the theme)."""
     real, base = path.resolve(), root.resolve()
     if not real.is_relative_to(base):
-        return "is a symbolic link (or in a linked folder) that leads outside the site; copy the file into the site instead"
+        return tr("is a symbolic link (or in a linked folder) that leads outside the site; copy {thing} into "
+                  "the site instead", thing=thing or tr("the file"))
     if any(part.startswith(".") for part in real.relative_to(base).parts):
-        return f"is a symbolic link to {real.relative_to(base).as_posix()}, in a hidden folder; nothing there is published"
+        return tr("is a symbolic link to {value}, in a hidden folder; nothing there is published",
+                  value=real.relative_to(base).as_posix())
     return ""
 
 
@@ -407,15 +436,15 @@ def read_bytes(root: Path, rel: str) -> tuple[bytes | None, list[Problem]]:
                 return None, [Problem(rel, 1, 1, why)]
             info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):      # a pipe would never end
-            return None, [Problem(rel, 1, 1, "is not a regular file; replace it with a text file")]
+            return None, [Problem(rel, 1, 1, tr("is not a regular file; replace it with a text file"))]
         size = info.st_size
         if size > MAX_TEXT_BYTES:
-            return None, [Problem(rel, 1, 1, f"file is {size:,} bytes, over the limit of "
-                                  f"{MAX_TEXT_BYTES:,}; split it or shorten it")]
+            return None, [Problem(rel, 1, 1, tr("file is {size:,} bytes, over the limit of {max_text_bytes:,}; "
+                                                "split it or shorten it", size=size, max_text_bytes=MAX_TEXT_BYTES))]
         with open(path, "rb") as f:
             return f.read(), []
     except OSError as e:
-        return None, [Problem(rel, 1, 1, f"cannot be read: {e.strerror}")]
+        return None, [Problem(rel, 1, 1, tr("cannot be read: {strerror}", strerror=e.strerror))]
 
 
 def decode(data: bytes, rel: str) -> tuple[str | None, list[Problem]]:
@@ -427,19 +456,21 @@ def decode(data: bytes, rel: str) -> tuple[str | None, list[Problem]]:
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
         col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        return None, [Problem(rel, line, col, "the file is not UTF-8 text; save it with UTF-8 encoding")]
+        return None, [Problem(rel, line, col, tr("the file is not UTF-8 text; save it with UTF-8 encoding"))]
     if (data.translate(None, _NOT_CONTROL) or b"\xc2" in data and _C1.search(data)
             or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data):
         return None, [Problem(rel, text.count("\n", 0, at.start()) + 1, at.start() - text.rfind("\n", 0, at.start()),
-                              f"{_control(at.group())} is in the text, where no page can show it and few editors "
-                              "display it; delete it (it comes with text pasted from some programs)")
+                              tr("{control} is in the text, where no page can show it and few editors display "
+                                 "it; delete it (it comes with text pasted from some programs)",
+                                 control=_control(at.group())))
                       for at in CONTROL.finditer(text)][:20]
     if _DIRECTIONAL.search(data) is None:
         return text, []
     lines = text.split("\n")
-    problems = [Problem(rel, n, at.start() + 1, f"{_OPENERS[at.group()]} (U+{ord(at.group()):04X}) is in the text: it "
-                        "makes what follows read in another order than it is stored, which no product text needs; "
-                        "delete it") for n, line in enumerate(lines, 1) for at in OVERRIDE.finditer(line)]
+    problems = [Problem(rel, n, at.start() + 1, tr("{value} (U+{ord:04X}) is in the text: it makes what follows "
+                                                   "read in another order than it is stored, which no product "
+                                                   "text needs; delete it",
+                                                   value=tr(_OPENERS[at.group()]), ord=ord(at.group()))) for n, line in enumerate(lines, 1) for at in OVERRIDE.finditer(line)]
     problems += [Problem(rel, n, at + 1, unclosed_message(opener)) for n, line in enumerate(lines, 1)
                  for at, opener in [left_open(line)] if opener and opener not in "\u202d\u202e"]
     return (None if problems else text), sorted(problems)[:20]
@@ -464,14 +495,16 @@ def left_open(text: str) -> tuple[int, str]:
     return opened[0] if opened else (0, "")
 
 
-def unclosed_message(opener: str, where: str = "on the same line") -> str:
-    closer = "U+2069 (pop directional isolate)" if opener >= "\u2066" else "U+202C (pop directional formatting)"
-    return (f"{_OPENERS[opener]} (U+{ord(opener):04X}) is left open here: on a page it would reorder the text "
-            f"after it, even outside this value; close it with {closer} {where}, or delete it")
+def unclosed_message(opener: str, where: str = "") -> str:
+    where = where or tr("on the same line")
+    closer = tr("U+2069 (pop directional isolate)") if opener >= "\u2066" else tr("U+202C (pop directional formatting)")
+    return (tr("{value} (U+{ord:04X}) is left open here: on a page it would reorder the text after it, even "
+               "outside this value; close it with {closer} {where}, or delete it",
+               value=tr(_OPENERS[opener]), ord=ord(opener), closer=closer, where=where))
 
 
 def _control(char: str) -> str:
-    return f"{_CONTROL_NAMES.get(char, 'a control character')} (U+{ord(char):04X})"
+    return tr("{name} (U+{code:04X})", name=tr(_CONTROL_NAMES.get(char, N_("a control character"))), code=ord(char))
 
 
 def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse: Parsed) -> Source:
@@ -511,8 +544,8 @@ def parse_later(source: Source, parse: Parsed | None = None) -> list[Problem]:
         if data is None:
             return found
         if file_key(data, source.path) != source.digest:
-            return [Problem(source.path, 1, 1, "the file changed while the build was reading the site; "
-                            "build again")]
+            return [Problem(source.path, 1, 1, tr("the file changed while the build was reading the site; build "
+                                                  "again"))]
     text, found = decode(data, source.path)
     if text is None:
         return found
@@ -539,7 +572,7 @@ def _stamp(path: str | Path, rel: str, limit: int, seen: dict[str, tuple] | None
 
 def _empty(source: Source, found: list[Problem]) -> list[Problem]:
     if source.data is None and not found:
-        return [Problem(source.path, 1, 1, "the file is empty; it must hold the record's fields")]
+        return [Problem(source.path, 1, 1, tr("the file is empty; it must hold the record's fields"))]
     return []
 
 
@@ -551,17 +584,17 @@ def _load_markdown(root: Path, rel: str, problems: list[Problem], parse: Parsed)
         return source
     lines = text.split("\n")
     if not lines or lines[0].rstrip() != "---":
-        problems.append(Problem(rel, 1, 1, "must start with front matter: a line '---', then "
-                                "'title: …', then a line '---'"))
+        problems.append(Problem(rel, 1, 1, tr("must start with front matter: a line '---', then 'title: …', "
+                                              "then a line '---'")))
         return source
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
     if end is None:
-        problems.append(Problem(rel, 1, 1, "the front matter is not closed; add a line '---' after it"))
+        problems.append(Problem(rel, 1, 1, tr("the front matter is not closed; add a line '---' after it")))
         return source
     source.data, found, _ = parse("\n".join(lines[1:end]), rel, offset=1)
     problems += found
     if source.data is None and not found:
-        problems.append(Problem(rel, 2, 1, "the front matter is empty; it needs at least 'title: …'"))
+        problems.append(Problem(rel, 2, 1, tr("the front matter is empty; it needs at least 'title: …'")))
     source.body = "\n".join(lines[end + 1:])
     return source
 
@@ -573,7 +606,8 @@ def _probe_media(path: Path, rel: str, probed: Memo) -> Media:
     new or changed files, and a fresh checkout (new times) hashes them but decodes none again."""
     size = path.stat().st_size
     if size > MAX_MEDIA_BYTES:
-        return Media(size, error=f"is {size:,} bytes, over the limit of {MAX_MEDIA_BYTES:,}")
+        return Media(size, error=tr("is {size:,} bytes, over the limit of {max_media_bytes:,}",
+                                    size=size, max_media_bytes=MAX_MEDIA_BYTES))
 
     def sha256() -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -587,8 +621,8 @@ def _decode(path: Path, size: int, digest: str) -> Media:
     if path.suffix.lower() == ".pdf":           # a decision's scan: a PDF by its first bytes, not by its name
         with path.open("rb") as f:
             head = f.read(1024)
-        return Media(size, digest) if b"%PDF-" in head else Media(size, digest, error="is not a PDF file (it does "
-                                                                                    "not start as one); scan it again as PDF")
+        return Media(size, digest) if b"%PDF-" in head else Media(size, digest, error=tr("is not a PDF file (it does not start as "
+                                                                                         "one); scan it again as PDF"))
     if path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp"):
         return Media(size, digest)
     try:
@@ -602,13 +636,15 @@ def _decode(path: Path, size: int, digest: str) -> Media:
                 if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):      # EXIF orientation: shown turned a quarter
                     w, h = h, w
     except Image.DecompressionBombError:
-        return Media(size, digest, error=f"is over {MAX_IMAGE_PIXELS:,} pixels")
+        return Media(size, digest, error=tr("is over {max_image_pixels:,} pixels",
+                                            max_image_pixels=MAX_IMAGE_PIXELS))
     except Exception:        # Pillow raises many kinds for a broken header
-        return Media(size, digest, error="is not a readable image")
+        return Media(size, digest, error=tr("is not a readable image"))
     if fmt not in IMAGE_FORMATS:
-        return Media(size, digest, error=f"is a {fmt} image; use JPEG, PNG or WebP")
+        return Media(size, digest, error=tr("is a {fmt} image; use JPEG, PNG or WebP", fmt=fmt))
     if w * h > MAX_IMAGE_PIXELS:
-        return Media(size, digest, error=f"is {w}×{h} pixels, over the limit of {MAX_IMAGE_PIXELS:,}")
+        return Media(size, digest, error=tr("is {w}×{h} pixels, over the limit of {max_image_pixels:,}",
+                                            w=w, h=h, max_image_pixels=MAX_IMAGE_PIXELS))
     return Media(size, digest, fmt, w, h)
 
 
@@ -629,7 +665,8 @@ def unread(root: Path) -> list[Problem]:
                 stem, suffix = name.rsplit(".", 1)
                 right = "md" if suffix.lower() == "md" else "yaml"
                 problems.append(Problem(f"{folder}/{name}", 1, 1,
-                                        f"only .{right} files are read; rename it to {folder}/{stem}.{right}"))
+                                        tr("only .{right} files are read; rename it to {folder}/{stem}.{right}",
+                                           right=right, folder=folder, stem=stem)))
             if folder == "products" or f"{folder}/".startswith(("products/decisions/", "products/media/")):
                 continue
             for name in filter(MEANT.match, names):
@@ -637,19 +674,21 @@ def unread(root: Path) -> list[Problem]:
                         or folder in ("content/pages", "content/news") and name.endswith(".md")):
                     continue
                 if folder.startswith("products/"):
-                    where = (f"product records go directly in products/, decisions in products/decisions/; "
-                             f"move it to products/{name}")
+                    where = (tr("product records go directly in products/, decisions in products/decisions/; "
+                                "move it to products/{name}", name=name))
                 elif f"{folder}/".startswith(("content/pages/", "content/news/")) and name.endswith(".md"):
                     base = "/".join(folder.split("/")[:2])
-                    where = f"{base}/ is read without its subfolders; move it to {base}/{name}"
+                    where = tr("{base}/ is read without its subfolders; move it to {base}/{name}",
+                               base=base, name=name)
                 else:
                     near = difflib.get_close_matches(name, CONTENT_FILES, 1) if folder == "content" else []
-                    where = (f"did you mean content/{near[0]}?" if near else "pages go in content/pages/, news "
-                             "posts in content/news/, and content/ itself holds communes.yaml, showrooms.yaml "
-                             "and retired.yaml")
-                problems.append(Problem(f"{folder}/{name}", 1, 1, f"this file is not read: {where}", "warning"))
+                    where = (tr("did you mean content/{value}?", value=near[0]) if near else tr("pages go in content/pages/, news posts "
+                                                                                "in content/news/, and content/ itself "
+                                                                                "holds communes.yaml, showrooms.yaml and "
+                                                                                "retired.yaml"))
+                problems.append(Problem(f"{folder}/{name}", 1, 1, tr("this file is not read: {where}", where=where), "warning"))
     if (root / "site.yml").is_file():
-        problems.append(Problem("site.yml", 1, 1, "only .yaml files are read; rename it to site.yaml"))
+        problems.append(Problem("site.yml", 1, 1, tr("only .yaml files are read; rename it to site.yaml")))
     return sorted(problems, key=lambda p: p.path)
 
 
@@ -728,17 +767,18 @@ def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tupl
     problems = raw.problems
     for folder in ("products", "content", "products/media", "products/decisions", "products/codes", "content/pages",
                    "content/news"):     # (links further inside are not followed: _files)
-        if (root / folder).is_symlink() and (why := leads_away(root, root / folder)):
-            problems.append(Problem(folder, 1, 1, why.replace("the file", "the folder")))
+        if (root / folder).is_symlink() and (why := leads_away(root, root / folder, tr("the folder"))):
+            problems.append(Problem(folder, 1, 1, why))
     problems += unread(root)
     if (root / "site.yaml").is_file():
         raw.site = _load_yaml_file(root, "site.yaml", problems, parse)
     elif (root / "site.yaml").is_dir():
-        problems.append(Problem("site.yaml", 1, 1, "is a folder; site.yaml must be a file with title, base_url, "
-                                "languages and region"))
+        problems.append(Problem("site.yaml", 1, 1, tr("is a folder; site.yaml must be a file with title, "
+                                                      "base_url, languages and region")))
     else:
-        problems.append(Problem("site.yaml", 1, 1, "is missing: this folder is not a site, or site.yaml is not "
-                                "in it; every site needs site.yaml with title, base_url, languages and region"))
+        problems.append(Problem("site.yaml", 1, 1, tr("is missing: this folder is not a site, or site.yaml is "
+                                                      "not in it; every site needs site.yaml with title, "
+                                                      "base_url, languages and region")))
     known = Memo(cache / "texts.pickle" if cache else None, 2, few=0, keep=keep)     # 2: file_key
     raw.products = [_read_later(root, rel, problems, known, seen) for rel in _files(root / "products", root, "*.yaml")]
     raw.decisions = [_read_later(root, rel, problems, known, seen)

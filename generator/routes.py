@@ -9,7 +9,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from . import codes
-from .errors import ContentError, Problem
+from .errors import ContentError, Problem, tr
 from .model import CATEGORIES, Site
 
 
@@ -221,12 +221,13 @@ def _check_collisions(routes: list[Route]) -> None:
     clashes: dict[tuple[str, str, str], list[str]] = {}     # the same clash in every language: said once
     for output in sorted(output for output, clash in by_output.items() if len(clash) > 1):
         clash = by_output[output]
-        names = " and ".join(("the page" if r.kind == "page" else f"the {r.kind} page") + (f" '{r.key}'" if r.key else "")
-                             for r in clash)
+        names = tr(" and ").join((tr("the page") if r.kind == "page" else tr("the {kind} page", kind=r.kind))
+                                 + (f" '{r.key}'" if r.key else "") for r in clash)
         page = any(r.kind == "page" for r in clash)
-        hint = "rename the page (its file name is its address)" if page else "rename one of them"
+        hint = tr("rename the page (its file name is its address)") if page else tr("rename one of them")
         source = next((r.source for r in clash if r.source), "site.yaml")
         clashes.setdefault((source, names, hint), []).append(clash[0].output)
-    raise ContentError([Problem(source, 1, 1, f"{names} would both be written to output/{outputs[0]}"
-                                + (f" (and {len(outputs) - 1} more alike)" if len(outputs) > 1 else "") + f"; {hint}")
+    raise ContentError([Problem(source, 1, 1, tr("{names} would both be written to output/{value}",
+                                                 names=names, value=outputs[0])
+                                + (tr(" (and {value} more alike)", value=len(outputs) - 1) if len(outputs) > 1 else "") + f"; {hint}")
                         for (source, names, hint), outputs in clashes.items()])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import UsageError, tr
 from .model import Site
 from .validate import plain_id, valid_id
 
@@ -91,12 +91,13 @@ def create(site_dir: Path, site: Site | None, kind: str, ident: str, today: date
     """Writes the template of `kind`; `today` dates a decision or a news post (the site may have errors: None)."""
     if not valid_id(ident):
         plain = plain_id(ident)
-        raise UsageError(f"'{ident}' is not a valid id: use lowercase letters a-z, digits and single hyphens"
-                         + (f" (e.g. {plain})" if valid_id(plain) else ""))
+        raise UsageError(tr("'{ident}' is not a valid id: use lowercase letters a-z, digits and single hyphens",
+                            ident=ident)
+                         + (tr(" (e.g. {plain})", plain=plain) if valid_id(plain) else ""))
     rel, text = KINDS[kind](site, ident, today)
     path = site_dir / rel
     if path.exists():
-        raise UsageError(f"{rel} already exists; choose another id")
+        raise UsageError(tr("{rel} already exists; choose another id", rel=rel))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
@@ -107,7 +108,8 @@ def init(dest: Path, today: date) -> list[str]:
     replaced by the office's own records. Refused where DIR holds anything."""
     from . import schemas
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UsageError(f"{dest} is not an empty folder; ocop init writes a new site into a new or empty folder")
+        raise UsageError(tr("{dest} is not an empty folder; ocop init writes a new site into a new or empty "
+                            "folder", dest=dest))
     files = {
         "site.yaml": f"""# yaml-language-server: $schema=schemas/site.schema.json
 # The site's settings. Write your office's name, the address the site is published at, and its

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import cbor2
 
 from .depends import digest
-from .errors import OcopError
+from .errors import OcopError, tr
 from .fresh import files_under, load_cached, loads_cached, read_pickle, seal, unseal, write_pickle
 from .write import Output
 
@@ -336,7 +336,7 @@ class SearchIndex:
         self.thread.join()
         self._clean()
         if self.errors:
-            raise OcopError(f"the search index could not be built: {self.errors[0]}")
+            raise OcopError(tr("the search index could not be built: {value}", value=self.errors[0]))
         for out in self.published:
             self.out.merge(out.written, out.staged, out.manifest)
 
@@ -373,7 +373,7 @@ PF_SIGNATURE = b"pagefind_dcd"      # what each of Pagefind's gzipped CBOR files
 def _read_pf(path: Path):
     data = gzip.decompress(path.read_bytes())
     if not data.startswith(PF_SIGNATURE):
-        raise OcopError(f"Pagefind wrote {path.name} in a form this version does not know")
+        raise OcopError(tr("Pagefind wrote {path_name} in a form this version does not know", path_name=path.name))
     return cbor2.loads(data[len(PF_SIGNATURE):])
 
 
@@ -392,7 +392,7 @@ def pagefind_program() -> str:
     from pagefind.service import get_executable
     found = get_executable()
     if found is None:
-        raise OcopError("Pagefind's program is not installed: pip install 'pagefind[extended]'")
+        raise OcopError(tr("Pagefind's program is not installed: pip install 'pagefind[extended]'"))
     return str(found)
 
 

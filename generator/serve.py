@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .build import CACHE, build
-from .errors import ContentError, OcopError, printable
+from .errors import ContentError, OcopError, printable, tr
 from .fresh import by_path, claim_cache, site_files
 
 LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one */
@@ -70,7 +70,8 @@ class Server(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
         error = sys.exc_info()[1]
         if not isinstance(error, (ConnectionError, TimeoutError)):
-            print(printable(f"ocop serve: {type(error).__name__}: {error} (answering {client_address[0]})"),
+            print(printable(tr("ocop serve: {name__}: {error} (answering {value})",
+                               name__=type(error).__name__, error=error, value=client_address[0])),
                   file=sys.stderr)
 
 
@@ -90,14 +91,14 @@ class _Handler(SimpleHTTPRequestHandler):
             return False
         port = self.server.server_address[1]
         if (self.headers.get("Host") or "").lower() not in {f"{name}:{port}" for name in LOCAL_NAMES}:
-            self.send_error(403, "this server answers only requests for localhost")
+            self.send_error(403, tr("this server answers only requests for localhost"))
             return False
         try:
             path = unquote(self.path.split("?")[0].split("#")[0], errors="strict")
         except UnicodeDecodeError:
             path = "\0"
         if "\0" in path or not path.startswith("/"):
-            self.send_error(400, "not a path of this site")
+            self.send_error(400, tr("not a path of this site"))
             return False
         return True
 
@@ -149,12 +150,12 @@ def rebuild(site: Path, output: Path, base_url: str, say: Callable[[str], None],
     except ContentError as e:
         for problem in e.problems:
             say(str(problem))
-        say("the site has errors; still serving the last good build")
+        say(tr("the site has errors; still serving the last good build"))
         state.problems = [str(p) for p in e.problems]
         return False
     for problem in warnings:
         say(str(problem))
-    say(f"built in {time.monotonic() - started:.1f} s")
+    say(tr("built in {value:.1f} s", value=time.monotonic() - started))
     state.build, state.problems = state.build + 1, []
     return True
 
@@ -175,10 +176,10 @@ def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
     except OSError as e:
         if e.errno != errno.EADDRINUSE:
             raise
-        raise OcopError(f"port {port} is in use (by another ocop serve?); choose another with --port") from None
+        raise OcopError(tr("port {port} is in use (by another ocop serve?); choose another with --port", port=port)) from None
     rebuild(site, output, base_url, say, state)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    say(f"serving {base_url} (Ctrl-C to stop)")
+    say(tr("serving {base_url} (Ctrl-C to stop)", base_url=base_url))
     seen = site_files(site)         # what a build reads, by size, times and inode (and whether a link is among it)
     try:
         while not stop.wait(poll):

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from urllib.parse import urlsplit
 
 from . import codes
-from .errors import OcopError
+from .errors import OcopError, tr
 from .model import Site
 from .qr import matrix
 
@@ -46,29 +46,32 @@ def stamp_codes(site: Site, product_id: str, first: int, last: int, key: bytes,
     for serial, code in made.items():
         digest = codes.check_hash(product_id, serial, code)
         if hashes.setdefault(serial, digest) != digest:
-            raise StampError(f"stamp {serial} of '{product_id}' was printed with codes of another key; print it "
-                             f"with the key used then (products/codes/{product_id}.txt holds its check), or print "
-                             "serials not printed before")
+            raise StampError(tr("stamp {serial} of '{product_id}' was printed with codes of another key; print "
+                                "it with the key used then (products/codes/{product_id}.txt holds its check), "
+                                "or print serials not printed before", serial=serial, product_id=product_id))
     return made, hashes
 
 
 def check_serials(site: Site, product_id: str, first: int, last: int) -> None:
     product = next((p for p in site.products if p.id == product_id), None)
     if product is None:
-        raise StampError(f"no product '{product_id}' in products/")
+        raise StampError(tr("no product '{product_id}' in products/", product_id=product_id))
     status = site.standing[product_id].status
     if status not in ("valid", "expiring"):
-        raise StampError(f"'{product_id}' has no valid OCOP certificate on {site.today} (it is {status}); "
-                         "stamps are printed only for valid or expiring certificates")
+        raise StampError(tr("'{product_id}' has no valid OCOP certificate on {site_today} (it is {status}); "
+                            "stamps are printed only for valid or expiring certificates",
+                            product_id=product_id, site_today=site.today, status=status))
     if last - first + 1 > MAX_STAMPS:
-        raise StampError(f"{last - first + 1} stamps in one sheet is over the limit of {MAX_STAMPS}; print in parts")
+        raise StampError(tr("{value} stamps in one sheet is over the limit of {max_stamps}; print in parts",
+                            value=last - first + 1, max_stamps=MAX_STAMPS))
     issued = [b for b in product.stamps if b.issued <= site.today]
     outside = [s for s in (first, last) if not any(s in b for b in issued)]
     covered = sum(max(0, min(last, b.last) - max(first, b.first) + 1) for b in issued)
     if outside or covered != last - first + 1:
         batches = ", ".join(f"{b.first}–{b.last} (issued {b.issued})" for b in issued) or "none"
-        raise StampError(f"serials {first}–{last} are not all in the batches issued for '{product_id}' by "
-                         f"{site.today}: {batches}; add a batch to products/{product_id}.yaml first")
+        raise StampError(tr("serials {first}–{last} are not all in the batches issued for '{product_id}' by "
+                            "{site_today}: {batches}; add a batch to products/{product_id}.yaml first",
+                            first=first, last=last, product_id=product_id, site_today=site.today, batches=batches))
 
 
 def _font(size: int):

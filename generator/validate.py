@@ -25,7 +25,7 @@ from urllib.parse import unquote
 from . import codes, commonmark, images, links
 from . import model as m
 from .depends import digest
-from .errors import Problem, printable
+from .errors import Problem, printable, tr
 from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_later, parse_yaml, read_text
 from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
@@ -51,9 +51,9 @@ MAX_NUMBER = 10**12     # a price in đồng, a stamp's serial: any more is a ty
 def _suggest(word: str, options) -> str:
     options = list(options)
     if plain_id(str(word)) in options:            # a name written for its id
-        return f" (did you mean '{plain_id(str(word))}'?)"
+        return tr(" (did you mean '{plain_id}'?)", plain_id=plain_id(str(word)))
     close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return tr(" (did you mean '{value}'?)", value=close[0]) if close else ""
 
 
 def plain_id(name: str) -> str:
@@ -110,8 +110,8 @@ def _named(written: str, things, plain: Callable[[str], str] = plain_id) -> list
 def _one_of(options) -> str:
     options = list(options)
     if len(options) > 1:
-        return ", ".join(options[:-1]) + " or " + options[-1]
-    return options[0] if options else "nothing"
+        return ", ".join(options[:-1]) + tr(" or ") + options[-1]
+    return options[0] if options else tr("nothing")
 
 
 def _blank(text: str) -> bool:
@@ -140,26 +140,29 @@ class _File:
         """`value` as a mapping of known keys: unknown keys are warnings, missing ones errors.
         `elsewhere`: keys an editor may expect here that are set in decisions instead."""
         if not isinstance(value, Map):
-            self.error(mark, f"{what} must be a mapping of 'key: value' lines; got {_kind(value)}")
+            self.error(mark, tr("{what} must be a mapping of 'key: value' lines; got {kind}",
+                                what=what, kind=_kind(value)))
             return None
         for key in value:
             if key in elsewhere:
-                self.warn(value.key_marks[key], f"'{key}' in {what} is ignored: stars, status and validity come from "
-                          "the decisions that name the product: to certify it, name it in a decision's "
-                          "'recognized' list (products/decisions/)")
+                self.warn(value.key_marks[key], tr("'{key}' in {what} is ignored: stars, status and validity "
+                                                   "come from the decisions that name the product: to certify "
+                                                   "it, name it in a decision's 'recognized' list "
+                                                   "(products/decisions/)", key=key, what=what))
             elif key not in allowed:
                 english = _KEYS.get(plain_id(str(key)))
                 alias = {"description": "summary", "excerpt": "summary"}.get(str(key))     # as other generators write it
-                self.warn(value.key_marks[key], f"unknown key '{key}' in {what} is ignored"
-                          + (f": keys are written in English; write {english}:" if english in allowed else
-                             f" (did you mean '{alias}'?)" if alias in allowed else
-                             f"{_suggest(key, allowed)}; known keys: {', '.join(allowed)}"))
+                self.warn(value.key_marks[key], tr("unknown key '{key}' in {what} is ignored", key=key, what=what)
+                          + (tr(": keys are written in English; write {english}:", english=english) if english in allowed else
+                             tr(" (did you mean '{alias}'?)", alias=alias) if alias in allowed else
+                             tr("{suggest}; known keys: {allowed}",
+                                suggest=_suggest(key, allowed), allowed=', '.join(allowed))))
         for key in required:
             if key not in value or value[key] is None:
-                self.error(value.key_marks.get(key, value.mark), f"{what} needs '{key}'")
+                self.error(value.key_marks.get(key, value.mark), tr("{what} needs '{key}'", what=what, key=key))
             elif isinstance(value[key], str) and _blank(value[key]):      # (said here, whatever reads it next)
-                self.error(value.value_marks.get(key, value.mark), f"{what} needs '{key}', and it is empty; "
-                           "write its value")
+                self.error(value.value_marks.get(key, value.mark), tr("{what} needs '{key}', and it is empty; "
+                                                                      "write its value", what=what, key=key))
                 del value[key]
         return value
 
@@ -169,9 +172,10 @@ class _File:
             return []
         if not isinstance(value, Seq):
             hint = (f"; write {key}: [{value}]" if isinstance(value, str) and value.strip() else
-                    "; put '- ' before each entry" if isinstance(value, Map) else "")
+                    tr("; put '- ' before each entry") if isinstance(value, Map) else "")
             self.error(self.at(mapping, key),
-                       f"'{key}' must be a list (lines starting with '- '); got {_kind(value)}{hint}")
+                       tr("'{key}' must be a list (lines starting with '- '); got {kind}{hint}",
+                          key=key, kind=_kind(value), hint=hint))
             return []
         return list(zip(value, value.item_marks))
 
@@ -180,27 +184,29 @@ class _File:
         if value is None:
             return ""
         if isinstance(value, bool) or isinstance(value, (Map, Seq)):
-            self.error(self.at(mapping, key), f"'{key}' must be text; got {_kind(value)}")
+            self.error(self.at(mapping, key), tr("'{key}' must be text; got {kind}", key=key, kind=_kind(value)))
             return ""
         text = mapping.raw.get(key, str(value)) if not isinstance(value, str) else value
         if _blank(text):
             if required:
-                self.error(self.at(mapping, key), f"'{key}' must not be empty")
+                self.error(self.at(mapping, key), tr("'{key}' must not be empty", key=key))
             return ""
         return text.strip()
 
     def phone(self, mapping: Map, key: str) -> str:
         value = self.string(mapping, key)
         if value and not any(c.isdigit() for c in value):
-            self.error(self.at(mapping, key), f"'{key}' must be a phone number, with its digits; got '{value}'")
+            self.error(self.at(mapping, key), tr("'{key}' must be a phone number, with its digits; got '{value}'",
+                                                 key=key, value=value))
             return ""
         return value
 
-    def ident(self, mapping: Map, key: str, what: str = "an id") -> str:
-        value = self.string(mapping, key)
+    def ident(self, mapping: Map, key: str, what: str = "") -> str:
+        value, what = self.string(mapping, key), what or tr("an id")
         if value and not valid_id(value):
-            self.error(self.at(mapping, key), f"'{value}' is not a valid {what}: use lowercase letters a-z, "
-                       "digits and single hyphens, at most 64 characters (e.g. dak-rve)")
+            self.error(self.at(mapping, key), tr("'{value}' is not a valid {what}: use lowercase letters a-z, "
+                                                 "digits and single hyphens, at most 64 characters (e.g. "
+                                                 "dak-rve)", value=value, what=what))
             return ""
         return value
 
@@ -208,7 +214,7 @@ class _File:
         value = mapping.get(key)
         if value is None:
             if required and key in mapping:
-                self.error(self.at(mapping, key), f"'{key}' must not be empty")
+                self.error(self.at(mapping, key), tr("'{key}' must not be empty", key=key))
             return None
         return self.l10n(value, self.at(mapping, key), key, mapping.raw.get(key))
 
@@ -217,8 +223,8 @@ class _File:
         a report's table."""
         if key in MULTILINE or "\n" not in text.strip():
             return True
-        self.error(mark, f"'{key}' must be one line; it has a line break (a name is one line: write the rest in "
-                   "the description)")
+        self.error(mark, tr("'{key}' must be one line; it has a line break (a name is one line: write the rest "
+                            "in the description)", key=key))
         return False
 
     def l10n(self, value: Any, mark, key: str, raw: str | None = None) -> m.Text | None:
@@ -226,35 +232,37 @@ class _File:
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
             text = value if isinstance(value, str) else (raw or str(value))
             if _blank(text):
-                self.error(mark, f"'{key}' must not be empty")
+                self.error(mark, tr("'{key}' must not be empty", key=key))
                 return None
             if not self.one_line(mark, key, text):
                 return None
             return m.Text((("", text),), default)
         if not isinstance(value, Map):
-            self.error(mark, f"'{key}' must be text, or a mapping from language code to text "
-                       f"({{vi: …, en: …}}); got {_kind(value)}")
+            self.error(mark, tr("'{key}' must be text, or a mapping from language code to text ({{vi: …, en: "
+                                "…}}); got {kind}", key=key, kind=_kind(value)))
             return None
         pairs = []
         for code, text in value.items():
             where = value.key_marks[code]
             if self.langs is not None and code not in self.langs:
-                self.error(where, f"'{code}' is not one of the site's languages{_suggest(code, self.langs)}; "
-                           f"use {_one_of(self.langs)}")
+                self.error(where, tr("'{code}' is not one of the site's languages{suggest}; use {one_of}",
+                                     code=code, suggest=_suggest(code, self.langs), one_of=_one_of(self.langs)))
                 continue
             if isinstance(text, bool) or not isinstance(text, (str, int, float)):
-                self.error(value.value_marks[code], f"the {code} text of '{key}' must be text; got {_kind(text)}")
+                self.error(value.value_marks[code], tr("the {code} text of '{key}' must be text; got {kind}",
+                                                       code=code, key=key, kind=_kind(text)))
                 continue
             text = text if isinstance(text, str) else value.raw.get(code, str(text))
             if _blank(text):
-                self.error(value.value_marks[code], f"the {code} text of '{key}' is empty; "
-                           "write it, or leave the language out to use the default")
+                self.error(value.value_marks[code], tr("the {code} text of '{key}' is empty; write it, or leave "
+                                                       "the language out to use the default", code=code, key=key))
                 continue
             if not self.one_line(value.value_marks[code], key, text):
                 continue
             pairs.append((code, text))
         if self.langs is not None and default not in value:
-            self.error(mark, f"'{key}' has no text in the default language '{default}'; add '{default}: …'")
+            self.error(mark, tr("'{key}' has no text in the default language '{default}'; add '{default}: …'",
+                                key=key, default=default))
             return None
         return m.Text(tuple(pairs), default) if pairs else None
 
@@ -265,17 +273,20 @@ class _File:
         if isinstance(value, bool) or not isinstance(value, int):
             raw = mapping.raw.get(key, value if isinstance(value, str) else "")
             grouped = re.fullmatch(r"\d{1,3}([.,  ])\d{3}(?:\1\d{3})*", raw.strip())    # 90.000, 90,000, 90 000
-            hint = "; write it without separators: " + re.sub(r"\D", "", raw) if grouped else ""
+            hint = tr("; write it without separators: ") + re.sub(r"\D", "", raw) if grouped else ""
             shown = raw if raw and not isinstance(value, str) else _show(value)     # 90.000 as written, not 90.0
-            self.error(self.at(mapping, key), f"'{key}' must be a whole number; got {shown}{hint}")
+            self.error(self.at(mapping, key), tr("'{key}' must be a whole number; got {shown}{hint}",
+                                                 key=key, shown=shown, hint=hint))
             return None
         written = mapping.raw.get(key, str(value)).strip()
         if not re.fullmatch(r"-?[0-9]+", written):         # YAML also reads 0x10, 0o17, 1_000 and +5 as numbers
-            self.error(self.at(mapping, key), f"'{key}' must be written in decimal digits; got {written}, which is {value}")
+            self.error(self.at(mapping, key), tr("'{key}' must be written in decimal digits; got {written}, "
+                                                 "which is {value}", key=key, written=written, value=value))
             return None
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f"from {low}" + (f" to {high}" if high is not None else " up")
-            self.error(self.at(mapping, key), f"'{key}' must be {bounds}; got {value}")
+            self.error(self.at(mapping, key), tr("'{key}' must be {bounds}; got {value}",
+                                                 key=key, bounds=bounds, value=value))
             return None
         return value
 
@@ -284,7 +295,8 @@ class _File:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            self.error(self.at(mapping, key), f"'{key}' must be a number from {low:g} to {high:g}; got {_show(value)}")
+            self.error(self.at(mapping, key), tr("'{key}' must be a number from {low:g} to {high:g}; got {show}",
+                                                 key=key, low=low, high=high, show=_show(value)))
             return None
         return value
 
@@ -294,8 +306,9 @@ class _File:
             return None
         if isinstance(value, date) and not isinstance(value, datetime):
             if not FIRST_DAY <= value <= LAST_DAY:      # (certificates run 36 months on: no date arithmetic overflows)
-                self.error(self.at(mapping, key), f"'{key}' must be a date from {FIRST_DAY.year} to {LAST_DAY.year}; "
-                           f"got {value.isoformat()}")
+                self.error(self.at(mapping, key), tr("'{key}' must be a date from {first_day_year} to "
+                                                     "{last_day_year}; got {value}",
+                                                     key=key, first_day_year=FIRST_DAY.year, last_day_year=LAST_DAY.year, value=value.isoformat()))
                 return None
             return value
         hint = ""
@@ -313,40 +326,45 @@ class _File:
             if found := re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})", value.strip()):     # as Vietnam writes dates
                 try:
                     meant = date(*map(int, reversed(found.groups())))
-                    hint = f"; if that is {meant.day} {meant:%B %Y}, write {meant.isoformat()}"
+                    hint = tr("; if that is {meant_day} {meant:%B %Y}, write {meant2}",
+                              meant_day=meant.day, meant=meant, meant2=meant.isoformat())
                 except ValueError:
                     pass
-        self.error(self.at(mapping, key), f"'{key}' must be a date written YYYY-MM-DD; got {_show(value)}{hint}")
+        self.error(self.at(mapping, key), tr("'{key}' must be a date written YYYY-MM-DD; got {show}{hint}",
+                                             key=key, show=_show(value), hint=hint))
         return None
 
     def choice(self, mapping: Map, key: str, options: tuple[str, ...]) -> str:
         value = self.string(mapping, key)
         if value and value not in options:
             meant = _meant(value, options)
-            self.error(self.at(mapping, key), f"'{key}' must be {_one_of(options)}; got '{value}'"
-                       + (f": write {key}: {meant}" if meant else _suggest(value, options)))
+            self.error(self.at(mapping, key), tr("'{key}' must be {one_of}; got '{value}'",
+                                                 key=key, one_of=_one_of(options), value=value)
+                       + (tr(": write {key}: {meant}", key=key, meant=meant) if meant else _suggest(value, options)))
             return ""
         return value
 
     def boolean(self, mapping: Map, key: str) -> bool:
         value = mapping.get(key, False)
         if not isinstance(value, bool):
-            self.error(self.at(mapping, key), f"'{key}' must be true or false; got {_show(value)}")
+            self.error(self.at(mapping, key), tr("'{key}' must be true or false; got {show}",
+                                                 key=key, show=_show(value)))
             return False
         return value
 
     def url(self, mapping: Map, key: str) -> str:
         value = self.string(mapping, key)
         if value and not URL_RE.match(value):
-            self.error(self.at(mapping, key), f"'{key}' must be an absolute web address starting with "
-                       f"https:// or http://; got '{value}'")
+            self.error(self.at(mapping, key), tr("'{key}' must be an absolute web address starting with "
+                                                 "https:// or http://; got '{value}'", key=key, value=value))
             return ""
         return value
 
     def email(self, mapping: Map, key: str) -> str:
         value = self.string(mapping, key)
         if value and not EMAIL_RE.match(value):
-            self.error(self.at(mapping, key), f"'{key}' must be an e-mail address like name@example.vn; got '{value}'")
+            self.error(self.at(mapping, key), tr("'{key}' must be an e-mail address like name@example.vn; got "
+                                                 "'{value}'", key=key, value=value))
             return ""
         return value
 
@@ -358,9 +376,9 @@ def valid_id(value: str) -> bool:
 def _kind(value: Any) -> str:
     """How a value reads in a message: a mapping, a list, nothing, 'text', 42, true."""
     if isinstance(value, Map):
-        return "a mapping"
+        return tr("a mapping")
     if isinstance(value, Seq):
-        return "a list"
+        return tr("a list")
     if value is None:
         return "nothing"
     if isinstance(value, bool):
@@ -376,8 +394,9 @@ _show = _kind
 def _stem_id(f: _File, source: Source, what: str) -> str:
     stem = PurePosixPath(source.path).stem
     if not valid_id(stem):
-        f.error((1, 1), f"the file name '{stem}' is not a valid {what} id: use lowercase letters a-z, digits "
-                "and single hyphens, at most 64 characters (e.g. dak-rve-coffee.yaml)")
+        f.error((1, 1), tr("the file name '{stem}' is not a valid {what} id: use lowercase letters a-z, digits "
+                           "and single hyphens, at most 64 characters (e.g. dak-rve-coffee.yaml)",
+                           stem=stem, what=what))
         return ""
     return stem
 
@@ -398,29 +417,32 @@ def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
         return None
     languages, seen = [], {}
     for item, mark in f.items(data, "languages", "languages"):
-        entry = f.mapping(item, mark, "a language", ("code", "name"), ("code", "name"))
+        entry = f.mapping(item, mark, tr("a language"), ("code", "name"), ("code", "name"))
         if entry is None:
             continue
         code, name = f.string(entry, "code"), f.string(entry, "name", required=True)
         if code and not LANG_RE.match(code):
-            f.error(f.at(entry, "code"), f"'{code}' is not a BCP 47 language code; use codes like vi, en, ko, zh-Hans")
+            f.error(f.at(entry, "code"), tr("'{code}' is not a BCP 47 language code; use codes like vi, en, ko, "
+                                            "zh-Hans", code=code))
         elif code.casefold() in seen:         # (zh-hans and zh-Hans: one folder on many disks)
             first = seen[code.casefold()]
             f.error(data.key_marks.get("languages", data.mark) if first != code else f.at(entry, "code"),
-                    f"the language '{code}' is listed twice" + (f" (as '{first}' too: codes are one language "
-                                                                 "whatever their case)" if first != code else ""))
+                    tr("the language '{code}' is listed twice", code=code) + (tr(" (as '{first}' too: codes are one language "
+                                                                   "whatever their case)", first=first) if first != code else ""))
         elif code and name:
             seen[code.casefold()] = code
             languages.append(m.Language(code, name))
     if "languages" in data and not languages:
-        f.error(f.at(data, "languages"), "'languages' must list at least one language, e.g. - {code: vi, name: Tiếng Việt}")
+        f.error(f.at(data, "languages"), tr("'languages' must list at least one language, e.g. - {{code: vi, "
+                                            "name: Tiếng Việt}}"))
         return None
     f.langs = tuple(language.code for language in languages) or None      # none valid: check codes no further
     base_url = f.string(data, "base_url")
     if base_url and not BASE_URL_RE.match(base_url):
-        f.error(f.at(data, "base_url"), f"'base_url' must be an absolute https:// or http:// address ending in '/' "
-                "(a host name, a port from 1 to 65535 if any, a path of letters, digits, '-', '_', '.' and '~' "
-                f"without %-escapes); got '{base_url}'")
+        f.error(f.at(data, "base_url"), tr("'base_url' must be an absolute https:// or http:// address ending "
+                                           "in '/' (a host name, a port from 1 to 65535 if any, a path of "
+                                           "letters, digits, '-', '_', '.' and '~' without %-escapes); got "
+                                           "'{base_url}'", base_url=base_url))
     title, region = f.text(data, "title", True), f.text(data, "region", True)
     contact = m.Contact()
     if "contact" in data:
@@ -429,10 +451,11 @@ def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
             contact = m.Contact(f.string(c, "phone"), f.email(c, "email"), f.text(c, "address"))
     theme = f.string(data, "theme") or "default"
     if not valid_id(theme):
-        f.error(f.at(data, "theme"), f"'theme' must be the name of a folder in themes/, like default; got '{theme}'")
+        f.error(f.at(data, "theme"), tr("'theme' must be the name of a folder in themes/, like default; got "
+                                        "'{theme}'", theme=theme))
     authorities = []
     for item, mark in f.items(data, "authorities", "authorities"):
-        a = f.mapping(item, mark, "an authority", ("stars", "issuer", "from", "until"), ("stars", "issuer"))
+        a = f.mapping(item, mark, tr("an authority"), ("stars", "issuer", "from", "until"), ("stars", "issuer"))
         if a is not None:
             stars, issuer = f.integer(a, "stars", 3, 5), f.choice(a, "issuer", m.ISSUERS)
             if stars and issuer:
@@ -463,8 +486,8 @@ def _list_file(source: Source | None, problems: list[Problem]) -> list[tuple[Any
     if source is None or source.data is None:
         return []
     if not isinstance(source.data, Seq):
-        problems.append(Problem(source.path, 1, 1, f"must be a list of entries, each starting with '- id: …'; "
-                                f"got {_kind(source.data)}"))
+        problems.append(Problem(source.path, 1, 1, tr("must be a list of entries, each starting with '- id: …'; "
+                                                      "got {kind}", kind=_kind(source.data))))
         return []
     return list(zip(source.data, source.data.item_marks))
 
@@ -472,7 +495,8 @@ def _list_file(source: Source | None, problems: list[Problem]) -> list[tuple[Any
 def _unique(f: _File, entry: Map, seen: dict[str, int], what: str) -> str:
     ident = f.ident(entry, "id", f"{what} id")
     if ident in seen:
-        f.error(f.at(entry, "id"), f"the {what} id '{ident}' is used twice (first at line {seen[ident]})")
+        f.error(f.at(entry, "id"), tr("the {what} id '{ident}' is used twice (first at line {value})",
+                                      what=what, ident=ident, value=seen[ident]))
         return ""
     if ident:
         seen[ident] = f.at(entry, "id")[0]
@@ -483,42 +507,44 @@ def _communes(source: Source | None, langs, today: date, problems: list[Problem]
     communes, seen, refs, merges = {}, {}, [], {}
     f = _File(source.path if source else "content/communes.yaml", problems, langs)
     for item, mark in _list_file(source, problems):
-        entry = f.mapping(item, mark, "a commune", COMMUNE_KEYS, COMMUNE_REQUIRED)
+        entry = f.mapping(item, mark, tr("a commune"), COMMUNE_KEYS, COMMUNE_REQUIRED)
         if entry is None:
             continue
         ident, name = _unique(f, entry, seen, "commune"), f.text(entry, "name", True)
         formerly = []
         for value, where in f.items(entry, "formerly", "formerly"):
             if not isinstance(value, str) or not valid_id(value):
-                f.error(where, f"'formerly' must list commune ids; got {_kind(value)}")
+                f.error(where, tr("'formerly' must list commune ids; got {kind}", kind=_kind(value)))
             else:
                 formerly.append(value)
                 refs.append((value, where))
-        merged_into = f.ident(entry, "merged_into", "commune id")
+        merged_into = f.ident(entry, "merged_into", tr("commune id"))
         if merged_into and merged_into == ident:
-            f.error(f.at(entry, "merged_into"), f"'{ident}' cannot be merged into itself; name the commune it "
-                    "became part of")
+            f.error(f.at(entry, "merged_into"), tr("'{ident}' cannot be merged into itself; name the commune it "
+                                                   "became part of", ident=ident))
         elif merged_into:
             refs.append((merged_into, f.at(entry, "merged_into")))
             merges[ident] = f.at(entry, "merged_into")
         since, until = f.day(entry, "since"), f.day(entry, "until")
         if since and until and until < since:
-            f.error(f.at(entry, "until"), f"'until' ({until}) is before 'since' ({since})")
+            f.error(f.at(entry, "until"), tr("'until' ({until}) is before 'since' ({since})",
+                                             until=until, since=since))
         elif until and until >= today:
-            f.error(f.at(entry, "until"), f"'until' ({until}) is not before the build date {today}: the commune "
-                    "still exists; write 'until' (and 'merged_into') once it has ceased, or build with --today")
+            f.error(f.at(entry, "until"), tr("'until' ({until}) is not before the build date {today}: the "
+                                             "commune still exists; write 'until' (and 'merged_into') once it "
+                                             "has ceased, or build with --today", until=until, today=today))
             until, merged_into = None, ""       # (its products are not told it no longer exists)
         if ident and name:
             communes[ident] = m.Commune(ident, name, since, until, tuple(formerly), merged_into)
     for ident, where in refs:
         if ident not in seen:
-            f.error(where, f"no commune '{ident}' in this file{_suggest(ident, seen)}; "
-                    "every former or new unit needs its own entry")
+            f.error(where, tr("no commune '{ident}' in this file{suggest}; every former or new unit needs its "
+                              "own entry", ident=ident, suggest=_suggest(ident, seen)))
     for ident, where in merges.items():
         chain = _merges(communes, ident)
         if chain and chain[-1] == ident and ident == min(chain):        # a cycle, said once, at its first id
-            f.error(where, "'merged_into' goes round in a circle: " + " → ".join([ident, *chain])
-                    + "; one of them must be the commune they became part of, without 'merged_into'")
+            f.error(where, tr("'merged_into' goes round in a circle: ") + " → ".join([ident, *chain])
+                    + tr("; one of them must be the commune they became part of, without 'merged_into'"))
     return communes
 
 
@@ -545,7 +571,7 @@ def _showrooms(source: Source | None, langs, communes: dict[str, m.Commune],
     showrooms, seen = {}, {}
     f = _File(source.path if source else "content/showrooms.yaml", problems, langs)
     for item, mark in _list_file(source, problems):
-        entry = f.mapping(item, mark, "a showroom", SHOWROOM_KEYS, SHOWROOM_REQUIRED)
+        entry = f.mapping(item, mark, tr("a showroom"), SHOWROOM_KEYS, SHOWROOM_REQUIRED)
         if entry is None:
             continue
         ident, name, address = _unique(f, entry, seen, "showroom"), f.text(entry, "name", True), f.text(entry, "address", True)
@@ -567,22 +593,25 @@ def _commune_ref(f: _File, entry: Map, communes: dict[str, m.Commune]) -> str:
     if isinstance(written, str) and not valid_id(written):
         named = _named(written, communes.values(), _commune_plain)
         if len(named) == 1:
-            f.error(f.at(entry, "commune"), f"'{written}' is not a commune id; for {named[0].name(named[0].name.default)} "
-                    f"write its id: commune: {named[0].id}")
+            f.error(f.at(entry, "commune"), tr("'{written}' is not a commune id; for {value} write its id: "
+                                               "commune: {id}",
+                                               written=written, value=named[0].name(named[0].name.default), id=named[0].id))
             return ""
-    ident = f.ident(entry, "commune", "commune id")
+    ident = f.ident(entry, "commune", tr("commune id"))
     if not ident:
         return ""
     commune = communes.get(ident)
     if commune is None:
-        f.error(f.at(entry, "commune"), f"no commune '{ident}' in content/communes.yaml{_suggest(ident, communes)}")
+        f.error(f.at(entry, "commune"), tr("no commune '{ident}' in content/communes.yaml{suggest}",
+                                           ident=ident, suggest=_suggest(ident, communes)))
         return ""
     if not commune.current:
         chain = _merges(communes, ident)
         now = chain[-1] if chain and chain[-1] in communes and communes[chain[-1]].current else ""
-        merged = f" (merged into {', then '.join(chain)})" if now else ""
-        f.error(f.at(entry, "commune"), f"the commune '{ident}' no longer exists{merged}"
-                + (f"; use '{now}'" if now else ""))
+        merged = tr(" (merged into {chain})", chain=', then '.join(chain)) if now else ""
+        f.error(f.at(entry, "commune"), tr("the commune '{ident}' no longer exists{merged}",
+                                           ident=ident, merged=merged)
+                + (tr("; use '{now}'", now=now) if now else ""))
         return ""
     return ident
 
@@ -618,29 +647,30 @@ def _media_ref(f: _File, entry: Map, key: str, raw: RawSite, image: bool) -> tup
 def _media_file(f: _File, where: tuple[int, int], value: str, raw: RawSite, image: bool) -> tuple[str, Any]:
     parts = PurePosixPath(value).parts
     if "\\" in value or value.startswith("/") or ".." in parts or not parts or parts[0] != "media":
-        f.error(where, f"'{value}' must be a path inside products/media, written relative to products/ "
-                "(e.g. media/dak-rve-coffee.jpg)")
+        f.error(where, tr("'{value}' must be a path inside products/media, written relative to products/ (e.g. "
+                          "media/dak-rve-coffee.jpg)", value=value))
         return "", None
     info = raw.media.get(value)
     if info is None:
         alike = [name for name in raw.media if unicodedata.normalize("NFC", name) == unicodedata.normalize("NFC", value)]
-        f.error(where, f"the file products/{value} does not exist" + (
-            f"; products/{alike[0]} has the same name with its accents stored another way (as separate marks, as "
-            "some computers save names): rename the file, typing its name again" if alike
+        f.error(where, tr("the file products/{value} does not exist", value=value) + (
+            tr("; products/{value} has the same name with its accents stored another way (as separate marks, as "
+               "some computers save names): rename the file, typing its name again", value=alike[0]) if alike
             else _suggest(value, raw.media)))
         return "", None
     if info.error:
-        f.error(where, f"products/{value} {info.error}")
+        f.error(where, tr("products/{value} {info_error}", value=value, info_error=info.error))
         return "", None
     if image and info.format is None:
         if PurePosixPath(value).suffix.lower() in (".heic", ".heif"):
-            f.error(where, f"products/{value} is a HEIC photo, as iPhones save them, which most browsers cannot "
-                    "show; save it as JPEG (on the iPhone: Settings, Camera, Formats, Most Compatible)")
+            f.error(where, tr("products/{value} is a HEIC photo, as iPhones save them, which most browsers "
+                              "cannot show; save it as JPEG (on the iPhone: Settings, Camera, Formats, Most "
+                              "Compatible)", value=value))
         else:
-            f.error(where, f"products/{value} is not a photo; use a JPEG, PNG or WebP file")
+            f.error(where, tr("products/{value} is not a photo; use a JPEG, PNG or WebP file", value=value))
         return "", None
     if not image and PurePosixPath(value).suffix.lower() not in (".pdf", ".jpg", ".jpeg", ".png", ".webp"):
-        f.error(where, f"products/{value} must be a PDF, JPEG, PNG or WebP scan")
+        f.error(where, tr("products/{value} must be a PDF, JPEG, PNG or WebP scan", value=value))
         return "", None
     return value, info
 
@@ -696,7 +726,7 @@ def _same_photos(media: dict[str, Media], checked: tuple[m.Product | None, list[
 def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems: list[Problem]) -> m.Product | None:
     f = _File(source.path, problems, langs)
     ident = _stem_id(f, source, "product")
-    data = f.mapping(source.data, (1, 1), "a product", PRODUCT_KEYS, PRODUCT_REQUIRED, DECIDED_KEYS)
+    data = f.mapping(source.data, (1, 1), tr("a product"), PRODUCT_KEYS, PRODUCT_REQUIRED, DECIDED_KEYS)
     if data is None:
         return None
     name, description = f.text(data, "name", True), f.text(data, "description", True)
@@ -713,18 +743,18 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
     images = []
     for item, mark in f.items(data, "images", "images"):
         if isinstance(item, str):
-            f.error(mark, "an image needs its file and what it shows, for readers who cannot see it: write "
-                    f"- {{file: {item}, alt: {{{(langs or ('vi',))[0]}: …}}}}")
+            f.error(mark, tr("an image needs its file and what it shows, for readers who cannot see it: write - "
+                             "{{file: {item}, alt: {{{value}: …}}}}", item=item, value=(langs or ('vi',))[0]))
             continue
-        img = f.mapping(item, mark, "an image", ("file", "alt"), ("file",))
+        img = f.mapping(item, mark, tr("an image"), ("file", "alt"), ("file",))
         if img is not None:
             file, info = _media_ref(f, img, "file", raw, image=True)
             if file:
                 images.append(m.Image(file, f.text(img, "alt"), info.width, info.height, info.digest))
     price = None
     if isinstance(data.get("price"), Seq):
-        f.error(f.at(data, "price"), "price must be one number (price: 90000) or a mapping (price: {min: 90000, "
-                "max: 120000, unit: kg}); got a list")
+        f.error(f.at(data, "price"), tr("price must be one number (price: 90000) or a mapping (price: {{min: "
+                                        "90000, max: 120000, unit: kg}}); got a list"))
     elif data.get("price") is not None and not isinstance(data["price"], Map):       # one price: `price: 90000`
         one = f.integer(data, "price", 0, MAX_NUMBER)
         price = m.Price(one, one, None) if one is not None else None
@@ -733,63 +763,65 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
         if pr is not None:
             low, high = f.integer(pr, "min", 0, MAX_NUMBER), f.integer(pr, "max", 0, MAX_NUMBER)
             if low is not None and high is not None and high < low:
-                f.error(f.at(pr, "max"), f"'max' ({high}) is below 'min' ({low}); swap them")
+                f.error(f.at(pr, "max"), tr("'max' ({high}) is below 'min' ({low}); swap them", high=high, low=low))
             price = m.Price(low, high, f.text(pr, "unit"))
     specs = []
     for item, mark in f.items(data, "specs", "specs"):
-        s = f.mapping(item, mark, "a spec", ("label", "value"), ("label", "value"))
+        s = f.mapping(item, mark, tr("a spec"), ("label", "value"), ("label", "value"))
         if s is not None:
             label, value = f.text(s, "label", True), f.text(s, "value", True)
             if label and value:
                 specs.append(m.Spec(label, value))
     gtin = f.string(data, "gtin")
     if gtin and not gtin_ok(gtin):
-        f.error(f.at(data, "gtin"), f"'{gtin}' is not a valid GTIN: it needs 8, 12, 13 or 14 digits with "
-                "a correct check digit (quote it if it starts with 0)")
+        f.error(f.at(data, "gtin"), tr("'{gtin}' is not a valid GTIN: it needs 8, 12, 13 or 14 digits with a "
+                                       "correct check digit (quote it if it starts with 0)", gtin=gtin))
         gtin = ""
     sold_at = []
     for value, where in f.items(data, "showrooms", "showrooms"):
         if not isinstance(value, str) or value not in showrooms:
             named = _named(value, showrooms.values()) if isinstance(value, str) else []
-            f.error(where, f"no showroom '{value}' in content/showrooms.yaml" + (
-                f"; that is the name of the showroom {named[0].id}: write its id" if len(named) == 1
+            f.error(where, tr("no showroom '{value}' in content/showrooms.yaml", value=value) + (
+                tr("; that is the name of the showroom {id}: write its id", id=named[0].id) if len(named) == 1
                 else _suggest(value, showrooms)))
         elif value in sold_at:
-            f.error(where, f"the showroom '{value}' is listed twice")
+            f.error(where, tr("the showroom '{value}' is listed twice", value=value))
         else:
             sold_at.append(value)
     stamps = []
     for item, mark in f.items(data, "stamps", "stamps"):
-        b = f.mapping(item, mark, "a stamp batch", ("from", "to", "issued"), ("from", "to", "issued"))
+        b = f.mapping(item, mark, tr("a stamp batch"), ("from", "to", "issued"), ("from", "to", "issued"))
         if b is None:
             continue
         first, last, issued = f.integer(b, "from", 1, MAX_NUMBER), f.integer(b, "to", 1, MAX_NUMBER), f.day(b, "issued")
         if first is not None and last is not None and last < first:
-            f.error(f.at(b, "to"), f"'to' ({last}) is below 'from' ({first})")
+            f.error(f.at(b, "to"), tr("'to' ({last}) is below 'from' ({first})", last=last, first=first))
         elif first is not None and last is not None and issued:
             for other in stamps:
                 if first <= other.last and other.first <= last:
-                    f.error(mark, f"serials {first}–{last} overlap the batch {other.first}–{other.last}; "
-                            "batches of one product must not overlap")
+                    f.error(mark, tr("serials {first}–{last} overlap the batch {other_first}–{other_last}; "
+                                     "batches of one product must not overlap",
+                                     first=first, last=last, other_first=other.first, other_last=other.last))
                     break
             else:
                 stamps.append(m.Batch(first, last, issued))
     tags = []
     for value, where in f.items(data, "tags", "tags"):
         if isinstance(value, (Map, Seq)) or value is None:
-            f.error(where, f"a tag must be a word or phrase; got {_kind(value)}")
+            f.error(where, tr("a tag must be a word or phrase; got {kind}", kind=_kind(value)))
         else:
             tags.append(str(value))
     for key, text in (("name", name), ("description", description), ("producer", producer and producer.name)):
         if text and (left := next((v for _, v in text.pairs if v.strip() in TEMPLATE_TEXTS), None)):
-            f.error(f.at(data, key), f"{'the producer' + chr(39) + 's name' if key == 'producer' else repr(key)} still "
-                    f"holds the text of the template of ocop new ('{left.strip()}'); write the product's own")
+            f.error(f.at(data, key), tr("{value} still holds the text of the template of ocop new ('{left}'); "
+                                        "write the product's own",
+                                        value='the producer' + chr(39) + 's name' if key == 'producer' else repr(key), left=left.strip()))
     visit = _visit(f, data)
     if problems_in(problems, source.path):
         return None
     if not (ident and name and description and category and commune and producer):     # never dropped unsaid
-        f.error((1, 1), "the product cannot be published: it needs a name, description, category, commune and "
-                "producer, each with a value")
+        f.error((1, 1), tr("the product cannot be published: it needs a name, description, category, commune "
+                           "and producer, each with a value"))
         return None
     return m.Product(ident, source.path, name, category, commune, producer, description, tuple(images), price,
                      tuple(specs), gtin, tuple(sold_at), tuple(stamps), tuple(tags), visit)
@@ -810,15 +842,17 @@ def _visit(f: _File, data: Map) -> m.Visit | None:
     season = []
     for value, where in f.items(data, "season", "season"):
         if type(value) is not int or not 1 <= value <= 12:
-            f.error(where, f"a month of the season is a number from 1 (January) to 12 (December); got {_show(value)}")
+            f.error(where, tr("a month of the season is a number from 1 (January) to 12 (December); got {show}",
+                              show=_show(value)))
         elif value in season:
-            f.error(where, f"the month {value} is listed twice")
+            f.error(where, tr("the month {value} is listed twice", value=value))
         else:
             season.append(value)
     spoken = []
     for value, where in f.items(data, "languages", "languages"):
         if not isinstance(value, str) or not LANG_RE.match(value):
-            f.error(where, f"a language spoken is a language code such as vi, en, fr, ko or zh-Hans; got {_show(value)}")
+            f.error(where, tr("a language spoken is a language code such as vi, en, fr, ko or zh-Hans; got "
+                              "{show}", show=_show(value)))
         elif value not in spoken:
             spoken.append(value)
     group_min = group_max = None
@@ -827,14 +861,15 @@ def _visit(f: _File, data: Map) -> m.Visit | None:
         if group is not None:
             group_min, group_max = f.integer(group, "min", 1, 100_000), f.integer(group, "max", 1, 100_000)
             if group_min and group_max and group_max < group_min:
-                f.error(f.at(group, "max"), f"'max' ({group_max}) is below 'min' ({group_min})")
+                f.error(f.at(group, "max"), tr("'max' ({group_max}) is below 'min' ({group_min})",
+                                               group_max=group_max, group_min=group_min))
     phone = email = website = ""
     if data.get("booking") is not None:
         booking = f.mapping(data["booking"], f.at(data, "booking"), "booking", ("phone", "email", "website"))
         if booking is not None:
             phone, email, website = f.phone(booking, "phone"), f.email(booking, "email"), f.url(booking, "website")
             if not any(booking.get(key) for key in ("phone", "email", "website")):
-                f.error(f.at(data, "booking"), "'booking' needs a phone, an email or a website")
+                f.error(f.at(data, "booking"), tr("'booking' needs a phone, an email or a website"))
     return m.Visit(location, address, f.text(data, "hours"), tuple(season), tuple(spoken),
                    f.text(data, "duration"), group_min, group_max, phone, email, website)
 
@@ -857,24 +892,25 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
         if source.data is None:         # unreadable, not YAML or empty: said when it was read
             continue
         f = _File(source.path, problems, langs)
-        data = f.mapping(source.data, (1, 1), "a decision", DECISION_KEYS, DECISION_REQUIRED)
+        data = f.mapping(source.data, (1, 1), tr("a decision"), DECISION_KEYS, DECISION_REQUIRED)
         if data is None:
             continue
         number, day, issuer = f.string(data, "number", True), f.day(data, "date"), f.choice(data, "issuer", m.ISSUERS)
         document, _ = _media_ref(f, data, "document", raw, image=False)
         if number and issuer:
             if (issuer, number) in numbers:
-                f.error(f.at(data, "number"), f"the {issuer} decision {number} is already in {numbers[issuer, number]}")
+                f.error(f.at(data, "number"), tr("the {issuer} decision {number} is already in {value}",
+                                                 issuer=issuer, number=number, value=numbers[issuer, number]))
             numbers[issuer, number] = source.path
         if day and day > today:
-            f.error(f.at(data, "date"), f"the decision is dated {day}, after the build date {today}; "
-                    "add it once it is signed, or build with --today")
+            f.error(f.at(data, "date"), tr("the decision is dated {day}, after the build date {today}; add it "
+                                           "once it is signed, or build with --today", day=day, today=today))
             day = None
         recognized, revoked = f.items(data, "recognized", "recognized"), f.items(data, "revoked", "revoked")
         if all(data.get(key) in (None, []) for key in ("recognized", "revoked")):     # absent, or an empty list
             given = [key for key in ("recognized", "revoked") if key in data]
-            f.error(f.at(data, given[0]) if given else (1, 1), "a decision needs 'recognized' or 'revoked': the "
-                    "products it concerns" + (f"; '{given[0]}' lists none" if given else ""))
+            f.error(f.at(data, given[0]) if given else (1, 1), tr("a decision needs 'recognized' or 'revoked': "
+                                                                  "the products it concerns") + (tr("; '{value}' lists none", value=given[0]) if given else ""))
         authority = f.text(data, "authority")
         decision = m.Decision(source.path, number, day, issuer, authority, document) if number and day and issuer else None
         if decision:            # else its entries are still checked, but make no events
@@ -882,7 +918,7 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
         named: dict[str, int] = {}
         for item, mark, keys, required in ([(i, k, ("product", "stars", "score"), ("product", "stars")) for i, k in recognized]
                                           + [(i, k, ("product", "reason"), ("product",)) for i, k in revoked]):
-            entry = f.mapping(item, mark, "an entry", keys, required)
+            entry = f.mapping(item, mark, tr("an entry"), keys, required)
             if entry is None:
                 continue
             product = f.string(entry, "product")
@@ -891,13 +927,16 @@ def _decisions(raw: RawSite, config: m.Config, products: dict[str, m.Product], t
                 product = ""            # the product's own file has errors, reported there
             elif product and product not in products:
                 by_name = [p.id for p in _named(product, products.values())]
-                f.error(f.at(entry, "product"), f"no product '{product}' (products/{product}.yaml)"
-                        + (f"; that is the name of products/{by_name[0]}.yaml: write product: {by_name[0]}"
+                f.error(f.at(entry, "product"), tr("no product '{product}' (products/{product}.yaml)",
+                                                   product=product)
+                        + (tr("; that is the name of products/{value}.yaml: write product: {value}",
+                              value=by_name[0])
                            if len(by_name) == 1 else _suggest(product, files)))
                 product = ""
             elif product in named:
-                f.error(f.at(entry, "product"), f"'{product}' is named twice in this decision (first at line "
-                        f"{named[product]}); name each product once")
+                f.error(f.at(entry, "product"), tr("'{product}' is named twice in this decision (first at line "
+                                                   "{value}); name each product once",
+                                                   product=product, value=named[product]))
                 product = ""
             if product:
                 named[product] = f.at(entry, "product")[0]
@@ -953,21 +992,23 @@ def _recognition(f: _File, entry: Map, decision: m.Decision | None, product: str
     stars = entry.get("stars")
     if type(stars) is not int or stars not in (3, 4, 5):       # (not 4.0, not true)
         written = re.fullmatch(r"\s*([345])\s*(?:sao|stars?|★+)\s*", stars, re.I) if isinstance(stars, str) else None
-        f.error(f.at(entry, "stars"), f"stars must be 3, 4 or 5; got {_show(stars)}"
-                + (" (1 and 2 stars carry no OCOP certificate)" if stars in (1, 2) else "")
-                + (f": write stars: {written[1]}" if written else ""))
+        f.error(f.at(entry, "stars"), tr("stars must be 3, 4 or 5; got {show}", show=_show(stars))
+                + (tr(" (1 and 2 stars carry no OCOP certificate)") if stars in (1, 2) else "")
+                + (tr(": write stars: {value}", value=written[1]) if written else ""))
         return None
     if decision and not issuer_allowed(config.authorities, stars, decision.issuer, decision.date):
         may = allowed_issuers(config.authorities, stars, decision.date)
-        f.error(f.at(entry, "stars"), f"a {decision.issuer} decision cannot recognise {stars} stars on "
-                f"{decision.date}; {_one_of(may) if may else 'no issuer'} may"
-                + (" (3 stars moved from district to province on 2025-07-06)"
+        f.error(f.at(entry, "stars"), tr("a {decision_issuer} decision cannot recognise {stars} stars on "
+                                         "{decision_date}; {value} may",
+                                         decision_issuer=decision.issuer, stars=stars, decision_date=decision.date, value=_one_of(may) if may else 'no issuer')
+                + (tr(" (3 stars moved from district to province on 2025-07-06)")
                    if stars == 3 and decision.issuer == "district" else ""))
         return None
     score = f.number(entry, "score", 0, 100)
     if score is not None and stars_for_score(score) != stars:
-        band = {3: "50 to under 70", 4: "70 to under 90", 5: "90 to 100"}[stars]
-        f.error(f.at(entry, "score"), f"a score of {score:g} is not in the {stars}-star class ({band})")
+        band = {3: tr("50 to under 70"), 4: tr("70 to under 90"), 5: "90 to 100"}[stars]
+        f.error(f.at(entry, "score"), tr("a score of {score:g} is not in the {stars}-star class ({band})",
+                                         score=score, stars=stars, band=band))
         return None
     return m.Event(decision, product, stars, score) if product and decision else None
 
@@ -978,18 +1019,21 @@ def _check_histories(events: dict[str, list[m.Event]], marks, config: m.Config) 
         for before, event in zip(history, history[1:]):
             if before.date == event.date:
                 f, where = marks[id(event)]
-                f.error(where, f"'{product}' is already in {before.decision.path} of the same date {event.date}; "
-                        "a product can appear in only one decision a day")
+                f.error(where, tr("'{product}' is already in {path} of the same date {event_date}; a product "
+                                  "can appear in only one decision a day",
+                                  product=product, path=before.decision.path, event_date=event.date))
         for i, event in enumerate(history):
             if event.stars is None:
                 earlier = [e for e in history[:i] if e.date < event.date]
                 before = standing(earlier, event.date, config.validity_months, config.expiring_days)
                 if before.status in ("unrated", "revoked"):      # (a lapsed certificate may be revoked)
-                    why = {"unrated": "it has no OCOP certificate",
-                           "revoked": f"its certificate was already revoked on {before.revocation and before.revocation.date}"}[before.status]
+                    why = {"unrated": tr("it has no OCOP certificate"),
+                           "revoked": tr("its certificate was already revoked on {value}",
+                                         value=before.revocation and before.revocation.date)}[before.status]
                     f, where = marks[id(event)]
-                    f.error(where, f"'{product}' cannot be revoked on {event.date}: {why}; "
-                            "only a certificate recognised before (valid, expiring or expired) can be revoked")
+                    f.error(where, tr("'{product}' cannot be revoked on {event_date}: {why}; only a certificate "
+                                      "recognised before (valid, expiring or expired) can be revoked",
+                                      product=product, event_date=event.date, why=why))
 
 
 # ---------------------------------------------------------------------------- pages and news
@@ -1009,8 +1053,9 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
         stem, _, lang = PurePosixPath(source.path).stem.rpartition(".")
         ident = stem
         if not stem or lang not in langs:
-            f.error((1, 1), f"the file name must be {pattern}, with a language of the site ({_one_of(langs)})"
-                    + (f"; got the language '{lang}'{_suggest(lang, langs)}" if stem else ""))
+            f.error((1, 1), tr("the file name must be {pattern}, with a language of the site ({one_of})",
+                               pattern=pattern, one_of=_one_of(langs))
+                    + (tr("; got the language '{lang}'{suggest}", lang=lang, suggest=_suggest(lang, langs)) if stem else ""))
             continue
         day = None
         if news:
@@ -1020,33 +1065,38 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
             except ValueError:
                 day = None
             if day is None or not valid_id(stem):
-                f.error((1, 1), f"the file name must be {pattern}; got '{PurePosixPath(source.path).name}'")
+                f.error((1, 1), tr("the file name must be {pattern}; got '{name}'",
+                                   pattern=pattern, name=PurePosixPath(source.path).name))
                 continue
         elif not valid_id(stem):
-            f.error((1, 1), f"'{stem}' is not a valid page name: use lowercase letters a-z, digits and single "
-                    "hyphens (e.g. how-to-check-a-stamp.en.md)")
+            f.error((1, 1), tr("'{stem}' is not a valid page name: use lowercase letters a-z, digits and single "
+                               "hyphens (e.g. how-to-check-a-stamp.en.md)", stem=stem))
             continue
         if source.data is None:
             continue
-        data = f.mapping(source.data, (2, 1), "the front matter", ("title", "summary", "date", "draft"), ("title",))
+        data = f.mapping(source.data, (2, 1), tr("the front matter"), ("title", "summary", "date", "draft"), ("title",))
         if data is None:
             continue
         title, summary = f.string(data, "title", True), f.string(data, "summary")
         when = f.day(data, "date")
         draft = f.boolean(data, "draft")
         if draft and drafts:
-            f.warn(f.at(data, "draft"), "a draft: shown by this preview, not published until 'draft: true' is deleted")
+            f.warn(f.at(data, "draft"), tr("a draft: shown by this preview, not published until 'draft: true' "
+                                           "is deleted"))
         elif draft:
             if lang == default:
-                held[kind, ident] = f"a draft ({source.path}): delete its 'draft: true' first, or take the link out"
-            f.warn(f.at(data, "draft"), "a draft: checked, not published" + (
-                ", nor its translations," if lang == default else f" (readers of {lang} see the {default} text)")
-                + " until 'draft: true' is deleted")
+                held[kind, ident] = tr("a draft ({source_path}): delete its 'draft: true' first, or take the "
+                                       "link out", source_path=source.path)
+            f.warn(f.at(data, "draft"), tr("a draft: checked, not published") + (
+                tr(", nor its translations,") if lang == default else tr(" (readers of {lang} see the {default} "
+                                                                     "text)", lang=lang, default=default))
+                + tr(" until 'draft: true' is deleted"))
             continue
         if day and today and day > today:
-            f.warn((1, 1), f"dated {day}, after the build date {today}: not published yet; the first build "
-                   "on or after that day publishes it")
-            held[kind, ident] = f"dated {day}, after the build date: add the link on that day, or take it out"
+            f.warn((1, 1), tr("dated {day}, after the build date {today}: not published yet; the first build on "
+                              "or after that day publishes it", day=day, today=today))
+            held[kind, ident] = tr("dated {day}, after the build date: add the link on that day, or take it out",
+                                   day=day)
             continue
         if title:
             texts[ident][lang] = m.Article(title, summary, day or when, source.body, draft)
@@ -1058,8 +1108,9 @@ def _articles(sources: list[Source], langs, default: str, problems: list[Problem
         if (kind, ident) in held:
             continue
         if default not in by_lang:
-            problems.append(Problem(first_path[ident], 1, 1, f"there is no {default} version of '{ident}'; "
-                                    f"write {'content/news' if news else 'content/pages'}/{ident}.{default}.md first"))
+            problems.append(Problem(first_path[ident], 1, 1, tr("there is no {default} version of '{ident}'; "
+                                                                "write {value}/{ident}.{default}.md first",
+                                                                default=default, ident=ident, value='content/news' if news else 'content/pages')))
             continue
         pages.append(m.Page(ident, dict(sorted(by_lang.items())), dates.get(ident)))
     if news:
@@ -1100,29 +1151,31 @@ def _retired(source: Source | None, langs, products: dict[str, m.Product], files
     retired, seen, missing = {}, {}, []
     f = _File(source.path if source else "content/retired.yaml", problems, langs)
     for item, mark in _list_file(source, problems):
-        entry = f.mapping(item, mark, "a retired product", ("id", "replaced_by", "note"), ("id",))
+        entry = f.mapping(item, mark, tr("a retired product"), ("id", "replaced_by", "note"), ("id",))
         if entry is None:
             continue
-        ident = _unique(f, entry, seen, "retired product")
+        ident = _unique(f, entry, seen, tr("retired product"))
         if ident in files:
-            f.error(f.at(entry, "id"), f"'{ident}' is still a product (products/{ident}.yaml); list here only "
-                    "products that no longer exist")
+            f.error(f.at(entry, "id"), tr("'{ident}' is still a product (products/{ident}.yaml); list here only "
+                                          "products that no longer exist", ident=ident))
             continue
-        replaced_by = f.ident(entry, "replaced_by", "product id")
+        replaced_by = f.ident(entry, "replaced_by", tr("product id"))
         if replaced_by and replaced_by not in files:
             missing.append((replaced_by, f.at(entry, "replaced_by")))
         note = f.text(entry, "note")
         if ident and not replaced_by and note is None and "replaced_by" not in entry:
-            f.error(entry.mark, f"say what became of '{ident}': 'replaced_by: NEW-ID' or a 'note'")
+            f.error(entry.mark, tr("say what became of '{ident}': 'replaced_by: NEW-ID' or a 'note'", ident=ident))
         if ident:
             retired[ident] = m.Retired(ident, replaced_by, note)
     for replaced_by, where in missing:
         if replaced_by not in retired:
-            f.error(where, f"no product '{replaced_by}' (products/{replaced_by}.yaml){_suggest(replaced_by, files)}")
+            f.error(where, tr("no product '{replaced_by}' (products/{replaced_by}.yaml){suggest}",
+                              replaced_by=replaced_by, suggest=_suggest(replaced_by, files)))
             continue
         now = ([replaced_by] + _chain(replaced_by, lambda at: retired[at].replaced_by if at in retired else ""))[-1]
-        f.error(where, f"'{replaced_by}' is retired too" + (f"; write the product in force: replaced_by: {now}"
-                                                             if now in files else "; name a product in force"))
+        f.error(where, tr("'{replaced_by}' is retired too", replaced_by=replaced_by) + (tr("; write the product in force: replaced_by: {now}",
+                                                               now=now)
+                                                             if now in files else tr("; name a product in force")))
     return retired
 
 
@@ -1131,12 +1184,14 @@ def _register(raw: RawSite, files: set[str], retired: dict[str, m.Retired], prob
     registered = set()
     for line, ident in raw.register:
         if not valid_id(ident):
-            problems.append(Problem(REGISTER, line, 1, f"'{ident}' is not a product id; the register lists one "
-                                    "product id a line"))
+            problems.append(Problem(REGISTER, line, 1, tr("'{ident}' is not a product id; the register lists "
+                                                          "one product id a line", ident=ident)))
         elif ident not in files and ident not in retired:
-            problems.append(Problem(REGISTER, line, 1, f"the verification page v/{ident}/ was published and may be "
-                                    f"printed on stamps, but products/{ident}.yaml is gone; restore it, or add "
-                                    f"'- {{id: {ident}, replaced_by: NEW-ID}}' (or a note) to content/retired.yaml"))
+            problems.append(Problem(REGISTER, line, 1, tr("the verification page v/{ident}/ was published and "
+                                                          "may be printed on stamps, but products/{ident}.yaml "
+                                                          "is gone; restore it, or add '- {{id: {ident}, "
+                                                          "replaced_by: NEW-ID}}' (or a note) to "
+                                                          "content/retired.yaml", ident=ident)))
         registered.add(ident)
     return tuple(sorted((files | set(retired)) - registered))
 
@@ -1149,8 +1204,9 @@ def _gtins(raw: RawSite, products: dict[str, m.Product], problems: list[Problem]
             other = first.setdefault(product.gtin.zfill(14), product.path)
             if other != product.path:
                 problems.append(Problem(product.path, *_key_place(raw.root, product.path, "gtin"),
-                                        f"the GTIN {product.gtin} is already that of {other}; each product has "
-                                        "its own (the number under the barcode on its package)"))
+                                        tr("the GTIN {product_gtin} is already that of {other}; each product "
+                                           "has its own (the number under the barcode on its package)",
+                                           product_gtin=product.gtin, other=other)))
 
 
 def _stamps_after_recognition(raw: RawSite, products: dict[str, m.Product], history, problems: list[Problem]) -> None:
@@ -1162,11 +1218,14 @@ def _stamps_after_recognition(raw: RawSite, products: dict[str, m.Product], hist
             data, _ = parse_yaml(read_text(raw.root, product.path)[0] or "", product.path)
             stamps = data.get("stamps") if isinstance(data, Map) else None
             line, col = stamps.item_marks[i] if isinstance(stamps, Seq) and i < len(stamps.item_marks) else (1, 1)
-            since = (f"its first recognition is dated {rated[0]}" if rated
-                     else "it has never been recognised (no decision names it)")
-            problems.append(Problem(product.path, line, col, f"the stamp batch {batch.first}–{batch.last} is "
-                                    f"issued on {batch.issued}, before the product was OCOP-certified: {since}; "
-                                    "stamps are issued only after a recognition, so correct the batch's date"))
+            since = (tr("its first recognition is dated {value}", value=rated[0]) if rated
+                     else tr("it has never been recognised (no decision names it)"))
+            problems.append(Problem(product.path, line, col, tr("the stamp batch {batch_first}–{batch_last} is "
+                                                                "issued on {batch_issued}, before the product "
+                                                                "was OCOP-certified: {since}; stamps are issued "
+                                                                "only after a recognition, so correct the "
+                                                                "batch's date",
+                                                                batch_first=batch.first, batch_last=batch.last, batch_issued=batch.issued, since=since)))
 
 
 def _stamp_codes(raw: RawSite, products: dict[str, m.Product], files: set[str],
@@ -1176,8 +1235,9 @@ def _stamp_codes(raw: RawSite, products: dict[str, m.Product], files: set[str],
     for rel, text in sorted(raw.codes.items()):
         pid = PurePosixPath(rel).stem
         if pid not in files:
-            problems.append(Problem(rel, 1, 1, f"no product '{pid}' (products/{pid}.yaml) for these stamp codes; "
-                                    f"the file is named after the product its stamps are of"))
+            problems.append(Problem(rel, 1, 1, tr("no product '{pid}' (products/{pid}.yaml) for these stamp "
+                                                  "codes; the file is named after the product its stamps are of",
+                                                  pid=pid)))
             continue
         hashes, faults = codes.parse_file(text)
         problems += [Problem(rel, line, 1, why) for line, why in faults]
@@ -1188,8 +1248,10 @@ def _stamp_codes(raw: RawSite, products: dict[str, m.Product], files: set[str],
                  if line.split() and line.split()[0].isdigit()}
         for serial in sorted(hashes):
             if not any(serial in batch for batch in product.stamps):
-                problems.append(Problem(rel, lines.get(serial, 1), 1, f"serial {serial} is in no stamp batch of "
-                                        f"{product.path}; add the batch there, or print codes only for its serials"))
+                problems.append(Problem(rel, lines.get(serial, 1), 1, tr("serial {serial} is in no stamp batch of "
+                                                                         "{product_path}; add the batch there, or "
+                                                                         "print codes only for its serials",
+                                                                         serial=serial, product_path=product.path)))
         found[pid] = tuple(sorted(hashes.items()))
     return found
 
@@ -1252,8 +1314,9 @@ def validate(raw: RawSite, today: date, checked: Memo | None = None,
     unregistered = _register(raw, files, retired, problems)
     for line, ident in raw.register:        # a page printed on stamps is never dropped unsaid
         if ident in files and ident not in products and not problems_in(problems, f"products/{ident}.yaml"):
-            problems.append(Problem(REGISTER, line, 1, f"v/{ident}/ is published and may be printed on stamps, "
-                                    f"but this build would not publish products/{ident}.yaml"))
+            problems.append(Problem(REGISTER, line, 1, tr("v/{ident}/ is published and may be printed on "
+                                                          "stamps, but this build would not publish "
+                                                          "products/{ident}.yaml", ident=ident)))
     held: dict[tuple[str, str], str] = {}
     pages = _articles(raw.pages, config.codes, config.default_lang, problems, news=False, drafts=drafts, held=held)
     news = _articles(raw.news, config.codes, config.default_lang, problems, news=True, today=today, drafts=drafts,

@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import KeysView
 
-from .errors import OcopError
+from .errors import OcopError, tr
 from .fresh import (FolderCheck, add_folders, files_under, forget_output_state, output_files, read_pickle,
                     save_output_state, write_pickle)
 from .load import REGISTER
@@ -71,8 +71,8 @@ class Output:
             self.lock.seek(0)
             holder = self.lock.read().strip()
             self.lock.close()
-            raise OcopError(f"another build (process {holder or 'unknown'}) is writing {self.dest}; run this one "
-                            "when it has finished") from None
+            raise OcopError(tr("another build (process {value}) is writing {dest}; run this one when it has "
+                               "finished", value=holder or 'unknown', dest=self.dest)) from None
         self.lock.truncate(0)
         self.lock.write(f"{os.getpid()}\n")
         self.lock.flush()
@@ -157,12 +157,12 @@ class Output:
 
     def _keep(self, files) -> None:
         if not self.written.isdisjoint(files):
-            raise ValueError(f"refusing to write twice: {min(self.written.intersection(files))!r}")
+            raise ValueError(tr("refusing to write twice: {min!r}", min=min(self.written.intersection(files))))
         self.written.update(files)
 
     def _claim(self, rel: str, key: str) -> None:
         if not rel or rel[0] == "/" or "/../" in f"/{rel}/" or "\\" in rel or rel in self.written:
-            raise ValueError(f"refusing to write outside the output folder, or twice: {rel!r}")
+            raise ValueError(tr("refusing to write outside the output folder, or twice: {rel!r}", rel=rel))
         self.written.add(rel)
         if key:
             self.manifest[rel] = key
@@ -193,7 +193,7 @@ class Output:
         """Takes in what a worker process wrote through its copy of this object."""
         twice = self.written & written
         if twice:
-            raise ValueError(f"written twice: {sorted(twice)[0]!r}")
+            raise ValueError(tr("written twice: {value!r}", value=sorted(twice)[0]))
         self.written |= written
         self.staged |= staged
         self.manifest.update(manifest)

@@ -73,22 +73,47 @@ def test_diff_says_what_a_change_does(site):
     git(site, "commit", "-q", "-m", "first")
     (site / "products" / "decisions" / "province-2026.yaml").write_text(
         "number: 77/QĐ-UBND\ndate: 2026-10-01\nissuer: province\nrecognized:\n  - {product: chicken, stars: 4}\n"
-        "revoked:\n  - {product: coffee, reason: Lỗi}\n", encoding="utf-8")
+        "  - {product: mango, stars: 3}\nrevoked:\n  - {product: coffee, reason: Lỗi}\n", encoding="utf-8")
     (site / "products" / "mango.yaml").write_text("name: {vi: Xoài, en: Mango}\ncategory: food\ncommune: dak-koi\n"
                                                   "producer: {name: X}\ndescription: {vi: Xoài sấy.}\n",
                                                   encoding="utf-8")
+    tea = site / "products" / "tea.yaml"
+    tea.write_text(tea.read_text(encoding="utf-8").replace("commune: dak-koi", "commune: dak-rve")
+                   + "price: {min: 45000, unit: {vi: gói, en: pack}}\n", encoding="utf-8")
     (site / "products" / "tour.yaml").unlink()
     (site / "content" / "retired.yaml").write_text("- {id: tour, note: Ngừng.}\n", encoding="utf-8")
     result = ocop("diff", "HEAD", "--site", site, "--today", TODAY)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert "- New product: Xoài (mango), food, dak-koi." in lines
-    assert "- Product removed: Du lịch cộng đồng (tour)." in lines
-    assert ("- Certificate re-rated: Gà thả vườn (chicken), 4 stars by 77/QĐ-UBND (was 3 stars), valid until "
+    assert "- New product: Xoài (mango), food, Xã Đăk Kôi." in lines
+    assert ("- Certificate recognised: Xoài (mango), 3 stars by decision 77/QĐ-UBND of 2026-10-01, valid until "
             "2029-10-01.") in lines
-    assert "- Certificate revoked: Cà phê (coffee) by 77/QĐ-UBND." in lines
+    assert "- Product retired: Du lịch cộng đồng (tour); its verification page stays and says so." in lines
+    assert ("- Certificate re-rated: Gà thả vườn (chicken), 4 stars (was 3) by decision 77/QĐ-UBND of 2026-10-01, "
+            "valid until 2029-10-01.") in lines
+    assert "- Certificate revoked: Cà phê (coffee) by decision 77/QĐ-UBND of 2026-10-01: Lỗi." in lines
+    assert "- Moved to another commune: Trà dây (tea), Xã Đăk Kôi → Xã Đăk Rve." in lines
+    assert "- Price changed: Trà dây (tea), no price → 45.000 ₫ / gói." in lines
     assert any(line.startswith("- Translation into en: ") for line in lines)
     assert ocop("diff", "no-such-rev", "--site", site, "--today", TODAY).code == 2
+
+
+def test_diff_counts_a_text_left_in_the_default_language_as_untranslated(site):
+    """A description given in Vietnamese only is shown on the English page marked as untranslated;
+    the diff counts it so too."""
+    git(site, "init", "-q")
+    git(site, "add", ".")
+    git(site, "commit", "-q", "-m", "first")
+    chicken = site / "products" / "chicken.yaml"
+    text = chicken.read_text(encoding="utf-8")
+    assert "en: " in text
+    chicken.write_text(re.sub(r"description: \{vi: ([^,}]+), en: [^}]+\}", r"description: {vi: \1}", text), encoding="utf-8")
+    assert chicken.read_text(encoding="utf-8") != text
+    lines = ocop("diff", "HEAD", "--site", site, "--today", TODAY).out.splitlines()
+    changed = [line for line in lines if line.startswith("- Translation into en: ")]
+    assert len(changed) == 1 and re.fullmatch(r"- Translation into en: (\d+)% → (\d+)%\.", changed[0]), lines
+    was, now = map(int, re.findall(r"\d+", changed[0]))
+    assert now < was
 
 
 def test_diff_checks_only_what_the_last_build_did_not(site, monkeypatch):
