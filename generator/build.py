@@ -59,10 +59,12 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
 
 def build(site_dir: Path, output: Path, today: date, base_url: str | None = None,
           progress: Callable[[int, int], None] | None = None, cache: Path | None = None,
-          seen: dict[str, tuple] | None = None, drafts: bool = False) -> list[Problem]:
+          seen: dict[str, tuple] | None = None, drafts: bool = False, publish: bool = False) -> list[Problem]:
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings.
     `cache`: the cache folder, if not the one beside the output folder; `seen`: the stats of the
-    site's files, just taken (load_site); `drafts`: a preview's, with the drafts."""
+    site's files, just taken (load_site); `drafts`: a preview's, with the drafts; `publish`: the
+    build that is published (`ocop build --publish`, the workflow on main), the only one that adds
+    the ids it publishes to the register products/issued.txt."""
     cache = cache or output.absolute().parent / CACHE
     claim_cache(cache)
     folders = FolderCheck(output, cache)        # the previous output's folders looked at meanwhile
@@ -74,7 +76,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
         renderer = Renderer(site, routes, theme)
         with Output(output, cache, folders) as out:
             write_site(out, site_dir, site, routes, renderer, progress)
-        if base_url is None and site.unregistered:      # a preview for another address publishes nothing
+        if publish and site.unregistered:
             append_register(site_dir, site.unregistered)
     except jinja2.TemplateError as e:
         where, line = template_place(e, theme.root / "templates")     # (jinja runs only once theme is set)

@@ -126,8 +126,13 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", parents=[site, today, fmt], help=tr("validate, then build the whole site"))
     b.add_argument("--output", metavar="DIR", help=tr("where to build (default: SITE/output)"))
     b.add_argument("--base-url", metavar="URL", help=tr("build for another address than site.yaml's base_url"))
+    b.add_argument("--publish", action="store_true",
+                   help=tr("the build that is published (the workflow on main): add the products it publishes to "
+                           "the register products/issued.txt"))
     c = sub.add_parser("check", parents=[site, today, fmt], help=tr("validate only; writes nothing"))
     c.add_argument("--strict", action="store_true", help=tr("treat warnings (translation coverage too) as errors"))
+    c.add_argument("--translations", "--verbose", action="store_true", dest="translations",
+                   help=tr("list every text not yet translated, file by file (by default: one line a language)"))
     s = sub.add_parser("serve", parents=[site], help=tr("build, serve on localhost, rebuild on change"))
     s.add_argument("--port", type=_port, default=8000, help=tr("the port on localhost (default 8000)"))
     r = sub.add_parser("report", parents=[site, today], help=tr("the monthly programme report"))
@@ -163,6 +168,14 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--output", required=True, metavar="FILE.pdf", help=tr("the PDF to write"))
     i = sub.add_parser("init", help=tr("a new site folder, with an example of each file, that builds at once"))
     i.add_argument("folder", metavar="DIR", help=tr("a new or empty folder"))
+    m = sub.add_parser("commune", parents=[site, today], help=tr("record a merger of communes: ocop commune merge OLD… "
+                                                                 "--into NEW --on DATE"))
+    m.add_argument("action", choices=("merge",), help=tr("merge: the old communes became part of a new one"))
+    m.add_argument("old", nargs="+", metavar="OLD", help=tr("the ids of the communes merged"))
+    m.add_argument("--into", required=True, metavar="NEW", help=tr("the id of the commune they became part of"))
+    m.add_argument("--on", required=True, type=_day, metavar="DATE", help=tr("the first day of the new commune"))
+    m.add_argument("--name", default="", metavar="NAME", help=tr("the new commune's name, if it is not in "
+                                                                  "content/communes.yaml yet"))
     k = sub.add_parser("key", help=tr("the secret key for stamp check codes"))
     k.add_argument("action", choices=("new",), help=tr("new: write a new random key"))
     k.add_argument("file", metavar="FILE", help=tr("where to keep it: outside the site's repository"))
@@ -234,13 +247,15 @@ def run(args) -> int:
                                 "{marker}); a build replaces everything in its folder, so choose an empty or "
                                 "new folder", output=output, marker=MARKER))
         started, day = time.monotonic(), build_date(args.today)
-        snapshot = Snapshot(site, output, (day, base_url))
+        if args.publish and base_url:
+            raise UsageError(tr("--publish builds for site.yaml's base_url; leave out --base-url"))
+        snapshot = Snapshot(site, output, (day, base_url, args.publish))
         warnings = snapshot.unchanged()
         if warnings is None:
             from . import build as pipeline
             snapshot.forget()
             warnings = pipeline.build(site, output, day, base_url, None if args.quiet else Progress(),
-                                      seen=snapshot.seen)
+                                      seen=snapshot.seen, publish=args.publish)
             snapshot.save(warnings)
             done = tr("built {output} in {seconds:.1f} s", output=output, seconds=time.monotonic() - started)
         else:
@@ -257,7 +272,7 @@ def run(args) -> int:
         site, warnings = pipeline.check(site_dir, build_date(args.today))
         theme = pipeline.find_theme(site_dir, site.config.theme)
         pipeline.theme_files(site_dir, Theme(theme))        # what build would refuse, check refuses too
-        missing, shares = coverage(site, theme)
+        missing, shares = coverage(site, theme, args.translations)
         warnings = sorted(warnings + missing)
         routes = pipeline.planned(site, warnings)       # two pages written to one address: said by check too
         from .links import content_links
@@ -359,6 +374,15 @@ def run(args) -> int:
         written = init(Path(args.folder), build_date(None))
         print(tr("wrote a new site in {folder} ({count} files): edit site.yaml first, replace the examples with "
                  "your records, then run ocop check --site {folder}", folder=args.folder, count=len(written)))
+    elif args.command == "commune":
+        from .merge import apply, merge
+        site_dir = _site(args)
+        changed, showrooms = merge(site_dir, args.old, args.into, args.on, args.name)
+        apply(site_dir, changed, lambda: pipeline.check(site_dir, build_date(args.today)))
+        print(tr("recorded in content/communes.yaml: {old} merged into {new} on {date}; {products} product(s) and "
+                 "{showrooms} showroom(s) moved to {new}; review with ocop diff, then commit",
+                 old=", ".join(args.old), new=args.into, date=args.on,
+                 products=sum(rel.startswith("products/") for rel in changed), showrooms=showrooms))
     elif args.command == "key":
         from .codes import new_key_text
         path = Path(args.file)

@@ -358,7 +358,12 @@ def append_register(site_dir: Path, ids: tuple[str, ...]) -> None:
     path = site_dir / REGISTER
     text = path.read_text(encoding="utf-8") if path.is_file() else (
         "# Every product whose verification page /v/<id>/ was published: its QR codes may be printed on\n"
-        "# stamps, so its page must never disappear. Written by `ocop build`; commit it with the site.\n")
+        "# stamps, so its page must never disappear. Written by `ocop build --publish`; commit it with the site.\n")
     if text and not text.endswith("\n"):
         text += "\n"
-    path.write_text(text + "".join(f"{ident}\n" for ident in ids), encoding="utf-8")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")      # whole or as it was
+    try:
+        temporary.write_text(text + "".join(f"{ident}\n" for ident in ids), encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

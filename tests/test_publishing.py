@@ -312,3 +312,33 @@ def test_a_link_to_a_text_not_yet_published_says_why(site, tmp_path):
         "is a draft (content/pages/visit.vi.md): delete its 'draft: true' first, or take the link out",
         "content/pages/about.vi.md:6:32: error: the page /vi/about/ links to '/vi/news/2026-12-05-phien-cho/', which "
         "is not published: it is dated 2026-12-05, after the build date: add the link on that day, or take it out"]
+
+
+def test_commune_merge_records_the_merger_and_moves_products_and_showrooms(site):
+    git(site, "init", "-q")
+    git(site, "add", ".")
+    git(site, "commit", "-q", "-m", "first")
+    communes = (site / "content" / "communes.yaml").read_text(encoding="utf-8")
+    result = ocop("commune", "merge", "dak-koi", "dak-rve", "--into", "dak-moi", "--on", "2026-07-01",
+                  "--name", "Xã Đăk Mới", "--site", site, "--today", TODAY)
+    assert result.code == 0, result.err
+    assert "dak-koi, dak-rve merged into dak-moi on 2026-07-01" in result.out
+    text = (site / "content" / "communes.yaml").read_text(encoding="utf-8")
+    assert text.startswith(communes.split("- id:")[0])          # the file's comments stay
+    assert "  until: 2026-06-30\n  merged_into: dak-moi" in text
+    assert '- id: dak-moi\n  name: "Xã Đăk Mới"\n  since: 2026-07-01\n  formerly: [dak-koi, dak-rve]\n' in text
+    assert "commune: dak-moi" in (site / "products" / "tea.yaml").read_text(encoding="utf-8")
+    assert ocop("check", "--site", site, "--today", TODAY).code == 0
+    lines = ocop("diff", "HEAD", "--site", site, "--today", TODAY).out.splitlines()
+    assert "- Moved to another commune: Trà dây (tea), Xã Đăk Kôi → Xã Đăk Mới." in lines, lines
+
+
+def test_a_merger_that_would_break_the_site_changes_nothing(site, monkeypatch):
+    before = tree(site)
+    monkeypatch.setenv("OCOP_LANG", "vi")
+    result = ocop("commune", "merge", "dak-koi", "--into", "dak-rve", "--on", "2030-01-01", "--site", site,
+                  "--today", TODAY)
+    assert result.code == 1 and "'until' (2029-12-31) không trước ngày dựng trang" in result.err, result.err
+    assert tree(site) == before
+    missing = ocop("commune", "merge", "dak-xyz", "--into", "dak-rve", "--on", "2026-01-01", "--site", site)
+    assert missing.code == 2 and "không có xã 'dak-xyz'" in missing.err, missing.err

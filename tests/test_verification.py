@@ -49,10 +49,12 @@ def test_gs1_digital_link_leads_to_the_verification_page(built):
 def test_new_products_are_registered_and_a_published_one_cannot_vanish(site, tmp_path):
     register = site / "products" / "issued.txt"
     assert not register.exists()
+    # a clerk's own build (or ocop serve) publishes nothing: only the publishing build registers
     assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
+    assert not register.exists()
+    assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY, "--publish").code == 0
     ids = [line for line in register.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
     assert ids == ["banana", "chicken", "coffee", "tea", "tour"]
-    # a preview for another address publishes nothing
     (site / "products" / "tour.yaml").rename(site / "products" / "homestay.yaml")
     assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 1
     result = ocop("check", "--site", site, "--today", TODAY)
@@ -64,7 +66,7 @@ def test_new_products_are_registered_and_a_published_one_cannot_vanish(site, tmp
 
 def test_a_retired_id_keeps_its_page(site, tmp_path):
     out = tmp_path / "out"
-    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY, "--publish").code == 0
     (site / "products" / "coffee.yaml").rename(site / "products" / "dak-rve-coffee.yaml")
     (site / "products" / "decisions" / "province-2025.yaml").write_text(
         (site / "products" / "decisions" / "province-2025.yaml").read_text(encoding="utf-8")
@@ -73,7 +75,7 @@ def test_a_retired_id_keeps_its_page(site, tmp_path):
     (site / "content" / "retired.yaml").write_text(
         "- {id: coffee, replaced_by: dak-rve-coffee}\n"
         "- id: tour\n  note: {vi: Tổ du lịch đã giải thể., en: The tourism group was dissolved.}\n", encoding="utf-8")
-    result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+    result = ocop("build", "--site", site, "--output", out, "--today", TODAY, "--publish")
     assert result.code == 0, result.err
     old = (out / "v/coffee/index.html").read_text(encoding="utf-8")
     assert 'data-status="valid"' in old and "Cà phê" in old and 'href="/vi/products/dak-rve-coffee/"' in old
