@@ -137,7 +137,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=_port, default=8000, help=tr("the port on localhost (default 8000)"))
     r = sub.add_parser("report", parents=[site, today], help=tr("the monthly programme report"))
     r.add_argument("--month", type=_month, metavar="YYYY-MM", help=tr("default: the previous month"))
-    r.add_argument("--format", choices=("md", "csv", "html"), default="md")
+    r.add_argument("--format", choices=("md", "csv", "html", "docx"), default="md",
+                   help=tr("md, csv, html, or docx: a Word document with the header of an official letter"))
+    r.add_argument("--notes", metavar="FILE.md", help=tr("the office's own sections (difficulties, proposals) and "
+                                                        "its letter's number, signer and recipients"))
     r.add_argument("--lang", metavar="LANG", help=tr("the report's language (default: the site's first)"))
     r.add_argument("--output", metavar="FILE", help=tr("default: standard output"))
     d = sub.add_parser("diff", parents=[site, today], help=tr("what a change since a git revision does to the site"))
@@ -298,12 +301,19 @@ def run(args) -> int:
         month = args.month or report.previous_month(site.today)
         figures = report.figures(site, month)
         ui = translations(pipeline.find_theme(site_dir, site.config.theme), lang)
-        text = {"md": report.markdown, "csv": report.csv_text, "html": report.html}[args.format](site, figures, lang, ui)
+        notes = report.read_notes(Path(args.notes)) if args.notes else report.Notes()
+        if args.format == "docx":
+            if not args.output:
+                raise UsageError(tr("--format docx writes a file: add --output FILE.docx"))
+            data = report.docx(site, figures, lang, ui, notes)
+        else:
+            write = {"md": report.markdown, "csv": report.csv_text, "html": report.html}[args.format]
+            data = write(site, figures, lang, ui, notes).encode()
         if args.output:
-            write_atomically(not_of_the_site(site_dir, Path(args.output)), text.encode())
+            write_atomically(not_of_the_site(site_dir, Path(args.output)), data)
             print(tr("wrote {output}", output=args.output))
         else:
-            sys.stdout.write(text)
+            sys.stdout.write(data.decode())
     elif args.command == "diff":
         from .diff import describe, site_at
         site_dir = _site(args)

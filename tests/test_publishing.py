@@ -175,13 +175,17 @@ def test_monthly_report_in_three_formats(site, tmp_path):
     assert md.code == 0
     assert "# OCOP programme report, September 2025" in md.out
     assert "| Coffee | 1898/QĐ-UBND | 2025-09-12 | 3 |" in md.out                    # recognised that month
-    assert ("## Revocations in September 2025\n\n| product | decision | date |\n|---|---|---|\n"
-            "| Trà dây | 1898/QĐ-UBND") in md.out
+    assert ("## Revocations in September 2025\n\n| product | decision | date | reason |\n|---|---|---|---|\n"
+            "| Trà dây | 1898/QĐ-UBND | 2025-09-12 | Failed mandatory criteria. |") in md.out
+    assert "## Certified products against the end of August 2025\n\n| stars | August 2025 | now | change |" in md.out
+    october = ocop("report", "--month", "2025-10", "--lang", "en", "--site", site, "--today", TODAY).out
+    assert "## Stamp batches issued in October 2025\n\n| product | serials | stamps | date |" in october
+    assert "| Coffee | 1–100 | 100 | 2025-10-01 |" in october
     out = tmp_path / "report.csv"
     assert ocop("report", "--month", "2026-11", "--lang", "en", "--format", "csv", "--output", out, "--site", site,
                 "--today", TODAY).code == 0
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert ["Expiring within 90 days: to re-evaluate", "Free-range chicken", "2026-12-20", ""] in rows
+    assert ["Expiring within 90 days: to re-evaluate", "Free-range chicken", "2026-12-20", "HTX Đăk Kôi"] in rows
     assert ["Expired without re-evaluation: to follow up", "Dried banana", "2025-10-10", ""] in rows
     html = ocop("report", "--month", "2026-11", "--format", "html", "--site", site, "--today", TODAY).out
     assert html.count("<svg") == 3 and "@page{size:A4" in html
@@ -342,3 +346,69 @@ def test_a_merger_that_would_break_the_site_changes_nothing(site, monkeypatch):
     assert tree(site) == before
     missing = ocop("commune", "merge", "dak-xyz", "--into", "dak-rve", "--on", "2026-01-01", "--site", site)
     assert missing.code == 2 and "không có xã 'dak-xyz'" in missing.err, missing.err
+
+
+NOTES = """---
+office: "UBND xã Đăk Rve\\nPhòng Văn hóa – Xã hội"
+number: 15/BC-VHXH
+place: Đăk Rve
+signer: "Trưởng phòng\\n\\n\\nNguyễn Văn A"
+recipients: [UBND tỉnh Quảng Ngãi, Lưu VT]
+---
+## Khó khăn, vướng mắc
+
+- Một số chủ thể chưa gửi hồ sơ đánh giá lại.
+
+## Đề xuất, kiến nghị
+
+Đề nghị hỗ trợ kinh phí in tem.
+"""
+
+
+def test_the_monthly_report_as_the_office_files_it_a_word_document(site, tmp_path):
+    import docx
+    notes = tmp_path / "notes.md"
+    notes.write_text(NOTES, encoding="utf-8")
+    out = tmp_path / "report.docx"
+    result = ocop("report", "--month", "2026-11", "--format", "docx", "--notes", notes, "--output", out, "--site", site,
+                  "--today", TODAY)
+    assert result.code == 0, result.err
+    first = out.read_bytes()
+    document = docx.Document(str(out))
+    office, nation = ([p.text for p in cell.paragraphs] for cell in document.tables[0].rows[0].cells)
+    assert office == ["UBND XÃ ĐĂK RVE", "PHÒNG VĂN HÓA – XÃ HỘI", "Số: 15/BC-VHXH"]
+    assert nation == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập – Tự do – Hạnh phúc"]
+    texts = [p.text for p in document.paragraphs]
+    assert texts[0] == "Đăk Rve, ngày 28 tháng 11 năm 2026" and "BÁO CÁO" in texts
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[-2:] == ["Khó khăn, vướng mắc", "Đề xuất, kiến nghị"]
+    assert "Thu hồi trong tháng 11 năm 2026" in headings and "Hết hiệu lực trong 90 ngày tới: cần đánh giá lại" in headings
+    assert "Một số chủ thể chưa gửi hồ sơ đánh giá lại." in texts and "Đề nghị hỗ trợ kinh phí in tem." in texts
+    rows = [[[c.text for c in row.cells] for row in table.rows] for table in document.tables[1:-1]]
+    expiring = next(table for table in rows if table[0] == ["sản phẩm", "hiệu lực đến", "liên hệ chủ thể"])
+    assert ["Gà thả vườn", "2026-12-20", "HTX Đăk Kôi"] in expiring, expiring
+    recipients, signer = ([p.text for p in cell.paragraphs] for cell in document.tables[-1].rows[0].cells)
+    assert recipients == ["Nơi nhận:", "- UBND tỉnh Quảng Ngãi;", "- Lưu VT;"]
+    assert signer == ["TRƯỞNG PHÒNG", "", "", "Nguyễn Văn A"]
+    # the same report, the same bytes; in English, the labels are English
+    assert ocop("report", "--month", "2026-11", "--format", "docx", "--notes", notes, "--output", out, "--site", site,
+                "--today", TODAY).code == 0 and out.read_bytes() == first
+    english = tmp_path / "en.docx"
+    assert ocop("report", "--month", "2026-11", "--format", "docx", "--lang", "en", "--output", english, "--site", site,
+                "--today", TODAY).code == 0
+    nation = [p.text for p in docx.Document(str(english)).tables[0].rows[0].cells[1].paragraphs]
+    assert nation == ["SOCIALIST REPUBLIC OF VIET NAM", "Independence – Freedom – Happiness"]
+    assert ocop("report", "--format", "docx", "--site", site, "--today", TODAY).code == 2      # a file, not stdout
+
+
+def test_the_reports_notes_go_into_every_format_and_a_wrong_key_is_told(site, tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text(NOTES, encoding="utf-8")
+    md = ocop("report", "--month", "2026-11", "--notes", notes, "--site", site, "--today", TODAY).out
+    assert md.endswith("## Khó khăn, vướng mắc\n\n- Một số chủ thể chưa gửi hồ sơ đánh giá lại.\n\n"
+                       "## Đề xuất, kiến nghị\n\nĐề nghị hỗ trợ kinh phí in tem.\n")
+    html = ocop("report", "--month", "2026-11", "--format", "html", "--notes", notes, "--site", site, "--today", TODAY).out
+    assert "<h2>Đề xuất, kiến nghị</h2><p>Đề nghị hỗ trợ kinh phí in tem.</p>" in html
+    notes.write_text(NOTES.replace("place:", "nơi: x\nplace:"), encoding="utf-8")
+    bad = ocop("report", "--notes", notes, "--site", site, "--today", TODAY)
+    assert bad.code == 1 and "notes.md:4:1: error: unknown key 'nơi' in the report's notes" in bad.err, bad.err
