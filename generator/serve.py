@@ -17,7 +17,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
-from .build import CACHE, build
+from . import cms
+from .build import CACHE, build, check
 from .errors import ContentError, OcopError, printable, tr
 from .fresh import by_path, claim_cache, site_files
 
@@ -34,14 +35,14 @@ LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems
         "background:#fde4e4;color:#7a1111;border-top:4px solid #9b1c1c;padding:1rem;font:14px/1.5 monospace";
       document.body.appendChild(box);
     }
-    box.textContent = "The site has errors; this is the last good build.\n\n" + problems.join("\n");
+    box.textContent = problems.join("\n");
     box.style.whiteSpace = "pre-wrap";
   }
   function poll() {
     fetch("/__ocop/state", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
       if (seen !== null && s.build !== seen) { location.reload(); return; }
       seen = s.build;
-      show(s.problems);
+      show(s.problems.length ? [s.title, ""].concat(s.problems) : []);
     }).catch(function () {}).finally(function () { setTimeout(poll, 1000); });
   }
   poll();
@@ -53,10 +54,21 @@ class State:
     """What the browser asks the server: the number of the last good build, and the problems of the
     build that failed after it (if any)."""
 
-    def __init__(self, live: bool = True):
+    def __init__(self, live: bool = True, site_dir: Path | None = None):
         self.build = 0
         self.problems: list[str] = []
         self.live = live            # False: serve the files exactly as a static host would
+        self.site_dir = site_dir
+        self.files = cms.LocalFiles(site_dir, lambda: _errors(site_dir)) if site_dir else None
+
+
+def _errors(site_dir: Path) -> list[str]:
+    """The site's errors as its files are now (a draft included, as the preview shows it)."""
+    try:
+        check(site_dir, date.today(), drafts=True)
+    except ContentError as e:
+        return [str(p) for p in e.problems if p.severity == "error"]
+    return []
 
 
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
@@ -114,8 +126,11 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         if path == "/__ocop/state":
-            return self._send(json.dumps({"build": self.state.build, "problems": self.state.problems}).encode(),
+            return self._send(json.dumps({"build": self.state.build, "problems": self.state.problems,
+                                          "title": tr("The site has errors; this is the last good build.")}).encode(),
                               "application/json")
+        if path in ("/admin", "/admin/", "/admin/index.html", "/admin/config.yml", f"/admin/{cms.SCRIPT}"):
+            return self.admin(path)
         if path == "/__ocop/live.js":
             return self._send(LIVE_JS, "text/javascript")
         target = Path(self.translate_path(path))
@@ -125,6 +140,44 @@ class _Handler(SimpleHTTPRequestHandler):
             body = target.read_bytes().replace(b"</body>", b'<script src="/__ocop/live.js" defer></script></body>')
             return self._send(body, "text/html; charset=utf-8")
         return super().do_GET()
+
+    def admin(self, path: str) -> None:
+        """The web editor on the clerk's own machine, saving into the site folder (cms.LocalFiles)."""
+        if path == "/admin":
+            self.send_response(301)
+            self.send_header("Location", "/admin/")
+            self.end_headers()
+            return None
+        if path.endswith(".js"):
+            return self._send((cms.ADMIN / cms.SCRIPT).read_bytes(), "text/javascript")
+        if path.endswith("config.yml"):
+            try:
+                site, _ = check(self.state.site_dir, date.today(), drafts=True)
+            except ContentError as e:
+                return self._send("\n".join(map(str, e.problems)).encode(), "text/plain; charset=utf-8", 503)
+            port = self.server.server_address[1]
+            text = cms.config(site, {"name": "proxy", "proxy_url": f"http://localhost:{port}/api/v1"})
+            return self._send(text.encode(), "text/yaml; charset=utf-8")
+        return self._send(cms.admin_page(tr("Edit the site")).encode(), "text/html; charset=utf-8")
+
+    def do_POST(self):
+        """Decap's proxy protocol, for the editor of this server's own /admin/ only: JSON (which a
+        form of another site cannot send without asking first) from this origin."""
+        port = self.server.server_address[1]
+        origin = self.headers.get("Origin")
+        if (self.path != "/api/v1" or not (self.headers.get("Content-Type") or "").startswith("application/json")
+                or (origin and origin not in {f"http://{name}:{port}" for name in LOCAL_NAMES})):
+            return self._send(b'{"error": "forbidden"}', "application/json", 403)
+        size = int(self.headers.get("Content-Length") or 0)
+        if size > 2 * cms.MAX_UPLOAD:
+            return self._send(b'{"error": "too large"}', "application/json", 413)
+        try:
+            answer, code = self.state.files.answer(json.loads(self.rfile.read(size))), 200
+        except PermissionError as e:
+            answer, code = {"error": str(e)}, 403
+        except (ValueError, KeyError, TypeError) as e:      # the problems a save would cause; a bad request
+            answer, code = {"error": str(e) if isinstance(e, ValueError) else tr("not a request of the editor")}, 422
+        return self._send(json.dumps(answer, ensure_ascii=False).encode(), "application/json", code)
 
     def send_error(self, code, message=None, explain=None):
         page = Path(self.directory) / "404.html"
@@ -167,7 +220,7 @@ def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
     # that cache is also `ocop build`'s (into SITE/output) and `ocop check`'s: what one of them
     # checked, probed or encoded (products, photos) the others take from it
     output, base_url = site / CACHE / f"preview-{port}", f"http://localhost:{port}/"
-    state = State()
+    state = State(site_dir=site)
     claim_cache(output.parent)
     output.mkdir(parents=True, exist_ok=True)       # served even when the first build failed
     try:                # the port taken first: a port in use is said before a build, not after
@@ -179,7 +232,7 @@ def serve(site: Path, port: int, say: Callable[[str], None], poll: float = 0.5,
         raise OcopError(tr("port {port} is in use (by another ocop serve?); choose another with --port", port=port)) from None
     rebuild(site, output, base_url, say, state)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    say(tr("serving {base_url} (Ctrl-C to stop)", base_url=base_url))
+    say(tr("serving {base_url} (Ctrl-C to stop); edit the site in a browser at {base_url}admin/", base_url=base_url))
     seen = site_files(site)         # what a build reads, by size, times and inode (and whether a link is among it)
     try:
         while not stop.wait(poll):
