@@ -47,6 +47,12 @@ def _choice(name: str, label: str, options, required: bool = True, multiple: boo
             "options": [{"label": text, "value": value} for value, text in options]}
 
 
+def _product(lang: str) -> dict:
+    """A product, found by its name as one types it (a choice of 20,000 would not serve)."""
+    return {"name": "product", "label": tr("Product"), "widget": "relation", "collection": "products",
+            "value_field": "{{slug}}", "search_fields": [f"name.{lang}"], "display_fields": [f"name.{lang}"]}
+
+
 def _date(name: str, label: str, required: bool = True) -> dict:
     return {"name": name, "label": label, "widget": "datetime", "format": "YYYY-MM-DD", "date_format": "YYYY-MM-DD",
             "time_format": False, "picker_utc": True, "required": required}
@@ -64,7 +70,6 @@ def collections(site: Site) -> list[dict]:
     lang = site.config.default_lang
     communes = [(c.id, c.name(lang)) for c in site.communes if c.current]
     showrooms = [(s.id, s.name(lang)) for s in site.showrooms]
-    products = [(p.id, p.name(lang)) for p in site.products]
     assert set(CATEGORY_LABELS) == set(model.CATEGORIES) and set(KIND_LABELS) == set(model.PRODUCER_KINDS)
     product_fields = [
         _text(site, "name", tr("Name")),
@@ -102,12 +107,12 @@ def collections(site: Site) -> list[dict]:
         _text(site, "authority", tr("Issuing authority"), required=False),
         {"name": "document", "label": tr("Scan of the decision (PDF)"), "widget": "file", "required": False},
         {"name": "recognized", "label": tr("Products recognised"), "widget": "list", "required": False, "fields": [
-            _choice("product", tr("Product"), products),
+            _product(lang),
             _choice("stars", tr("Stars"), [(3, "★★★"), (4, "★★★★"), (5, "★★★★★")]),
             {"name": "score", "label": tr("Score"), "widget": "number", "value_type": "float", "min": 0, "max": 100,
              "required": False}]},
         {"name": "revoked", "label": tr("Certificates revoked"), "widget": "list", "required": False, "fields": [
-            _choice("product", tr("Product"), products), _text(site, "reason", tr("Reason"), required=False)]},
+            _product(lang), _text(site, "reason", tr("Reason"), required=False)]},
     ]
     assert {f["name"] for f in decision_fields} <= set(v.DECISION_KEYS)
     text_fields = [{"name": "title", "label": tr("Title"), "widget": "string", "i18n": True},
@@ -132,13 +137,13 @@ def collections(site: Site) -> list[dict]:
     ]
 
 
-def config(site: Site, backend: dict) -> str:
+def config(site: Site, backend: dict, locale: str = "") -> str:
     """Decap's config.yml: `backend` is {name: proxy, proxy_url: …} for `ocop serve`, or the
     site's git host for the published editor."""
     codes = list(site.config.codes)
     data = {
         "backend": backend,
-        "locale": tool_language(),          # Decap's own words in the clerk's language too
+        "locale": locale or tool_language(),          # Decap's own words in the clerk's language too
         "media_folder": "products/media", "public_folder": "media",      # images are written media/x.jpg
         "slug": {"encoding": "ascii", "clean_accents": True, "sanitize_replacement": "-"},
         "omit_empty_optional_fields": True,
@@ -147,6 +152,27 @@ def config(site: Site, backend: dict) -> str:
     }
     return "# made by ocop-site from the site's own checks (cms.py); do not edit\n" + yaml.safe_dump(
         data, allow_unicode=True, sort_keys=False, width=120)
+
+
+# what the editor's page may do, published (_headers): Decap compiles its config's schema (eval) and
+# talks to the git host's API; no other site may frame it
+POLICY = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+          "img-src 'self' data: blob: https:; connect-src 'self' https:; frame-src 'self' https:; "
+          "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def published(site: Site) -> str:
+    """config.yml of the editor published at /admin/ (site.yaml's `cms`): each save a commit to the
+    branch, or with `review: true` a pull request (Decap's editorial workflow)."""
+    c = site.config.cms
+    backend = {"name": c.backend, "repo": c.repo, "branch": c.branch}
+    if c.auth_url:
+        backend["base_url"] = c.auth_url
+    if c.backend == "gitlab" and c.app_id:
+        backend |= {"auth_type": "pkce", "app_id": c.app_id}
+    default = site.config.default_lang      # (the office's language; Decap speaks these among others)
+    text = config(site, backend, default if default in ("vi", "en", "fr", "ko") else "en")
+    return text + ("publish_mode: editorial_workflow\n" if c.review else "")
 
 
 def admin_page(title: str) -> str:

@@ -280,10 +280,13 @@ def host_headers(policy: str, routes: Routes | None = None) -> bytes:
     the product cards made for that (embed/). A host merges the headers of every rule a path
     matches, so the policy is given by top folder, never to /* and embed/* both."""
     outputs = [r.output for r in routes.all] if routes else []
-    top = sorted(({o.split("/")[0] for o in outputs if "/" in o} - {EMBED}) | {"static", "media", "qr"})
+    top = sorted(({o.split("/")[0] for o in outputs if "/" in o} - {EMBED, "admin"}) | {"static", "media", "qr"})
     framed = ["/", *(f"/{o}" for o in outputs if "/" not in o and o != "_headers"),
               *(f"/{folder}/*" for folder in top), "/pagefind*"]
     rules = "".join(f"{path}\n  Content-Security-Policy: {policy}; frame-ancestors 'none'\n" for path in framed)
+    if "admin/config.yml" in outputs:       # the web editor: a policy of its own (cms.POLICY)
+        from .cms import POLICY
+        rules += f"/admin/*\n  Content-Security-Policy: {POLICY}\n  Cache-Control: no-cache\n"
     return ("/*\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n" + rules
             + f"/{EMBED}/*\n  Content-Security-Policy: {policy}; frame-ancestors *\n"
             "/v/*\n  Cache-Control: public, max-age=3600\n").encode()

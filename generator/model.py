@@ -70,6 +70,23 @@ class Contact:
     address: Text | None = None
 
 
+CMS_BACKENDS = ("github", "gitlab")
+
+
+@dataclass(frozen=True)
+class Cms:
+    """The published web editor: where each save goes (a commit to `branch`, or with `review` a
+    pull request), and how the clerk signs in (`auth_url`: GitHub's OAuth helper; `app_id`: a
+    GitLab application, signing in with PKCE and no server)."""
+
+    backend: str
+    repo: str
+    branch: str = "main"
+    review: bool = False
+    auth_url: str = ""
+    app_id: str = ""
+
+
 @dataclass(frozen=True)
 class Config:
     title: Text
@@ -82,6 +99,7 @@ class Config:
     expiring_days: int = 90
     authorities: tuple[Authority, ...] = DEFAULT_AUTHORITIES
     demo: bool = False
+    cms: Cms | None = None
 
     @property
     def default_lang(self) -> str:

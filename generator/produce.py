@@ -124,6 +124,13 @@ class Work:
             return exports.robots(routes)
         if route.kind == "headers":
             return exports.host_headers(CONTENT_SECURITY_POLICY, routes)
+        if route.kind == "admin":
+            from . import cms
+            if route.key == "script":
+                return (cms.ADMIN / cms.SCRIPT).read_bytes()
+            if route.key == "config":
+                return cms.published(site).encode()
+            return cms.admin_page(site.config.title(site.config.default_lang)).encode()
         return self.renderer.render(route)
 
     def chunk(self, jobs: list[tuple]) -> tuple[set[str], set[str], dict, dict]:

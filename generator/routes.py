@@ -93,7 +93,7 @@ def sitemap_entries(languages: int) -> int:
 
 def in_sitemap(routes: list[Route]) -> list[Route]:
     """The pages a sitemap lists: every one but 404.html and the cards other sites embed."""
-    return [route for route in routes if route.html and route.kind not in ("404", "embed")]
+    return [route for route in routes if route.html and route.kind not in ("404", "embed", "admin")]
 
 
 def pages_of(count: int) -> int:
@@ -190,6 +190,10 @@ def plan(site: Site) -> Routes:
                Route("sitemap", "", "sitemap.xml", "index" if parts > 1 else "")]
     routes += [Route("sitemap", "", f"sitemap-{n}.xml", str(n)) for n in range(1, parts + 1) if parts > 1]
     routes += [Route("robots", "", "robots.txt"), Route("headers", "", "_headers")]
+    if site.config.cms:         # the web editor, published (cms.py)
+        from .cms import SCRIPT
+        routes += [Route("admin", "", "admin/"), Route("admin", "", "admin/config.yml", "config"),
+                   Route("admin", "", f"admin/{SCRIPT}", "script")]
     _check_collisions(routes)
     return Routes(site, routes, lists)
 

@@ -106,7 +106,9 @@ def create(site_dir: Path, site: Site | None, kind: str, ident: str, today: date
 def init(dest: Path, today: date) -> list[str]:
     """`ocop init DIR`: a new site folder that builds at once, one example of each file, to be
     replaced by the office's own records. Refused where DIR holds anything."""
-    from . import schemas
+    from importlib.metadata import version
+
+    from . import WORKFLOWS, schemas
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(tr("{dest} is not an empty folder; ocop init writes a new site into a new or empty "
                             "folder", dest=dest))
@@ -162,7 +164,13 @@ recognized:
         "content/pages/about.vi.md": "---\ntitle: Giới thiệu\n---\nChương trình Mỗi xã một sản phẩm (OCOP) của xã.\n",
         "content/pages/about.en.md": "---\ntitle: About\n---\nThe commune's One Commune One Product (OCOP) programme.\n",
         ".gitignore": "output/\n.ocop-cache/\n",
+        "requirements.txt": f"# the version of ocop-site the workflows build this site with (pip install -r requirements.txt)\n"
+                            f"ocop-site=={version('ocop-site')}\n",
     }
+    # the workflows: every pull request checked and described, every push to main and every night
+    # published; they install ocop-site as requirements.txt says
+    files |= {f".github/workflows/{path.name}": path.read_text(encoding="utf-8").replace(
+        "pip install .", "pip install -r requirements.txt") for path in sorted(WORKFLOWS.glob("*.yml"))}
     files |= {f"schemas/{name}.schema.json": schemas.render(name) for name in schemas.SCHEMAS}
     for rel, text in files.items():
         path = dest / rel

@@ -72,7 +72,11 @@ def site() -> dict:
              "theme": ID, "validity_months": {"type": "integer", "minimum": 1}, "expiring_days": {"type": "integer", "minimum": 0},
              "authorities": {"type": "array", "items": obj(("stars", "issuer", "from", "until"), ("stars", "issuer"), {
                  "stars": {"enum": [3, 4, 5]}, "issuer": {"enum": list(model.ISSUERS)}, "from": DATE, "until": DATE})},
-             "demo": {"type": "boolean"}}
+             "demo": {"type": "boolean"},
+             "cms": obj(v.CMS_KEYS, ("backend", "repo"), {
+                 "backend": {"enum": list(model.CMS_BACKENDS)}, "repo": {"type": "string", "pattern": ecma(v.REPO_RE)},
+                 "branch": {"type": "string"}, "review": {"type": "boolean"}, "auth_url": URL,
+                 "app_id": {"type": "string"}})}
     return obj(v.SITE_KEYS, v.SITE_REQUIRED, types, "Site settings (site.yaml)")
 
 

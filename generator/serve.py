@@ -129,7 +129,8 @@ class _Handler(SimpleHTTPRequestHandler):
             return self._send(json.dumps({"build": self.state.build, "problems": self.state.problems,
                                           "title": tr("The site has errors; this is the last good build.")}).encode(),
                               "application/json")
-        if path in ("/admin", "/admin/", "/admin/index.html", "/admin/config.yml", f"/admin/{cms.SCRIPT}"):
+        if self.state.site_dir and path in ("/admin", "/admin/", "/admin/index.html", "/admin/config.yml",
+                                            f"/admin/{cms.SCRIPT}"):
             return self.admin(path)
         if path == "/__ocop/live.js":
             return self._send(LIVE_JS, "text/javascript")
@@ -165,7 +166,7 @@ class _Handler(SimpleHTTPRequestHandler):
         form of another site cannot send without asking first) from this origin."""
         port = self.server.server_address[1]
         origin = self.headers.get("Origin")
-        if (self.path != "/api/v1" or not (self.headers.get("Content-Type") or "").startswith("application/json")
+        if (not self.state.files or self.path != "/api/v1" or not (self.headers.get("Content-Type") or "").startswith("application/json")
                 or (origin and origin not in {f"http://{name}:{port}" for name in LOCAL_NAMES})):
             return self._send(b'{"error": "forbidden"}', "application/json", 403)
         size = int(self.headers.get("Content-Length") or 0)

@@ -404,7 +404,9 @@ def _stem_id(f: _File, source: Source, what: str) -> str:
 # ---------------------------------------------------------------------------- site.yaml
 
 SITE_KEYS = ("title", "base_url", "languages", "region", "contact", "theme", "validity_months",
-             "expiring_days", "authorities", "demo")
+             "expiring_days", "authorities", "demo", "cms")
+CMS_KEYS = ("backend", "repo", "branch", "review", "auth_url", "app_id")
+REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+\Z")
 SITE_REQUIRED = ("title", "base_url", "languages", "region")
 
 
@@ -463,10 +465,34 @@ def _config(source: Source | None, problems: list[Problem]) -> m.Config | None:
     validity = f.integer(data, "validity_months", 1, 240)
     expiring = f.integer(data, "expiring_days", 0, 3650)
     demo = f.boolean(data, "demo")
+    cms = _cms(f, data)
     if problems_in(problems, source.path) or not (title and region and base_url and languages):
         return None
     return m.Config(title, base_url, tuple(languages), region, contact, theme, validity or 36,
-                    90 if expiring is None else expiring, tuple(authorities) or m.DEFAULT_AUTHORITIES, demo)
+                    90 if expiring is None else expiring, tuple(authorities) or m.DEFAULT_AUTHORITIES, demo, cms)
+
+
+def _cms(f: _File, data: Map) -> m.Cms | None:
+    """The published web editor (cms.py): the git host and repository each save goes to."""
+    if "cms" not in data:
+        return None
+    c = f.mapping(data["cms"], f.at(data, "cms"), "cms", CMS_KEYS, ("backend", "repo"))
+    if c is None:
+        return None
+    backend, repo = f.choice(c, "backend", m.CMS_BACKENDS), f.string(c, "repo")
+    if repo and not REPO_RE.match(repo):
+        f.error(f.at(c, "repo"), tr("'repo' must be the repository as its host names it, owner/name (on GitLab "
+                                    "group/subgroup/name too); got '{repo}'", repo=repo))
+        return None
+    auth_url = f.string(c, "auth_url")
+    if auth_url and not URL_RE.match(auth_url):
+        f.error(f.at(c, "auth_url"), tr("'{key}' must be an absolute web address starting with https:// or "
+                                        "http://; got '{value}'", key="auth_url", value=auth_url))
+        return None
+    if not (backend and repo):
+        return None
+    return m.Cms(backend, repo, f.string(c, "branch") or "main", bool(f.boolean(c, "review")), auth_url,
+                 f.string(c, "app_id"))
 
 
 def problems_in(problems: list[Problem], path: str) -> bool:

@@ -183,3 +183,31 @@ def test_the_editors_forms_come_from_the_sites_own_lists(editor):
     assert config["i18n"] == {"structure": "multiple_files", "locales": ["vi", "en"], "default_locale": "vi"}
     assert pages["folder"] == "content/pages" and pages["i18n"] is True
     assert (cms.ADMIN / cms.SCRIPT).stat().st_size > 1_000_000 and (cms.ADMIN / "LICENSE").is_file()
+
+
+def test_the_published_editor_saves_to_the_sites_repository(browser, tmp_path):
+    from browser import serve_folder
+    site = copy_site(tmp_path / "site")
+    settings = site / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "cms: {backend: github, repo: konray/ocop-site, "
+                        "review: true, auth_url: https://auth.konray.example.vn}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    built = ocop("build", "--site", site, "--output", out)
+    assert built.code == 0, built.err
+    config = yaml.safe_load((out / "admin" / "config.yml").read_text(encoding="utf-8"))
+    assert config["backend"] == {"name": "github", "repo": "konray/ocop-site", "branch": "main",
+                                 "base_url": "https://auth.konray.example.vn"}
+    assert config["publish_mode"] == "editorial_workflow" and config["locale"] == "vi"    # each save a pull request
+    assert (out / "admin" / cms.SCRIPT).read_bytes() == (cms.ADMIN / cms.SCRIPT).read_bytes()
+    headers = (out / "_headers").read_text(encoding="utf-8")
+    assert f"/admin/*\n  Content-Security-Policy: {cms.POLICY}\n" in headers
+    assert "admin/" not in (out / "sitemap.xml").read_text(encoding="utf-8")
+    server, url = serve_folder(out)
+    page = browser.new_page()
+    page.goto(url + "admin/")
+    page.get_by_role("button", name="Đăng nhập bằng GitHub").wait_for()
+    page.close()
+    server.shutdown()
+    settings.write_text(settings.read_text(encoding="utf-8").replace("konray/ocop-site", "ocop site"), encoding="utf-8")
+    wrong = ocop("check", "--site", site)
+    assert wrong.code == 1 and "'repo' must be the repository as its host names it" in wrong.err

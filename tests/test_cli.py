@@ -413,5 +413,14 @@ def test_init_writes_a_site_that_builds_at_once(tmp_path):
     assert ocop("check", "--site", site, "--strict").code == 0
     assert ocop("build", "--site", site, "--output", site / "output").code == 0
     assert (site / "output/v/san-pham-mau/index.html").is_file()
+    # the workflows: checked and described on every pull request, published from main, with ocop-site
+    # installed as requirements.txt pins it
+    workflows = {path.name: path.read_text(encoding="utf-8") for path in (site / ".github/workflows").iterdir()}
+    assert set(workflows) == {"check.yml", "publish.yml", "nightly.yml"}
+    assert "ocop check --format github" in workflows["check.yml"] and "ocop diff" in workflows["check.yml"]
+    assert "ocop build --publish" in workflows["publish.yml"] and "pip install -r requirements.txt" in workflows["publish.yml"]
+    assert "pip install ." not in "".join(workflows.values())
+    import re
+    assert re.search(r"^ocop-site==\d+\.\d+", (site / "requirements.txt").read_text(), re.M)
     again = ocop("init", site)
     assert again.code == 2 and "not an empty folder" in again.err
