@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import os
 from pathlib import Path
 
@@ -137,6 +138,31 @@ def collections(site: Site) -> list[dict]:
     ]
 
 
+def lists(site: Site) -> dict:
+    """content/communes.yaml and content/showrooms.yaml, whose whole file is a list: Decap edits
+    only a mapping, so the local editor sees each as {communes: […]} (LocalFiles.LISTS)."""
+    lang = site.config.default_lang
+    communes = [(c.id, c.name(lang)) for c in site.communes if c.current]
+    commune = [{"name": "id", "label": tr("Id (lowercase letters, digits and hyphens)"), "widget": "string"},
+               _text(site, "name", tr("Name")), _date("since", tr("Since"), required=False),
+               _date("until", tr("Until (a commune merged into another)"), required=False),
+               {"name": "formerly", "label": tr("Formed from (ids)"), "widget": "list", "required": False},
+               {"name": "merged_into", "label": tr("Merged into (id)"), "widget": "string", "required": False}]
+    showroom = [{"name": "id", "label": tr("Id (lowercase letters, digits and hyphens)"), "widget": "string"},
+                _text(site, "name", tr("Name")), _choice("commune", tr("Commune"), communes),
+                _text(site, "address", tr("Address")), _text(site, "hours", tr("Opening hours"), required=False),
+                {"name": "phone", "label": tr("Phone"), "widget": "string", "required": False},
+                {"name": "location", "label": tr("Location"), "widget": "object", "required": False, "fields": [
+                    {"name": "lat", "label": tr("Latitude"), "widget": "number", "value_type": "float"},
+                    {"name": "lon", "label": tr("Longitude"), "widget": "number", "value_type": "float"}]}]
+    assert {f["name"] for f in commune} <= set(v.COMMUNE_KEYS) and {f["name"] for f in showroom} <= set(v.SHOWROOM_KEYS)
+    return {"name": "lists", "label": tr("Communes and showrooms"), "files": [
+        {"name": "communes", "label": tr("Communes"), "file": "content/communes.yaml", "format": "yaml",
+         "fields": [{"name": "communes", "label": tr("Communes"), "widget": "list", "fields": commune}]},
+        {"name": "showrooms", "label": tr("Showrooms"), "file": "content/showrooms.yaml", "format": "yaml",
+         "fields": [{"name": "showrooms", "label": tr("Showrooms"), "widget": "list", "fields": showroom}]}]}
+
+
 def config(site: Site, backend: dict, locale: str = "") -> str:
     """Decap's config.yml: `backend` is {name: proxy, proxy_url: …} for `ocop serve`, or the
     site's git host for the published editor."""
@@ -148,7 +174,7 @@ def config(site: Site, backend: dict, locale: str = "") -> str:
         "slug": {"encoding": "ascii", "clean_accents": True, "sanitize_replacement": "-"},
         "omit_empty_optional_fields": True,
         "i18n": {"structure": "multiple_files", "locales": codes, "default_locale": codes[0]},
-        "collections": collections(site),
+        "collections": collections(site) + ([lists(site)] if backend["name"] == "proxy" else []),
     }
     return "# made by ocop-site from the site's own checks (cms.py); do not edit\n" + yaml.safe_dump(
         data, allow_unicode=True, sort_keys=False, width=120)
@@ -202,12 +228,29 @@ class LocalFiles:
                                      path=rel))
         return target
 
+    LISTS = {"content/communes.yaml": "communes", "content/showrooms.yaml": "showrooms"}
+
     def entry(self, rel: str) -> dict:
         try:
             data = self.path(rel).read_bytes()
         except OSError:
             return {"data": None, "file": {"path": rel, "id": None}}
-        return {"data": data.decode("utf-8", errors="replace"), "file": {"path": rel, "id": _sha(data)}}
+        text = data.decode("utf-8", errors="replace")
+        if rel in self.LISTS:           # the list as the value of one key, for the editor
+            text = f"{self.LISTS[rel]}:\n" + "".join(f"  {line}" if line.strip() else line
+                                                     for line in text.splitlines(keepends=True))
+        return {"data": text, "file": {"path": rel, "id": _sha(data)}}
+
+    def unwrapped(self, rel: str, raw: str) -> bytes:
+        """What the editor saved, as the site format writes the file: the list itself, under the
+        file's first comment lines."""
+        if rel not in self.LISTS:
+            return raw.encode("utf-8")
+        items = (yaml.safe_load(raw) or {}).get(self.LISTS[rel]) or []
+        path = self.path(rel)
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.is_file() else []
+        head = "".join(itertools.takewhile(lambda line: line.startswith("#"), lines))
+        return (head + yaml.safe_dump(items, allow_unicode=True, sort_keys=False, width=120)).encode("utf-8")
 
     def media(self, rel: str) -> dict:
         data = self.path(rel).read_bytes()
@@ -265,7 +308,7 @@ class LocalFiles:
         if action == "persistEntry":
             entry = params.get("entry")
             data_files = params.get("dataFiles") or ([entry] if entry else [])
-            files = {f["path"]: f["raw"].encode("utf-8") for f in data_files}
+            files = {f["path"]: self.unwrapped(f["path"], f["raw"]) for f in data_files}
             files |= {a["path"]: base64.b64decode(a["content"]) if a.get("encoding") == "base64" else
                       a["content"].encode() for a in params.get("assets", [])}
             self.write(files)

@@ -18,69 +18,95 @@ def _langs(site: Site | None) -> tuple[str, ...]:
 def product(site: Site | None, ident: str, today: date) -> tuple[str, str]:
     langs = _langs(site)
     current = [c.id for c in site.communes if c.current] if site else []
-    choices = ", ".join(current[:6]) + (", …" if len(current) > 6 else "") if current else "see content/communes.yaml"
+    choices = ", ".join(current[:6]) + (", …" if len(current) > 6 else "") if current else "content/communes.yaml"
     names = "".join(f"  {code}: {'Tên sản phẩm' if code == 'vi' else 'Product name'}\n" for code in langs[:2])
     text = "".join(f"  {code}: |\n    {'Mô tả sản phẩm, viết bằng Markdown.' if code == 'vi' else 'What it is, in Markdown.'}\n"
                    for code in langs[:2])
+    said = [tr("A product of the catalogue. The file name ({ident}) is its id: it is part of the product's web "
+               "address and of its stamp's QR code, so it never changes once published.", ident=ident),
+            tr("or"),
+            tr("the id of its commune (a current one of content/communes.yaml: {choices})",
+                                          choices=choices),
+            tr("text in one language is the same in every language"),
+            tr("or"),
+            tr("photos under products/media/, JPEG, PNG or WebP"),
+            tr("đồng, digits only"),
+            tr("serial numbers of the stamp batches printed for it, issued on or after "
+                                           "its first recognition; print them with `ocop stamps --key`"),
+            tr("dates are written YYYY-MM-DD")]
     return f"products/{ident}.yaml", f"""# yaml-language-server: $schema=../schemas/product.schema.json
-# A product of the catalogue. The file name ({ident}) is its id: it is part of the product's web
-# address and of its stamp's QR code, so it never changes once published.
+# {said[0]}
 name:
-{names}category: food              # food, drinks, herbal, handicrafts, ornamentals or tourism
-commune: ""                 # the id of its commune (a current one of content/communes.yaml: {choices})
+{names}category: food              # food, drinks, herbal, handicrafts, ornamentals {said[1]} tourism
+commune: ""                 # {said[2]}
 producer:
-  name: Tên cơ sở sản xuất      # text in one language is the same in every language
-  kind: household           # cooperative, company, household, cooperative-group or other
+  name: Tên cơ sở sản xuất      # {said[3]}
+  kind: household           # cooperative, company, household, cooperative-group {said[4]} other
   # phone: "+84 ..."
   # address: {{vi: ..., en: ...}}
 description:
-{text}# images:                  # photos under products/media/, JPEG, PNG or WebP
+{text}# images:                  # {said[5]}
 #   - {{file: media/products/{ident}.jpg, alt: {{vi: ..., en: ...}}}}
-# price: {{min: 100000, max: 150000, unit: {{vi: túi 500 g, en: 500 g bag}}}}   # đồng, digits only
+# price: {{min: 100000, max: 150000, unit: {{vi: túi 500 g, en: 500 g bag}}}}   # {said[6]}
 # showrooms: [showroom-id]
-# stamps:                   # serial numbers of the stamp batches printed for it, issued on or
-#                           # after its first recognition; print them with `ocop stamps --key`
-#   - {{from: 1, to: 1000, issued: {date.today().isoformat()}}}     # dates are written YYYY-MM-DD
+# stamps:                   # {said[7]}
+#   - {{from: 1, to: 1000, issued: {date.today().isoformat()}}}     # {said[8]}
 """
 
 
 def decision(site: Site | None, ident: str, today: date) -> tuple[str, str]:
+    said = [tr("A decision that recognises products (3, 4 or 5 stars) or revokes their certificates."),
+            tr("as printed on the decision; unique for its issuer"),
+            tr("district (3 stars, until 2025-07-05), province (3 and 4 stars), national (5)"),
+            tr("the scan, under products/media/"),
+            tr("replace [] with one line a product it recognises, as below"),
+            tr("score: 50-69.99 for 3 stars, 70-89.99 for 4, 90-100 for 5"),
+            tr("a certificate recognised before, in force or already run out")]
     return f"products/decisions/{today}-{ident}.yaml", f"""# yaml-language-server: $schema=../../schemas/decision.schema.json
-# A decision that recognises products (3, 4 or 5 stars) or revokes their certificates.
-number: "SỐ/QĐ-UBND"          # as printed on the decision; unique for its issuer
+# {said[0]}
+number: "SỐ/QĐ-UBND"          # {said[1]}
 date: {today}
-issuer: province            # district (3 stars, until 2025-07-05), province (3 and 4 stars), national (5)
+issuer: province            # {said[2]}
 authority: {{vi: Ủy ban nhân dân tỉnh ..., en: ... Provincial People's Committee}}
-# document: media/decisions/SO-QD.pdf   # the scan, under products/media/
-recognized: []              # replace [] with one line a product it recognises, as below
-#  - {{product: product-id, stars: 3, score: 64}}    # score: 50-69.99 for 3 stars, 70-89.99 for 4, 90-100 for 5
-# revoked:                   # a certificate recognised before, in force or already run out
+# document: media/decisions/SO-QD.pdf   # {said[3]}
+recognized: []              # {said[4]}
+#  - {{product: product-id, stars: 3, score: 64}}    # {said[5]}
+# revoked:                   # {said[6]}
 #  - {{product: product-id, reason: {{vi: ..., en: ...}}}}
 """
 
 
 def page(site: Site | None, ident: str, today: date) -> tuple[str, str]:
     lang = _langs(site)[0]
+    said = [tr("a draft, not published: delete this line when the page is ready"),
+            tr("Its translation: content/pages/{ident}.en.md, the same name with another language code.",
+                ident=ident)]
     return f"content/pages/{ident}.{lang}.md", f"""---
 title: Tiêu đề trang
 summary: Một câu giới thiệu ngắn.
-draft: true         # bản nháp: chưa đăng; xóa dòng này khi trang đã sẵn sàng
+draft: true         # {said[0]}
 ---
-Nội dung trang, viết bằng **Markdown**. Bản dịch: content/pages/{ident}.en.md, cùng tên, khác mã ngôn ngữ.
+Nội dung trang, viết bằng **Markdown**.
+
+<!-- {said[1]} -->
 """
 
 
 def news(site: Site | None, ident: str, today: date) -> tuple[str, str]:
     lang = _langs(site)[0]
+    said = [tr("a draft, not published: delete this line when the post is ready"),
+            tr("The date in the file's name is the day it appears: a later day than today, and the post "
+                "waits for it. Its translation: content/news/{today}-{ident}.en.md. A photo: "
+                "![what it shows](../../products/media/name.jpg), the photo under products/media/.",
+                today=today, ident=ident)]
     return f"content/news/{today}-{ident}.{lang}.md", f"""---
 title: Tiêu đề bản tin
 summary: Một câu tóm tắt, hiện dưới tiêu đề và khi chia sẻ liên kết.
-draft: true         # bản nháp: chưa đăng; xóa dòng này khi bản tin đã sẵn sàng
+draft: true         # {said[0]}
 ---
-Nội dung bản tin, viết bằng **Markdown**. Ngày đăng là ngày trong tên tệp: một ngày sau hôm nay thì
-bản tin chờ đến ngày đó mới hiện. Bản dịch: content/news/{today}-{ident}.en.md.
+Nội dung bản tin, viết bằng **Markdown**.
 
-<!-- Ảnh: ![Mô tả ảnh](../../products/media/ten-anh.jpg), ảnh đặt trong products/media/ -->
+<!-- {said[1]} -->
 """
 
 

@@ -841,7 +841,8 @@ def _product(source: Source, raw: RawSite, langs, communes, showrooms, problems:
         if text and (left := next((v for _, v in text.pairs if v.strip() in TEMPLATE_TEXTS), None)):
             f.error(f.at(data, key), tr("{value} still holds the text of the template of ocop new ('{left}'); "
                                         "write the product's own",
-                                        value='the producer' + chr(39) + 's name' if key == 'producer' else repr(key), left=left.strip()))
+                                        value=tr("the producer's name") if key == "producer" else repr(key),
+                                        left=left.strip()))
     visit = _visit(f, data)
     if problems_in(problems, source.path):
         return None

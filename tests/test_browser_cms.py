@@ -211,3 +211,21 @@ def test_the_published_editor_saves_to_the_sites_repository(browser, tmp_path):
     settings.write_text(settings.read_text(encoding="utf-8").replace("konray/ocop-site", "ocop site"), encoding="utf-8")
     wrong = ocop("check", "--site", site)
     assert wrong.code == 1 and "'repo' must be the repository as its host names it" in wrong.err
+
+
+def test_communes_and_showrooms_are_edited_as_lists_and_saved_as_the_site_writes_them(editor):
+    site, url, said = editor
+    code, entry = post(url, {"action": "getEntry", "params": {"path": "content/showrooms.yaml"}})
+    data = yaml.safe_load(entry["data"])
+    assert code == 200 and [s["id"] for s in data["showrooms"]] == ["corner"]       # the list under one key
+    data["showrooms"][0]["phone"] = "+84 260 000 0009"
+    raw = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    code, answer = post(url, {"action": "persistEntry", "params": {"entry": {"path": "content/showrooms.yaml",
+                                                                             "raw": raw}, "assets": []}})
+    assert code == 200, answer
+    saved = yaml.safe_load((site / "content" / "showrooms.yaml").read_text(encoding="utf-8"))
+    assert isinstance(saved, list) and saved[0]["phone"] == "+84 260 000 0009"
+    assert ocop("check", "--site", site).code == 0
+    status, text = fetch(url + "admin/config.yml")
+    lists = next(c for c in yaml.safe_load(text)["collections"] if c["name"] == "lists")
+    assert [f["file"] for f in lists["files"]] == ["content/communes.yaml", "content/showrooms.yaml"]
