@@ -19,7 +19,7 @@ import yaml
 
 from . import model
 from . import validate as v
-from .errors import N_, tool_language, tr
+from .errors import N_, speaking, tool_language, tr
 from .model import Site
 
 ADMIN = Path(__file__).parent / "admin"
@@ -196,8 +196,9 @@ def published(site: Site) -> str:
         backend["base_url"] = c.auth_url
     if c.backend == "gitlab" and c.app_id:
         backend |= {"auth_type": "pkce", "app_id": c.app_id}
-    default = site.config.default_lang      # (the office's language; Decap speaks these among others)
-    text = config(site, backend, default if default in ("vi", "en", "fr", "ko") else "en")
+    default = site.config.default_lang      # the office's language, whoever builds (Decap speaks these and more)
+    with speaking(default):
+        text = config(site, backend, default if default in ("vi", "en", "fr", "ko") else "en")
     return text + ("publish_mode: editorial_workflow\n" if c.review else "")
 
 

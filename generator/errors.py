@@ -7,8 +7,10 @@ speaks (`tr`).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,9 +60,25 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+_SPEAKING: ContextVar[str] = ContextVar("speaking", default="")
+
+
+@contextlib.contextmanager
+def speaking(lang: str):
+    """tr() in `lang` within: what the build writes for the site's readers (the published editor's
+    labels), not for whoever runs it."""
+    token = _SPEAKING.set(lang if lang in LANGUAGES else "en")
+    try:
+        yield
+    finally:
+        _SPEAKING.reset(token)
+
+
 def tool_language() -> str:
     """The language of every word the tool says: OCOP_LANG (vi or en), else the locale
     (LC_ALL, LC_MESSAGES, LANG, as POSIX ranks them: vi_VN… is Vietnamese), else English."""
+    if _SPEAKING.get():
+        return _SPEAKING.get()
     chosen = os.environ.get("OCOP_LANG", "").strip().lower()
     if not chosen:
         chosen = next((os.environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(name)), "")

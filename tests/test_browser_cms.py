@@ -198,6 +198,7 @@ def test_the_published_editor_saves_to_the_sites_repository(browser, tmp_path):
     assert config["backend"] == {"name": "github", "repo": "konray/ocop-site", "branch": "main",
                                  "base_url": "https://auth.konray.example.vn"}
     assert config["publish_mode"] == "editorial_workflow" and config["locale"] == "vi"    # each save a pull request
+    assert config["collections"][0]["label"] == "Sản phẩm"          # the office's language, whoever builds
     assert (out / "admin" / cms.SCRIPT).read_bytes() == (cms.ADMIN / cms.SCRIPT).read_bytes()
     headers = (out / "_headers").read_text(encoding="utf-8")
     assert f"/admin/*\n  Content-Security-Policy: {cms.POLICY}\n" in headers
