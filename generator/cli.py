@@ -291,6 +291,7 @@ def run(args) -> int:
             print(tr("the site is valid ({summary})", summary=_summary(warnings)))
     elif args.command == "report":
         from . import report
+        from .write import write_atomically
         from .i18n import translations
         site_dir = _site(args)
         site, _ = pipeline.check(site_dir, build_date(args.today))
@@ -323,6 +324,7 @@ def run(args) -> int:
             print(f"- {printable(line)}")
     elif args.command == "catalogue":
         from .catalogue import Choice, catalogue_pdf
+        from .write import write_atomically
         from .model import CATEGORIES
         from .routes import plan
         site_dir = _site(args)
@@ -357,6 +359,7 @@ def run(args) -> int:
         serve(_site(args), args.port, lambda line: print(line, flush=True))
     elif args.command == "stamps":
         from . import codes
+        from .write import write_atomically
         from .stamps import check_serials, stamp_codes, stamp_sheet
         if args.last < args.first:
             raise UsageError(tr("--to ({last}) is below --from ({first})", last=args.last, first=args.first))
@@ -436,17 +439,6 @@ def not_of_the_site(site_dir: Path, output: Path) -> Path:
     if output.is_dir():
         raise UsageError(tr("--output {output} is a folder; name a file", output=output))
     return output
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """The file whole, or as it was: written beside itself, then renamed over it."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 class Terminated(KeyboardInterrupt):

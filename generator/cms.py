@@ -21,6 +21,7 @@ from . import model
 from . import validate as v
 from .errors import N_, speaking, tool_language, tr
 from .model import Site
+from .write import write_atomically
 
 ADMIN = Path(__file__).parent / "admin"
 SCRIPT = "decap-cms-3.16.3.js"          # npm decap-cms@3.16.3, dist/decap-cms.js (LICENSE beside it)
@@ -279,7 +280,7 @@ class LocalFiles:
             before[path] = path.read_bytes() if path.is_file() else None
         try:
             for path, data in zip(before, files.values()):
-                _write(path, data)
+                write_atomically(path, data)
             problems = [problem for problem in self.check() if problem not in known]
         except BaseException:
             problems = None
@@ -290,7 +291,7 @@ class LocalFiles:
                     if data is None:
                         path.unlink(missing_ok=True)
                     else:
-                        _write(path, data)
+                        write_atomically(path, data)
         if problems:
             raise ValueError("\n".join(str(p) for p in problems))
 
@@ -324,7 +325,7 @@ class LocalFiles:
             path = self.path(asset["path"])
             if len(data) > MAX_UPLOAD:
                 raise PermissionError(tr("{path} is over {limit:,} bytes", path=asset["path"], limit=MAX_UPLOAD))
-            _write(path, data)
+            write_atomically(path, data)
             return self.media(asset["path"])
         if action in ("deleteFile", "deleteFiles"):
             for rel in params.get("paths") or [params["path"]]:
@@ -337,13 +338,3 @@ class LocalFiles:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)

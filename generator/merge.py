@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .errors import ContentError, UsageError, tr
+from .write import write_atomically
 
 COMMUNES = "content/communes.yaml"
 SHOWROOMS = "content/showrooms.yaml"
@@ -105,7 +106,6 @@ def _quoted(text: str) -> str:
 
 def apply(site_dir: Path, changed: dict[str, str], check) -> None:
     """Writes the changed files, then checks the site; on errors, puts every file back and raises."""
-    from .cli import write_atomically
     before = {rel: (site_dir / rel).read_bytes() for rel in changed}
     for rel, text in changed.items():
         write_atomically(site_dir / rel, text.encode("utf-8"))

@@ -353,6 +353,17 @@ def recover(dest: Path, manifest: Path) -> bool:
     return changed
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """The file whole, or as it was: written beside itself, then renamed over it."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def append_register(site_dir: Path, ids: tuple[str, ...]) -> None:
     """Adds newly published product ids to the site's register of verification URLs (load.REGISTER)."""
     path = site_dir / REGISTER
@@ -361,9 +372,4 @@ def append_register(site_dir: Path, ids: tuple[str, ...]) -> None:
         "# stamps, so its page must never disappear. Written by `ocop build --publish`; commit it with the site.\n")
     if text and not text.endswith("\n"):
         text += "\n"
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")      # whole or as it was
-    try:
-        temporary.write_text(text + "".join(f"{ident}\n" for ident in ids), encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_atomically(path, (text + "".join(f"{ident}\n" for ident in ids)).encode("utf-8"))
