@@ -113,7 +113,10 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ocop", description=tr("Build OCOP product catalogue sites."))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    site = _Parser(add_help=False)
+    common = _Parser(add_help=False)
+    common.add_argument("--verbose", action="store_true",
+                        help=tr("say more: an internal error's traceback; with check, every text not yet translated"))
+    site = _Parser(add_help=False, parents=[common])
     site.add_argument("--site", default=".", metavar="DIR", help=tr("the site folder (default: here)"))
     fmt = _Parser(add_help=False)
     fmt.add_argument("--format", choices=("text", "github"), default="text",
@@ -131,7 +134,7 @@ def parser() -> argparse.ArgumentParser:
                            "the register products/issued.txt"))
     c = sub.add_parser("check", parents=[site, today, fmt], help=tr("validate only; writes nothing"))
     c.add_argument("--strict", action="store_true", help=tr("treat warnings (translation coverage too) as errors"))
-    c.add_argument("--translations", "--verbose", action="store_true", dest="translations",
+    c.add_argument("--translations", action="store_true",
                    help=tr("list every text not yet translated, file by file (by default: one line a language)"))
     s = sub.add_parser("serve", parents=[site], help=tr("build, serve on localhost, rebuild on change"))
     s.add_argument("--port", type=_port, default=8000, help=tr("the port on localhost (default 8000)"))
@@ -169,7 +172,7 @@ def parser() -> argparse.ArgumentParser:
                                                      "with each serial, and add what checks them to "
                                                      "products/codes/PRODUCT.txt"))
     st.add_argument("--output", required=True, metavar="FILE.pdf", help=tr("the PDF to write"))
-    i = sub.add_parser("init", help=tr("a new site folder, with an example of each file, that builds at once"))
+    i = sub.add_parser("init", parents=[common], help=tr("a new site folder, with an example of each file, that builds at once"))
     i.add_argument("folder", metavar="DIR", help=tr("a new or empty folder"))
     m = sub.add_parser("commune", parents=[site, today], help=tr("record a merger of communes: ocop commune merge OLD… "
                                                                  "--into NEW --on DATE"))
@@ -179,7 +182,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--on", required=True, type=_day, metavar="DATE", help=tr("the first day of the new commune"))
     m.add_argument("--name", default="", metavar="NAME", help=tr("the new commune's name, if it is not in "
                                                                   "content/communes.yaml yet"))
-    k = sub.add_parser("key", help=tr("the secret key for stamp check codes"))
+    k = sub.add_parser("key", parents=[common], help=tr("the secret key for stamp check codes"))
     k.add_argument("action", choices=("new",), help=tr("new: write a new random key"))
     k.add_argument("file", metavar="FILE", help=tr("where to keep it: outside the site's repository"))
     return p
@@ -206,7 +209,7 @@ class Progress:
             print(tr("built {done} of {total} files", done=done, total=total), file=self.stream, flush=True)
 
 
-def _report(problems: list[Problem], fmt: str = "text") -> None:
+def _tell(problems: list[Problem], fmt: str = "text") -> None:
     for problem in problems:
         if fmt == "github":         # annotations that a pull request shows on the changed lines
             text = problem.message.replace("%", "%25")      # (a line break is escaped already: Problem)
@@ -222,198 +225,241 @@ def _summary(problems: list[Problem]) -> str:
                       tr("1 warning") if warnings == 1 else tr("{count} warnings", count=warnings)))
 
 
-def run(args) -> int:
-    if args.command == "build":      # first of all, and without loading the rest: is there anything to do?
-        site = _site(args)
-        base_url = args.base_url
-        if base_url:
-            from .validate import BASE_URL_RE
-            if not BASE_URL_RE.match(base_url):
-                raise UsageError(tr("--base-url must start with https:// or http:// and end with '/'; got "
-                                    "'{base_url}'", base_url=base_url))
-        output = Path(args.output) if args.output else site / "output"
-        if output.exists() and not output.is_dir():
-            raise UsageError(tr("the output folder {output} is a file; choose a folder", output=output))
-        if site.resolve().is_relative_to(output.resolve()):
-            raise UsageError(tr("the output folder {output} holds the site itself; choose another", output=output))
-        for part in ("products", "content", "themes"):      # the next build would read what this one wrote
-            if output.resolve().is_relative_to((site / part).resolve()):
-                raise UsageError(tr("the output folder {output} is inside the site's {part}/ folder; choose "
-                                    "another (the default is output/ beside site.yaml)", output=output, part=part))
-        inside = output.resolve().relative_to(site.resolve()).parts if output.resolve().is_relative_to(site.resolve()) else ()
-        if inside and inside[0].startswith("."):        # .git, .github, the cache
-            raise UsageError(tr("the output folder {output} is inside the site's {value}/ folder; choose "
-                                "another (the default is output/ beside site.yaml)", output=output, value=inside[0]))
-        from .write import MARKER, replaceable
-        if not replaceable(output):
-            raise UsageError(tr("the output folder {output} holds files that no build wrote (it has no "
-                                "{marker}); a build replaces everything in its folder, so choose an empty or "
-                                "new folder", output=output, marker=MARKER))
-        started, day = time.monotonic(), build_date(args.today)
-        if args.publish and base_url:
-            raise UsageError(tr("--publish builds for site.yaml's base_url; leave out --base-url"))
-        snapshot = Snapshot(site, output, (day, base_url, args.publish))
-        warnings = snapshot.unchanged()
-        if warnings is None:
-            from . import build as pipeline
-            snapshot.forget()
-            warnings = pipeline.build(site, output, day, base_url, None if args.quiet else Progress(),
-                                      seen=snapshot.seen, publish=args.publish)
-            snapshot.save(warnings)
-            done = tr("built {output} in {seconds:.1f} s", output=output, seconds=time.monotonic() - started)
-        else:
-            done = tr("{output} is up to date: nothing changed since it was built", output=output)
-        _report(warnings, args.format)
-        if not args.quiet:
-            print(f"{done} ({_summary(warnings)})")
-        return 0
-    from . import build as pipeline
-    if args.command == "check":
-        from .coverage import coverage
-        from .render import Theme
-        site_dir = _site(args)
-        site, warnings = pipeline.check(site_dir, build_date(args.today))
-        theme = pipeline.find_theme(site_dir, site.config.theme)
-        pipeline.theme_files(site_dir, Theme(theme))        # what build would refuse, check refuses too
-        missing, shares = coverage(site, theme, args.translations)
-        warnings = sorted(warnings + missing)
-        routes = pipeline.planned(site, warnings)       # two pages written to one address: said by check too
-        from .links import content_links
-        from .render import markdown_html
-        if broken := content_links(site_dir, site, routes, markdown_html):      # as the build would say
-            raise ContentError(sorted(warnings + broken))
-        if args.strict and warnings:
-            raise ContentError([replace(w, severity="error") for w in warnings])
-        _report(warnings, args.format)
-        if not args.quiet:
-            if shares:
-                print(tr("translated: ") + ", ".join(f"{lang} {share:.0%}" for lang, share in shares.items()))
-            print(tr("the site is valid ({summary})", summary=_summary(warnings)))
-    elif args.command == "report":
-        from . import report
-        from .write import write_atomically
-        from .i18n import translations
-        site_dir = _site(args)
-        site, _ = pipeline.check(site_dir, build_date(args.today))
-        lang = args.lang or site.config.default_lang
-        if lang not in site.config.codes:
-            raise UsageError(tr("'{lang}' is not a language of the site; use one of {value}",
-                                lang=lang, value=', '.join(site.config.codes)))
-        month = args.month or report.previous_month(site.today)
-        figures = report.figures(site, month)
-        ui = translations(pipeline.find_theme(site_dir, site.config.theme), lang)
-        notes = report.read_notes(Path(args.notes)) if args.notes else report.Notes()
-        if args.format == "docx":
-            if not args.output:
-                raise UsageError(tr("--format docx writes a file: add --output FILE.docx"))
-            data = report.docx(site, figures, lang, ui, notes)
-        else:
-            write = {"md": report.markdown, "csv": report.csv_text, "html": report.html}[args.format]
-            data = write(site, figures, lang, ui, notes).encode()
-        if args.output:
-            write_atomically(not_of_the_site(site_dir, Path(args.output)), data)
-            print(tr("wrote {output}", output=args.output))
-        else:
-            sys.stdout.write(data.decode())
-    elif args.command == "diff":
-        from .diff import describe, site_at
-        site_dir = _site(args)
-        after, _ = pipeline.check(site_dir, build_date(args.today))
-        before, errors = site_at(site_dir, args.rev, after.today)
-        for line in describe(before, after, pipeline.find_theme(site_dir, after.config.theme), errors):
-            print(f"- {printable(line)}")
-    elif args.command == "catalogue":
-        from .catalogue import Choice, catalogue_pdf
-        from .write import write_atomically
-        from .model import CATEGORIES
-        from .routes import plan
-        site_dir = _site(args)
-        site, _ = pipeline.check(site_dir, build_date(args.today))
-        if args.lang not in site.config.codes:
-            raise UsageError(tr("'{lang}' is not a language of the site; use one of {value}",
-                                lang=args.lang, value=', '.join(site.config.codes)))
-        if args.commune and args.commune not in {c.id for c in site.communes}:
-            raise UsageError(tr("no commune '{commune}' in content/communes.yaml", commune=args.commune))
-        if args.category and args.category not in CATEGORIES:
-            raise UsageError(tr("--category must be one of {categories}; got '{category}'",
-                                categories=', '.join(CATEGORIES), category=args.category))
-        output = not_of_the_site(site_dir, Path(args.output))
-        choice = Choice(args.all, args.commune, args.category, args.stars)
-        from .fresh import cache_is_ours
-        pdf = catalogue_pdf(site, plan(site), pipeline.find_theme(site_dir, site.config.theme), site_dir, args.lang,
-                            choice, site_dir / CACHE if cache_is_ours(site_dir / CACHE) else None)
-        write_atomically(output, pdf)
-        print(tr("wrote {output}: {count} products", output=args.output, count=len(choice(site))))
-    elif args.command == "new":
-        from .scaffold import create
-        site_dir = _site(args)
-        day = build_date(None)
-        try:
-            site, _ = pipeline.check(site_dir, day)
-        except ContentError:
-            site = None             # a template can still be written into a site that has errors
-        path = create(site_dir, site, args.kind, args.id, day)
-        print(tr("wrote {path}: fill it in, then run ocop check", path=path))
-    elif args.command == "serve":
-        from .serve import serve
-        serve(_site(args), args.port, lambda line: print(line, flush=True))
-    elif args.command == "stamps":
-        from . import codes
-        from .write import write_atomically
-        from .stamps import check_serials, stamp_codes, stamp_sheet
-        if args.last < args.first:
-            raise UsageError(tr("--to ({last}) is below --from ({first})", last=args.last, first=args.first))
-        if not 10 <= args.size <= 100:
-            raise UsageError(tr("--size must be from 10 to 100 mm; got {size:g}", size=args.size))
-        site_dir = _site(args)
-        output = not_of_the_site(site_dir, Path(args.output))
-        key = read_key(Path(args.key)) if args.key else None
-        site, _ = pipeline.check(site_dir, build_date(args.today))
-        made = None
-        if key:
-            record = site_dir / codes.FOLDER / f"{args.product}.txt"
-            check_serials(site, args.product, args.first, args.last)        # refused before anything is written
-            made, hashes = stamp_codes(site, args.product, args.first, args.last, key,
-                                       dict(site.codes.get(args.product, ())))
-            write_atomically(record, codes.file_text(args.product, hashes).encode())
-            print(tr("wrote {record}: commit it, or the site cannot check these codes",
-                     record=record.relative_to(site_dir)))
-        write_atomically(output, stamp_sheet(site, args.product, args.first, args.last, args.size, made))
-        print(tr("wrote {output}: {count} stamps of {size:g} mm",
-                 output=args.output, count=args.last - args.first + 1, size=args.size)
-              + (tr(" with check codes") if key else ""))
-    elif args.command == "init":
-        from .scaffold import init
-        written = init(Path(args.folder), build_date(None))
-        print(tr("wrote a new site in {folder} ({count} files): edit site.yaml first, replace the examples with "
-                 "your records, then run ocop check --site {folder}", folder=args.folder, count=len(written)))
-    elif args.command == "commune":
-        from .merge import apply, merge
-        site_dir = _site(args)
-        changed, showrooms = merge(site_dir, args.old, args.into, args.on, args.name)
-        apply(site_dir, changed, lambda: pipeline.check(site_dir, build_date(args.today)))
-        print(tr("recorded in content/communes.yaml: {old} merged into {new} on {date}; {products} product(s) and "
-                 "{showrooms} showroom(s) moved to {new}; review with ocop diff, then commit",
-                 old=", ".join(args.old), new=args.into, date=args.on,
-                 products=sum(rel.startswith("products/") for rel in changed), showrooms=showrooms))
-    elif args.command == "key":
-        from .codes import new_key_text
-        path = Path(args.file)
-        if path.exists() or path.is_symlink():
-            raise UsageError(tr("{path} exists; a key is never overwritten (stamps printed with it would no "
-                                "longer check)", path=path))
-        repo = next((folder for folder in path.absolute().parents if (folder / ".git").exists()), None)
-        if repo:
-            raise UsageError(tr("{path} is inside the git repository {repo}; keep the key outside it, where a "
-                                "push cannot publish it", path=path, repo=repo))
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(new_key_text())
-        print(tr("wrote {path}: the stamp key. Keep it on the office's computer and one backup, never in the "
-                 "site's repository. Lost, stamps already printed cannot be printed again with the same codes; "
-                 "leaked, anyone can print stamps that read as genuine (then make a new key and print new "
-                 "stamps).", path=path))
+def _build(args) -> int:
+    """`ocop build`: first of all, and without loading the rest, is there anything to do?"""
+    site = _site(args)
+    base_url = args.base_url
+    if base_url:
+        from .validate import BASE_URL_RE
+        if not BASE_URL_RE.match(base_url):
+            raise UsageError(tr("--base-url must start with https:// or http:// and end with '/'; got "
+                                "'{base_url}'", base_url=base_url))
+    output = Path(args.output) if args.output else site / "output"
+    if output.exists() and not output.is_dir():
+        raise UsageError(tr("the output folder {output} is a file; choose a folder", output=output))
+    if site.resolve().is_relative_to(output.resolve()):
+        raise UsageError(tr("the output folder {output} holds the site itself; choose another", output=output))
+    for part in ("products", "content", "themes"):      # the next build would read what this one wrote
+        if output.resolve().is_relative_to((site / part).resolve()):
+            raise UsageError(tr("the output folder {output} is inside the site's {part}/ folder; choose "
+                                "another (the default is output/ beside site.yaml)", output=output, part=part))
+    inside = output.resolve().relative_to(site.resolve()).parts if output.resolve().is_relative_to(site.resolve()) else ()
+    if inside and inside[0].startswith("."):        # .git, .github, the cache
+        raise UsageError(tr("the output folder {output} is inside the site's {value}/ folder; choose "
+                            "another (the default is output/ beside site.yaml)", output=output, value=inside[0]))
+    from .write import MARKER, replaceable
+    if not replaceable(output):
+        raise UsageError(tr("the output folder {output} holds files that no build wrote (it has no "
+                            "{marker}); a build replaces everything in its folder, so choose an empty or "
+                            "new folder", output=output, marker=MARKER))
+    started, day = time.monotonic(), build_date(args.today)
+    if args.publish and base_url:
+        raise UsageError(tr("--publish builds for site.yaml's base_url; leave out --base-url"))
+    snapshot = Snapshot(site, output, (day, base_url, args.publish))
+    warnings = snapshot.unchanged()
+    if warnings is None:
+        from . import build as pipeline
+        snapshot.forget()
+        warnings = pipeline.build(site, output, day, base_url, None if args.quiet else Progress(),
+                                  seen=snapshot.seen, publish=args.publish)
+        snapshot.save(warnings)
+        done = tr("built {output} in {seconds:.1f} s", output=output, seconds=time.monotonic() - started)
+    else:
+        done = tr("{output} is up to date: nothing changed since it was built", output=output)
+    _tell(warnings, args.format)
+    if not args.quiet:
+        print(f"{done} ({_summary(warnings)})")
     return 0
+
+
+def _check(args) -> int:
+    from . import build as pipeline
+    from .coverage import coverage
+    from .render import Theme
+    site_dir = _site(args)
+    site, warnings = pipeline.check(site_dir, build_date(args.today))
+    theme = pipeline.find_theme(site_dir, site.config.theme)
+    pipeline.theme_files(site_dir, Theme(theme))        # what build would refuse, check refuses too
+    missing, shares = coverage(site, theme, args.translations or args.verbose)
+    warnings = sorted(warnings + missing)
+    routes = pipeline.planned(site, warnings)       # two pages written to one address: said by check too
+    from .links import content_links
+    from .render import markdown_html
+    if broken := content_links(site_dir, site, routes, markdown_html):      # as the build would say
+        raise ContentError(sorted(warnings + broken))
+    if args.strict and warnings:
+        raise ContentError([replace(w, severity="error") for w in warnings])
+    _tell(warnings, args.format)
+    if not args.quiet:
+        if shares:
+            print(tr("translated: ") + ", ".join(f"{lang} {share:.0%}" for lang, share in shares.items()))
+        print(tr("the site is valid ({summary})", summary=_summary(warnings)))
+    return 0
+
+
+def _report(args) -> int:
+    from . import build as pipeline
+    from . import report
+    from .write import write_atomically
+    from .i18n import translations
+    site_dir = _site(args)
+    site, _ = pipeline.check(site_dir, build_date(args.today))
+    lang = args.lang or site.config.default_lang
+    if lang not in site.config.codes:
+        raise UsageError(tr("'{lang}' is not a language of the site; use one of {value}",
+                            lang=lang, value=', '.join(site.config.codes)))
+    month = args.month or report.previous_month(site.today)
+    figures = report.figures(site, month)
+    ui = translations(pipeline.find_theme(site_dir, site.config.theme), lang)
+    notes = report.read_notes(Path(args.notes)) if args.notes else report.Notes()
+    if args.format == "docx":
+        if not args.output:
+            raise UsageError(tr("--format docx writes a file: add --output FILE.docx"))
+        data = report.docx(site, figures, lang, ui, notes)
+    else:
+        write = {"md": report.markdown, "csv": report.csv_text, "html": report.html}[args.format]
+        data = write(site, figures, lang, ui, notes).encode()
+    if args.output:
+        write_atomically(not_of_the_site(site_dir, Path(args.output)), data)
+        print(tr("wrote {output}", output=args.output))
+    else:
+        sys.stdout.write(data.decode())
+    return 0
+
+
+def _diff(args) -> int:
+    from . import build as pipeline
+    from .diff import describe, site_at
+    site_dir = _site(args)
+    after, _ = pipeline.check(site_dir, build_date(args.today))
+    before, errors = site_at(site_dir, args.rev, after.today)
+    for line in describe(before, after, pipeline.find_theme(site_dir, after.config.theme), errors):
+        print(f"- {printable(line)}")
+    return 0
+
+
+def _catalogue(args) -> int:
+    from . import build as pipeline
+    from .catalogue import Choice, catalogue_pdf
+    from .write import write_atomically
+    from .model import CATEGORIES
+    from .routes import plan
+    site_dir = _site(args)
+    site, _ = pipeline.check(site_dir, build_date(args.today))
+    if args.lang not in site.config.codes:
+        raise UsageError(tr("'{lang}' is not a language of the site; use one of {value}",
+                            lang=args.lang, value=', '.join(site.config.codes)))
+    if args.commune and args.commune not in {c.id for c in site.communes}:
+        raise UsageError(tr("no commune '{commune}' in content/communes.yaml", commune=args.commune))
+    if args.category and args.category not in CATEGORIES:
+        raise UsageError(tr("--category must be one of {categories}; got '{category}'",
+                            categories=', '.join(CATEGORIES), category=args.category))
+    output = not_of_the_site(site_dir, Path(args.output))
+    choice = Choice(args.all, args.commune, args.category, args.stars)
+    from .fresh import cache_is_ours
+    pdf = catalogue_pdf(site, plan(site), pipeline.find_theme(site_dir, site.config.theme), site_dir, args.lang,
+                        choice, site_dir / CACHE if cache_is_ours(site_dir / CACHE) else None)
+    write_atomically(output, pdf)
+    print(tr("wrote {output}: {count} products", output=args.output, count=len(choice(site))))
+    return 0
+
+
+def _new(args) -> int:
+    from . import build as pipeline
+    from .scaffold import create
+    site_dir = _site(args)
+    day = build_date(None)
+    try:
+        site, _ = pipeline.check(site_dir, day)
+    except ContentError:
+        site = None             # a template can still be written into a site that has errors
+    path = create(site_dir, site, args.kind, args.id, day)
+    print(tr("wrote {path}: fill it in, then run ocop check", path=path))
+    return 0
+
+
+def _serve(args) -> int:
+    from .serve import serve
+    serve(_site(args), args.port, lambda line: print(line, flush=True))
+    return 0
+
+
+def _stamps(args) -> int:
+    from . import build as pipeline
+    from . import codes
+    from .write import write_atomically
+    from .stamps import check_serials, stamp_codes, stamp_sheet
+    if args.last < args.first:
+        raise UsageError(tr("--to ({last}) is below --from ({first})", last=args.last, first=args.first))
+    if not 10 <= args.size <= 100:
+        raise UsageError(tr("--size must be from 10 to 100 mm; got {size:g}", size=args.size))
+    site_dir = _site(args)
+    output = not_of_the_site(site_dir, Path(args.output))
+    key = read_key(Path(args.key)) if args.key else None
+    site, _ = pipeline.check(site_dir, build_date(args.today))
+    made = None
+    if key:
+        record = site_dir / codes.FOLDER / f"{args.product}.txt"
+        check_serials(site, args.product, args.first, args.last)        # refused before anything is written
+        made, hashes = stamp_codes(site, args.product, args.first, args.last, key,
+                                   dict(site.codes.get(args.product, ())))
+        write_atomically(record, codes.file_text(args.product, hashes).encode())
+        print(tr("wrote {record}: commit it, or the site cannot check these codes",
+                 record=record.relative_to(site_dir)))
+    write_atomically(output, stamp_sheet(site, args.product, args.first, args.last, args.size, made))
+    print(tr("wrote {output}: {count} stamps of {size:g} mm",
+             output=args.output, count=args.last - args.first + 1, size=args.size)
+          + (tr(" with check codes") if key else ""))
+    return 0
+
+
+def _init(args) -> int:
+    from .scaffold import init
+    written = init(Path(args.folder), build_date(None))
+    print(tr("wrote a new site in {folder} ({count} files): edit site.yaml first, replace the examples with "
+             "your records, then run ocop check --site {folder}", folder=args.folder, count=len(written)))
+    return 0
+
+
+def _commune(args) -> int:
+    from . import build as pipeline
+    from .merge import apply, merge
+    site_dir = _site(args)
+    changed, showrooms = merge(site_dir, args.old, args.into, args.on, args.name)
+    apply(site_dir, changed, lambda: pipeline.check(site_dir, build_date(args.today)))
+    print(tr("recorded in content/communes.yaml: {old} merged into {new} on {date}; {products} product(s) and "
+             "{showrooms} showroom(s) moved to {new}; review with ocop diff, then commit",
+             old=", ".join(args.old), new=args.into, date=args.on,
+             products=sum(rel.startswith("products/") for rel in changed), showrooms=showrooms))
+    return 0
+
+
+def _key(args) -> int:
+    from .codes import new_key_text
+    path = Path(args.file)
+    if path.exists() or path.is_symlink():
+        raise UsageError(tr("{path} exists; a key is never overwritten (stamps printed with it would no "
+                            "longer check)", path=path))
+    repo = next((folder for folder in path.absolute().parents if (folder / ".git").exists()), None)
+    if repo:
+        raise UsageError(tr("{path} is inside the git repository {repo}; keep the key outside it, where a "
+                            "push cannot publish it", path=path, repo=repo))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(new_key_text())
+    print(tr("wrote {path}: the stamp key. Keep it on the office's computer and one backup, never in the "
+             "site's repository. Lost, stamps already printed cannot be printed again with the same codes; "
+             "leaked, anyone can print stamps that read as genuine (then make a new key and print new "
+             "stamps).", path=path))
+    return 0
+
+
+COMMANDS = {"build": _build, "check": _check, "report": _report, "diff": _diff, "catalogue": _catalogue, "new": _new,
+            "serve": _serve, "stamps": _stamps, "init": _init, "commune": _commune, "key": _key}
+
+
+def run(args) -> int:
+    return COMMANDS[args.command](args)
 
 
 def read_key(path: Path) -> bytes:
@@ -476,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except ContentError as e:
-        _report(e.problems, getattr(args, "format", "text"))
+        _tell(e.problems, getattr(args, "format", "text"))
         print(tr("ocop: {summary}; nothing was written", summary=_summary(e.problems)), file=sys.stderr)
         return 1
     except UsageError as e:
@@ -501,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 128 + (signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT)
     except Exception as e:          # a fault of ocop's own, not of the site's files: one line, not a traceback
+        if getattr(args, "verbose", False):         # (unless asked: for whoever reports it)
+            traceback.print_exc()
         where = traceback.extract_tb(e.__traceback__)[-1]
         print(printable(tr("ocop: internal error: {kind}: {error} ({file}:{line}); please report it with the command "
                            "you ran", kind=type(e).__name__, error=e, file=Path(where.filename).name,

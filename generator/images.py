@@ -83,9 +83,9 @@ def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:
             if out.tell() <= MAX_BYTES:
                 break
     data = out.getvalue()
-    if cached:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_bytes(data)
+    if cached:          # whole or not at all: a build stopped midway leaves no half photo to reuse
+        from .write import write_atomically
+        write_atomically(cached, data)
     return data
 
 

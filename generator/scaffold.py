@@ -3,6 +3,7 @@ A product's is refused by `check` until its words are the product's own (validat
 its commune is chosen; a decision's until it names the products it concerns; `ocop init`: a new site."""
 from __future__ import annotations
 
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +35,7 @@ def product(site: Site | None, ident: str, today: date) -> tuple[str, str]:
             tr("serial numbers of the stamp batches printed for it, issued on or after "
                                            "its first recognition; print them with `ocop stamps --key`"),
             tr("dates are written YYYY-MM-DD")]
+    said[0] = "\n# ".join(textwrap.wrap(said[0], 96))       # (a comment of a few lines)
     return f"products/{ident}.yaml", f"""# yaml-language-server: $schema=../schemas/product.schema.json
 # {said[0]}
 name:

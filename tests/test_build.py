@@ -622,6 +622,10 @@ def test_a_fault_of_ocop_itself_is_one_line_and_leaves_the_output(site, tmp_path
     assert result.code == 70 and "Traceback" not in result.err
     assert result.err.startswith("ocop: internal error: ZeroDivisionError: division by zero (test_build.py:"), result.err
     assert tree(out) == before
+    told = ocop("build", "--site", site, "--output", out, "--today", TODAY, "--verbose")     # for whoever reports it
+    assert told.code == 70 and told.err.startswith("Traceback (most recent call last):")
+    assert "in <lambda>" in told.err and told.err.rstrip().endswith("please report it with the command you ran")
+    assert tree(out) == before
 
 
 def test_a_product_page_weighs_under_100_kb_with_its_css_and_js(built):
