@@ -19,15 +19,15 @@ def _langs(site: Site | None) -> tuple[str, ...]:
 def product(site: Site | None, ident: str, today: date) -> tuple[str, str]:
     langs = _langs(site)
     current = [c.id for c in site.communes if c.current] if site else []
-    choices = ", ".join(current[:6]) + (", …" if len(current) > 6 else "") if current else "content/communes.yaml"
+    choices = ", ".join(current[:6]) + (", …" if len(current) > 6 else "")
     names = "".join(f"  {code}: {'Tên sản phẩm' if code == 'vi' else 'Product name'}\n" for code in langs[:2])
     text = "".join(f"  {code}: |\n    {'Mô tả sản phẩm, viết bằng Markdown.' if code == 'vi' else 'What it is, in Markdown.'}\n"
                    for code in langs[:2])
     said = [tr("A product of the catalogue. The file name ({ident}) is its id: it is part of the product's web "
                "address and of its stamp's QR code, so it never changes once published.", ident=ident),
             tr("or"),
-            tr("the id of its commune (a current one of content/communes.yaml: {choices})",
-                                          choices=choices),
+            tr("the id of its commune (a current one of content/communes.yaml: {choices})", choices=choices)
+            if current else tr("the id of its commune (a current one of content/communes.yaml)"),
             tr("text in one language is the same in every language"),
             tr("or"),
             tr("photos under products/media/, JPEG, PNG or WebP"),
