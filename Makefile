@@ -15,9 +15,9 @@ check: $(READY)
 test: $(READY)
 	$(BIN)/python -m pytest -q
 
-$(READY): pyproject.toml
+$(READY): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	@# test tools from npm, when npm is here: the Nu HTML checker and axe-core (tests skip without them)
 	-command -v npm >/dev/null && npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/node vnu-jar@26 axe-core@4
 	touch $@

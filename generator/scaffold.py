@@ -198,7 +198,7 @@ recognized:
     # the workflows: every pull request checked and described, every push to main and every night
     # published; they install ocop-site as requirements.txt says
     files |= {f".github/workflows/{path.name}": path.read_text(encoding="utf-8").replace(
-        "pip install .", "pip install -r requirements.txt") for path in sorted(WORKFLOWS.glob("*.yml"))}
+        "pip install -c constraints.txt .", "pip install -r requirements.txt") for path in sorted(WORKFLOWS.glob("*.yml"))}
     files |= {f"schemas/{name}.schema.json": schemas.render(name) for name in schemas.SCHEMAS}
     for rel, text in files.items():
         path = dest / rel
