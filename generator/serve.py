@@ -32,10 +32,10 @@ LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems
       box.setAttribute("role", "alert");
       box.className = "ocop-problems";
       box.style.cssText = "position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;z-index:99999;" +
-        "background:#fde4e4;color:#7a1111;border-top:4px solid #9b1c1c;padding:1rem;font:14px/1.5 monospace";
+        "background:#fde4e4;color:#7a1111;border-top:4px solid #9b1c1c;padding:1rem;font:15px/1.5 system-ui,sans-serif";
       document.body.appendChild(box);
     }
-    box.textContent = problems.join("\n");
+    box.textContent = problems.join("\\n");
     box.style.whiteSpace = "pre-wrap";
   }
   function poll() {

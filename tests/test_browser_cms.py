@@ -230,3 +230,21 @@ def test_communes_and_showrooms_are_edited_as_lists_and_saved_as_the_site_writes
     status, text = fetch(url + "admin/config.yml")
     lists = next(c for c in yaml.safe_load(text)["collections"] if c["name"] == "lists")
     assert [f["file"] for f in lists["files"]] == ["content/communes.yaml", "content/showrooms.yaml"]
+
+
+def test_a_preview_shows_the_problems_of_a_broken_save_over_the_page(browser, editor):
+    site, url, said = editor
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(url + "vi/")
+    tea = site / "products" / "tea.yaml"
+    tea.write_text(tea.read_text(encoding="utf-8") + "gtin: '123'\n", encoding="utf-8")
+    box = page.locator(".ocop-problems")
+    box.wait_for()
+    shown = box.inner_text()
+    assert shown.startswith("Trang đang có lỗi; đây là bản dựng tốt gần nhất.")
+    assert "products/tea.yaml:6:7: error: '123' không phải mã GTIN hợp lệ" in shown
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "problems-over-the-preview.png"))
+    tea.write_text(tea.read_text(encoding="utf-8").replace("gtin: '123'\n", ""), encoding="utf-8")
+    box.wait_for(state="detached")          # fixed: the page reloads with the new build
+    page.close()
