@@ -128,6 +128,16 @@ class RawSite:
     updated: dict[str, date] = field(default_factory=dict)    # path → date of the last commit touching it
     problems: list[Problem] = field(default_factory=list)
 
+    def place(self, rel: str, key: str, item: int | None = None) -> tuple[int, int]:
+        """Where a file sets `key` (or the `item`th entry of its list), read again: for a problem
+        found once its record was checked, or taken from the cache without its marks (validation
+        reads no file itself)."""
+        data, _ = parse_yaml(read_text(self.root, rel)[0] or "", rel)
+        value = data.get(key) if isinstance(data, Map) else None
+        if item is not None:
+            return value.item_marks[item] if isinstance(value, Seq) and item < len(value.item_marks) else (1, 1)
+        return data.value_marks.get(key, (1, 1)) if isinstance(data, Map) else (1, 1)
+
 
 class _YamlProblem(Exception):
     def __init__(self, mark, message: str):

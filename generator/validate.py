@@ -26,7 +26,7 @@ from . import codes, commonmark, images, links
 from . import model as m
 from .depends import digest
 from .errors import Problem, printable, tr
-from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_later, parse_yaml, read_text
+from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_later
 from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)      # the dates a site's records may give
@@ -1230,7 +1230,7 @@ def _gtins(raw: RawSite, products: dict[str, m.Product], problems: list[Problem]
         if product.gtin:
             other = first.setdefault(product.gtin.zfill(14), product.path)
             if other != product.path:
-                problems.append(Problem(product.path, *_key_place(raw.root, product.path, "gtin"),
+                problems.append(Problem(product.path, *raw.place(product.path, "gtin"),
                                         tr("the GTIN {product_gtin} is already that of {other}; each product "
                                            "has its own (the number under the barcode on its package)",
                                            product_gtin=product.gtin, other=other)))
@@ -1242,9 +1242,7 @@ def _stamps_after_recognition(raw: RawSite, products: dict[str, m.Product], hist
         rated = [e.date for e in history.get(pid, ()) if e.stars is not None]
         early = [(i, b) for i, b in enumerate(product.stamps) if not rated or b.issued < rated[0]]
         for i, batch in early:
-            data, _ = parse_yaml(read_text(raw.root, product.path)[0] or "", product.path)
-            stamps = data.get("stamps") if isinstance(data, Map) else None
-            line, col = stamps.item_marks[i] if isinstance(stamps, Seq) and i < len(stamps.item_marks) else (1, 1)
+            line, col = raw.place(product.path, "stamps", i)
             since = (tr("its first recognition is dated {value}", value=rated[0]) if rated
                      else tr("it has never been recognised (no decision names it)"))
             problems.append(Problem(product.path, line, col, tr("the stamp batch {batch_first}–{batch_last} is "
@@ -1281,13 +1279,6 @@ def _stamp_codes(raw: RawSite, products: dict[str, m.Product], files: set[str],
                                                                          serial=serial, product_path=product.path)))
         found[pid] = tuple(sorted(hashes.items()))
     return found
-
-
-def _key_place(root, rel: str, key: str) -> tuple[int, int]:
-    """Where a file sets `key` (for a problem found once its product was checked, or taken from the
-    cache without its marks)."""
-    data, _ = parse_yaml(read_text(root, rel)[0] or "", rel)
-    return data.value_marks.get(key, (1, 1)) if isinstance(data, Map) else (1, 1)
 
 
 # ---------------------------------------------------------------------------- the whole site
