@@ -1,7 +1,6 @@
 """The pipeline: load → validate → plan → render → produce → write."""
 from __future__ import annotations
 
-import gc
 import re
 from dataclasses import replace
 from datetime import date
@@ -10,7 +9,7 @@ from typing import Callable
 
 import jinja2
 
-from . import BUNDLED_THEMES, CACHE
+from . import BUNDLED_THEMES, CACHE, heap
 from .depends import Keys, generator_key
 from .errors import ContentError, Problem, tr
 from .fresh import FolderCheck, cache_is_ours, claim_cache
@@ -39,17 +38,13 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
     cache = cache or (home or site_dir) / CACHE
     if not keep and not cache_is_ours(cache):       # (one from elsewhere is not read; a build empties it)
         cache = cache / "none"
-    gc.disable()        # millions of objects made, nearly all kept: a collection would only scan them
-    try:
+    with heap.kept():       # millions of objects made, nearly all kept (build() lets go of them when it ends)
         # (fast: no checked product shares an object with another)
         checked = Memo(cache / "checked.pickle", generator_key(), keep=keep, fast=True)
         decided = Memo(cache / "decided.pickle", generator_key(), few=0, keep=keep)
         raw = load_site(site_dir, cache, dated, keep, seen)
         site, problems = validate(raw, today, checked, decided, drafts)
         Memo.save_apart([checked, decided, raw.parsed_decisions])
-    finally:
-        gc.freeze()     # and later ones leave them out (build() lets go of them when it ends)
-        gc.enable()
     if site is None:
         raise ContentError(problems)
     if base_url:
@@ -68,29 +63,28 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     cache = cache or output.absolute().parent / CACHE
     claim_cache(cache)
     folders = FolderCheck(output, cache)        # the previous output's folders looked at meanwhile
-    try:
-        site, warnings = check(site_dir, today, base_url, cache, dated=True, seen=seen, drafts=drafts)
-        gc.disable()        # until produce() renders: routes, keys and manifests are kept to the end too
-        routes = planned(site, warnings)
-        theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
-        renderer = Renderer(site, routes, theme)
-        with Output(output, cache, folders) as out:
-            write_site(out, site_dir, site, routes, renderer, progress)
-        if publish and site.unregistered:
-            append_register(site_dir, site.unregistered)
-    except jinja2.TemplateError as e:
-        where, line = template_place(e, theme.root / "templates")     # (jinja runs only once theme is set)
+    with heap.released():
         try:
-            where = Path(where).resolve().relative_to(site_dir.resolve()).as_posix()
-        except ValueError:
-            pass
-        raise ContentError([Problem(str(where), line or 1, 1, tr("theme template error: {message}",
-                                                                 message=e.message))]) from None
-    finally:
-        folders.close()
-        Memo.settle()       # the cache as this build leaves it, for whatever reads it next
-        gc.enable()
-        gc.unfreeze()
+            site, warnings = check(site_dir, today, base_url, cache, dated=True, seen=seen, drafts=drafts)
+            with heap.kept():       # routes, the theme and the renderer are kept to the end too
+                routes = planned(site, warnings)
+                theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
+                renderer = Renderer(site, routes, theme)
+            with Output(output, cache, folders) as out:
+                write_site(out, site_dir, site, routes, renderer, progress)
+            if publish and site.unregistered:
+                append_register(site_dir, site.unregistered)
+        except jinja2.TemplateError as e:
+            where, line = template_place(e, theme.root / "templates")     # (jinja runs only once theme is set)
+            try:
+                where = Path(where).resolve().relative_to(site_dir.resolve()).as_posix()
+            except ValueError:
+                pass
+            raise ContentError([Problem(str(where), line or 1, 1, tr("theme template error: {message}",
+                                                                     message=e.message))]) from None
+        finally:
+            folders.close()
+            Memo.settle()       # the cache as this build leaves it, for whatever reads it next
     return warnings
 
 
@@ -105,11 +99,13 @@ def planned(site: Site, warnings: list[Problem]) -> Routes:
 
 def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer,
                progress: Callable[[int, int], None] | None = None) -> None:
-    keys = Keys(site, routes, renderer.theme.root)
-    search = SearchIndex(out, renderer.search_shards, keys)
+    with heap.kept():           # the keys and the output's record, kept to the end too
+        keys = Keys(site, routes, renderer.theme.root)
+        search = SearchIndex(out, renderer.search_shards, keys)
     try:
-        search.begin(renderer)          # an edit's few search documents: Pagefind runs from now on
-        out.look()
+        with heap.kept():
+            search.begin(renderer)          # an edit's few search documents: Pagefind runs from now on
+            out.look()
         search.ready.set()
         for file, published in site.media.items():
             out.copy(published, site_dir / "products" / file)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import gc
 import os
 import re
 import signal
@@ -14,7 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import CACHE
+from . import CACHE, heap
 from .errors import N_, ContentError, OcopError, Problem, UsageError, printable, tr
 from .fresh import Snapshot
 
@@ -516,9 +515,7 @@ def command() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    # A build keeps a few hundred thousand objects alive from start to end; Python's default
-    # collection thresholds would scan them again and again (a third of a rebuild's time).
-    gc.set_threshold(100_000, 50, 100)
+    heap.long_lived()
     try:
         return run(args)
     except ContentError as e:

@@ -70,10 +70,13 @@ class LinkCheck:
                        else tr("is not part of the site; fix the link or add what it points to"))
                 where = place(site_dir / source, href) if source else (1, 1)
                 pages.setdefault((source or theme, *where, href, why), []).append(page)
-        return [Problem(path, line, col, tr("the page /{value}", value=found[0]) + (
-                    tr(" (and {value} other page{value2})", value=len(found) - 1, value2='s' * (len(found) > 2)) if len(found) > 1 else "")
+        return [Problem(path, line, col, tr("the page /{page}", page=found[0]) + _others(len(found) - 1)
                         + tr(" links to '{href}', which {why}", href=href, why=why))
                 for (path, line, col, href, why), found in pages.items()]
+
+
+def _others(count: int) -> str:
+    return tr(" (and 1 other page)") if count == 1 else tr(" (and {count} other pages)", count=count) if count else ""
 
 
 def place(file: Path, href: str) -> tuple[int, int]:

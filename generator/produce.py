@@ -9,7 +9,6 @@ from is kept, not made again.
 """
 from __future__ import annotations
 
-import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from . import codes, exports, images, qr, search
+from . import codes, exports, heap, images, qr, search
 from .depends import PER_PRODUCT, Keys
 from .links import LinkCheck
 from .load import Memo
@@ -178,10 +177,9 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
     forked: the indexer starts on each shard whose documents are made (an edit's few are indexed
     from before, SearchIndex.begin), in a thread that waits for Pagefind and links files, holding
     no lock a worker needs. `progress(done, total)` is called as chunks of jobs finish."""
-    jobs = work.jobs()
-    opening, jobs = _with_pages(first, jobs)
-    gc.freeze()         # collections, off since build() planned the site, leave out what it made
-    gc.enable()         # and find what the pages leave behind
+    with heap.kept():       # (later collections leave out what build() made, and find what the pages leave)
+        jobs = work.jobs()
+        opening, jobs = _with_pages(first, jobs)
 
     def take(result: tuple[set[str], set[str], dict, dict]) -> None:
         written, staged, manifest, needed = result
@@ -197,26 +195,24 @@ def produce(work: Work, links: LinkCheck, progress: Callable[[int, int], None] |
         return
     work.renderer.warm()                      # compile templates once, before forking
     total = len(opening) + len(jobs)
-    gc.freeze()         # the site stays where it is: collections in the workers leave its memory shared
-    chunks = [opening[i:i + CHUNK] for i in range(0, len(opening), CHUNK)]
-    made = list(accumulate(sum(job[0] == "search" for job in chunk) for chunk in chunks))      # documents
-    started = len(chunks)
-    chunks += [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_start, initargs=(work,))
-    try:
-        results = pool.map(_chunk, chunks)        # every chunk submitted: the workers are forked
-        then(0)
-        for done, result in enumerate(results, 1):
-            take(result)
-            if done <= started:
-                then(made[done - 1])
-            if progress:
-                progress(min(done * CHUNK, total), total)
-    except BaseException:               # Ctrl-C or a failed job: stop every worker before the
-        for process in list(pool._processes.values()):      # output folder is cleaned up
-            process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    finally:
-        gc.unfreeze()
+    with heap.shared():     # the site stays where it is: collections in the workers leave its memory shared
+        chunks = [opening[i:i + CHUNK] for i in range(0, len(opening), CHUNK)]
+        made = list(accumulate(sum(job[0] == "search" for job in chunk) for chunk in chunks))      # documents
+        started = len(chunks)
+        chunks += [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_start, initargs=(work,))
+        try:
+            results = pool.map(_chunk, chunks)        # every chunk submitted: the workers are forked
+            then(0)
+            for done, result in enumerate(results, 1):
+                take(result)
+                if done <= started:
+                    then(made[done - 1])
+                if progress:
+                    progress(min(done * CHUNK, total), total)
+        except BaseException:               # Ctrl-C or a failed job: stop every worker before the
+            for process in list(pool._processes.values()):      # output folder is cleaned up
+                process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     pool.shutdown()

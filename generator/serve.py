@@ -82,8 +82,8 @@ class Server(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
         error = sys.exc_info()[1]
         if not isinstance(error, (ConnectionError, TimeoutError)):
-            print(printable(tr("ocop serve: {name__}: {error} (answering {value})",
-                               name__=type(error).__name__, error=error, value=client_address[0])),
+            print(printable(tr("ocop serve: {kind}: {error} (answering {client})",
+                               kind=type(error).__name__, error=error, client=client_address[0])),
                   file=sys.stderr)
 
 
