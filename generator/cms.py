@@ -248,7 +248,13 @@ class LocalFiles:
         file's first comment lines."""
         if rel not in self.LISTS:
             return raw.encode("utf-8")
-        items = (yaml.safe_load(raw) or {}).get(self.LISTS[rel]) or []
+        try:
+            data = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            data = None
+        items = data.get(self.LISTS[rel]) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise ValueError(tr("{path}: the editor sent no list of '{key}'", path=rel, key=self.LISTS[rel]))
         path = self.path(rel)
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.is_file() else []
         head = "".join(itertools.takewhile(lambda line: line.startswith("#"), lines))
