@@ -27,8 +27,8 @@ clean:
 
 # after editing templates: extract their UI strings and add the new ones to every catalogue
 messages: $(READY)
-	$(BIN)/python -m generator.catalogs themes/default
+	$(BIN)/python -m generator.commands.catalogs themes/default
 
 # after changing what the validator accepts: rewrite the JSON Schemas editors use
 schemas: $(READY)
-	$(BIN)/python -m generator.schemas schemas
+	$(BIN)/python -m generator.commands.schemas schemas

@@ -18,8 +18,8 @@ from datetime import date
 from pathlib import Path
 
 from generator.build import check, find_theme
-from generator.render import Renderer, Theme
-from generator.routes import plan
+from generator.pages.render import Renderer, Theme
+from generator.pages.routes import plan
 
 NOT_TEMPLATES = ("record", "data", "sitemap", "robots", "headers")
 

@@ -16,8 +16,10 @@ import time
 
 START = time.perf_counter()
 
-from generator import build, exports, links, search, write  # noqa: E402
-from generator.cli import main  # noqa: E402
+from generator import build, write  # noqa: E402
+from generator.assets import search
+from generator.pages import exports, links
+from generator.commands.cli import main  # noqa: E402
 
 
 def timed(owner, name: str, label: str) -> None:

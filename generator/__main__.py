@@ -1,3 +1,3 @@
-from .cli import command
+from .commands.cli import command
 
 command()

@@ -9,19 +9,20 @@ from typing import Callable
 
 import jinja2
 
-from . import BUNDLED_THEMES, CACHE, heap
-from .depends import Keys, generator_key
+from . import BUNDLED_THEMES, CACHE
+from .output import heap
+from .pages.depends import Keys, generator_key
 from .errors import ContentError, Problem, tr
-from .fresh import FolderCheck, cache_is_ours, claim_cache
-from .links import LinkCheck
-from .load import Memo, leads_away, load_site
-from .model import Site
-from .produce import Work, produce
-from .render import Renderer, Theme
-from .routes import Routes, held_back, plan
-from .search import SearchIndex
-from .validate import validate
-from .write import MARKER, MARKER_TEXT, Output, append_register
+from .output.fresh import FolderCheck, cache_is_ours, claim_cache
+from .pages.links import LinkCheck
+from .site.load import Memo, leads_away, load_site
+from .site.model import Site
+from .output.produce import Work, produce
+from .pages.render import Renderer, Theme
+from .pages.routes import Routes, held_back, plan
+from .assets.search import SearchIndex
+from .site.validate import validate
+from .output.write import MARKER, MARKER_TEXT, Output, append_register
 
 
 def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path | None = None,

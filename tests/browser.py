@@ -18,7 +18,7 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 
 def serve_folder(folder: Path):
     """Serves a built site on 127.0.0.1 with 404.html for missing pages, as a static host does."""
-    from generator.serve import Server, State, _Handler
+    from generator.commands.serve import Server, State, _Handler
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

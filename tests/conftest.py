@@ -13,7 +13,7 @@ import pytest
 
 pytest_plugins = ["browser"]          # the real-browser fixture, for the tests that use it
 
-from generator.cli import main
+from generator.commands.cli import main
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from conftest import Run, copy_site, ocop, tree
 
-from generator import load, routes
+from generator.pages import routes
+from generator.site import load
 from generator.build import BUNDLED_THEMES
 
 EXTRA = 40          # products added to the minimal site

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from browser import CHROMIUM, needs_browser
+from browser import needs_browser
 from conftest import ROOT, copy_site, ocop
-from generator import cms, model
+from generator.commands import cms
+from generator.site import model
 
 pytestmark = needs_browser
 ARTIFACTS = ROOT / "test-artifacts" / "editor"
@@ -42,7 +43,7 @@ def fetch(url: str) -> tuple[int, bytes]:
 
 @pytest.fixture
 def editor(tmp_path, monkeypatch):
-    from generator.serve import serve
+    from generator.commands.serve import serve
     monkeypatch.setenv("OCOP_LANG", "vi")
     site = copy_site(tmp_path / "site")
     with socket.socket() as s:
@@ -177,7 +178,7 @@ def test_the_editors_forms_come_from_the_sites_own_lists(editor):
     assert sorted(o["value"] for o in fields["commune"]["options"]) == ["dak-koi", "dak-rve"]      # current ones
     assert [f["name"] for f in fields["name"]["fields"]] == ["vi", "en"]                        # site languages
     assert fields["description"]["fields"][0]["widget"] == "markdown"
-    from generator import validate
+    from generator.site import validate
     assert set(fields) <= set(validate.PRODUCT_KEYS)
     pages = next(c for c in config["collections"] if c["name"] == "pages")
     assert config["i18n"] == {"structure": "multiple_files", "locales": ["vi", "en"], "default_locale": "vi"}

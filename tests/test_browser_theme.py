@@ -20,7 +20,7 @@ LANGS = ["vi", "en", "ko", "zh-Hans"]
 def sample(tmp_path_factory):
     """The Kon Rẫy sample site, built for the address it is served at; its search index in shards
     of 2 products, as a large catalogue's would be."""
-    from generator import search
+    from generator.assets import search
     root = tmp_path_factory.mktemp("sample")
     site = root / "site"
     site.mkdir()
@@ -166,7 +166,7 @@ def test_a_province_or_a_nation_of_communes_is_listed_on_the_communes_page(brows
     """Past a dozen communes (a province has about a hundred) the home and programme pages show those
     with the most products and lead to the list of all; past a hundred (the country has over 3,000)
     so do the lists' facets, and the filters and the search leave the commune out, narrowing by the rest."""
-    from generator import render
+    from generator.pages import render
     monkeypatch.setattr(render, "TOP_COMMUNES", 2)
     site = copy_site(tmp_path / "site")
     with (site / "content/communes.yaml").open("a", encoding="utf-8") as f:

@@ -9,7 +9,7 @@ import pytest
 
 from browser import needs_browser, serve_folder
 from conftest import ROOT, TODAY, copy_site, ocop
-from generator import codes
+from generator.site import codes
 
 pytestmark = needs_browser
 ARTIFACTS = ROOT / "test-artifacts" / "verdicts"

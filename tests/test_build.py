@@ -64,7 +64,7 @@ def add_melon(site: Path) -> None:
 def renders(monkeypatch, what=lambda route: (route.kind, route.key)) -> list:
     """What the renderer renders from now on, each route as `what` gives it (a small site is made
     in the test's process, without worker processes)."""
-    from generator.render import Renderer
+    from generator.pages.render import Renderer
     rendered = []
     original = Renderer.render
     monkeypatch.setattr(Renderer, "render", lambda self, route, *args: rendered.append(what(route)) or original(self, route, *args))
@@ -74,7 +74,7 @@ def renders(monkeypatch, what=lambda route: (route.kind, route.key)) -> list:
 def pagefind_behind(tmp_path: Path, monkeypatch, script: str) -> Path:
     """Pagefind run by a shell script (`{pagefind}` in it: the real program), two at a time after
     an edit, as on two cores."""
-    from generator import search
+    from generator.assets import search
     wrapper = tmp_path / "pagefind-behind"
     wrapper.write_text("#!/bin/sh\n" + script.replace("{pagefind}", search.pagefind_program()) + "\n", encoding="utf-8")
     wrapper.chmod(0o755)
@@ -200,7 +200,7 @@ def test_the_sites_qr_encoder_gives_the_librarys_modules_at_every_length():
     modules as the qrcode library's with mask 2, and a scanner reads them back."""
     import qrcode
 
-    from generator import qr
+    from generator.assets import qr
     for length in range(1, 400, 3):
         payload = ("https://ocop.example.vn/v/cà-phê-" + "đ" * length)[:length]
         code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=qr.QUIET_ZONE,
@@ -281,7 +281,7 @@ def test_sitemap_lists_every_page_but_404_and_the_cards_for_other_sites(built):
 def test_a_sitemap_of_more_pages_than_a_file_may_hold_is_an_index_of_several(site, tmp_path, monkeypatch):
     """sitemaps.org allows 50,000 pages a file (a national catalogue has more): past that,
     sitemap.xml is an index of files that list every page once between them, with its alternates."""
-    from generator import routes
+    from generator.pages import routes
     monkeypatch.setattr(routes, "SITEMAP_ENTRIES", 10)
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
@@ -363,7 +363,7 @@ def test_markdown_and_text_cannot_inject_script(site, tmp_path):
 def test_two_builds_are_byte_identical(site, tmp_path, monkeypatch):
     """Each in a folder of its own (no cache shared), the second writing its search documents in
     reverse order, as page workers may finish them in any order."""
-    from generator.search import SearchIndex
+    from generator.assets.search import SearchIndex
     assert ocop("build", "--site", site, "--output", tmp_path / "a/out", "--today", TODAY).code == 0
     original = SearchIndex.__init__
 
@@ -403,7 +403,7 @@ def test_a_crash_while_writing_leaves_the_previous_output_alone(site, tmp_path, 
     before = tree(out)
     (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8").replace(   # every page changes
         "Sản phẩm OCOP thử", "Sản phẩm OCOP mới"), encoding="utf-8")
-    from generator import write
+    from generator.output import write
     calls = {"n": 0}
     real = write.Output.write
 
@@ -422,7 +422,7 @@ def test_a_crash_while_writing_leaves_the_previous_output_alone(site, tmp_path, 
 
 
 def test_a_cache_file_is_written_whole_or_not_at_all(tmp_path):
-    from generator.fresh import read_pickle, write_pickle
+    from generator.output.fresh import read_pickle, write_pickle
     path = tmp_path / "memo.pickle"
     write_pickle(path, (1, {"a": "kept"}))
     with pytest.raises(Exception):
@@ -439,7 +439,7 @@ def test_a_build_that_dies_while_moving_files_in_is_finished_by_the_next_run(sit
         (site / f"content/pages/about.{lang}.md").unlink()  # a page fewer: files to delete
     cold = tmp_path / "cold" / "out"
     assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
-    from generator import write
+    from generator.output import write
     moves = {"n": 0}
     real = write.os.replace
 
@@ -457,7 +457,7 @@ def test_a_build_that_dies_while_moving_files_in_is_finished_by_the_next_run(sit
         build(site, out, date.fromisoformat(TODAY))
     monkeypatch.setattr(write.os, "replace", real)
     assert moves["n"] == 5 and list(tmp_path.glob(".out.new-*"))
-    from generator.write import recover
+    from generator.output.write import recover
     recover(out, tmp_path / ".ocop-cache" / "built-out.pickle")
     assert tree(out) == tree(cold)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["cold", "out", "site"]
@@ -466,7 +466,7 @@ def test_a_build_that_dies_while_moving_files_in_is_finished_by_the_next_run(sit
 
 
 def test_a_journal_moves_files_in_past_whatever_stands_in_their_way(tmp_path):
-    from generator.write import JOURNAL, apply, staged_name
+    from generator.output.write import JOURNAL, apply, staged_name
     dest, stage = tmp_path / "out", tmp_path / ".out.new-x"
     (dest / "a").mkdir(parents=True)
     (dest / "a" / "b").write_text("a file where a folder goes")
@@ -495,7 +495,7 @@ def test_output_left_by_a_version_that_swapped_whole_folders_is_restored(site, t
     old.mkdir()
     os.replace(out, old / "site")
     (tmp_path / ".out.new-y").mkdir()
-    from generator.write import recover
+    from generator.output.write import recover
     recover(out, tmp_path / ".ocop-cache" / "built-out.pickle")
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["out", "site"]
@@ -565,9 +565,9 @@ def test_ctrl_c_or_a_cancelled_job_during_a_build_leaves_the_previous_output_alo
     before = tree(out)
     (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8").replace(   # every page changes
         "Sản phẩm OCOP thử", "Sản phẩm OCOP mới"), encoding="utf-8")
-    slowly = ("import time, generator.produce as p; run = p.Work.run\n"            # every job a little slower,
+    slowly = ("import time, generator.output.produce as p; run = p.Work.run\n"            # every job a little slower,
               "p.Work.run = lambda self, *a: (time.sleep(0.002), run(self, *a))[1]\n"   # so Ctrl-C lands mid-build
-              "from generator.cli import command; command()")
+              "from generator.commands.cli import command; command()")
     scratch = {Path(tempfile.gettempdir()), Path("/dev/shm")}
     build = subprocess.Popen([sys.executable, "-c", slowly, "build", "--site", str(site), "--output", str(out),
                               "--today", TODAY], stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -590,7 +590,7 @@ def test_a_process_that_builds_again_reads_a_memo_file_once_until_it_is_written(
     """As `ocop serve` does: the products checked are read from the cache at the first build
     after the file was written, not at every build (a rebuild is checked against a cold one by
     the random edits above, which build in one process too)."""
-    from generator import load
+    from generator.site import load
     monkeypatch.setattr(load.Memo, "FEW", 0)            # a small site's memo is written too
     monkeypatch.setattr(load.Memo, "read", {})          # nothing kept from other tests
     reads, original = [], load.read_pickle
@@ -612,7 +612,7 @@ def test_a_process_that_builds_again_reads_a_memo_file_once_until_it_is_written(
 
 
 def test_a_fault_of_ocop_itself_is_one_line_and_leaves_the_output(site, tmp_path, monkeypatch):
-    from generator import produce
+    from generator.output import produce
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     before = tree(out)
@@ -663,7 +663,7 @@ def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path, monkey
     product added and one withdrawn, building over the old output gives what a cold build gives."""
     import random
     import shutil
-    from generator import load
+    from generator.site import load
     from generator.build import BUNDLED_THEMES
     from random_edits import LINES, change, rebuilt_as_cold
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memos are written too
@@ -697,7 +697,7 @@ def test_a_rebuild_after_each_step_of_a_random_sequence_equals_a_cold_build(tmp_
     posts added and removed, a product withdrawn and back, languages, communes and showrooms
     added, and errors mended (tests/random_edits.py; run it with more seeds after changing what
     a build keeps)."""
-    from generator import load
+    from generator.site import load
     from random_edits import sequence
     monkeypatch.setattr(load.Memo, "FEW", 0)        # the caches written after every change
     wrong = sequence(tmp_path, seed=6)
@@ -726,7 +726,7 @@ def test_markdown_is_github_flavoured_and_converting_it_keeps_no_memory():
     import cmarkgfm
     from cmarkgfm.cmark import Options
 
-    from generator.commonmark import to_html
+    from generator.pages.commonmark import to_html
     samples = ["# Đăk Rve\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n", "~~old~~ www.example.vn and <script>x</script>",
                "- [x] done\n- [ ] todo\n\n```py\nprint(1)\n```\n", "Cà phê **rang mộc** <b>raw</b>", "", "\ud800"]
     for text in samples[:-1]:
@@ -750,8 +750,8 @@ def test_markdown_is_github_flavoured_and_converting_it_keeps_no_memory():
 def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_path, monkeypatch):
     """The other documents of the edited product's search shard come from the cache, as they were,
     and so do the other products' lines of the data files."""
-    from generator import load
-    from generator.render import Renderer
+    from generator.site import load
+    from generator.pages.render import Renderer
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
@@ -764,7 +764,7 @@ def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_pat
         return original(self, route) if template is None else original(self, route, template)
 
     monkeypatch.setattr(Renderer, "render", render)
-    from generator import exports
+    from generator.pages import exports
     lines = []
     product_lines = exports.product_lines
     monkeypatch.setattr(exports, "product_lines", lambda s, r, p: lines.append(p.id) or product_lines(s, r, p))
@@ -782,7 +782,7 @@ def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_pat
 def test_a_product_from_the_cache_has_the_key_it_had_when_checked(site, tmp_path, monkeypatch):
     """The build after a cold one takes unchanged products from the cache of checked products:
     they must get the same keys as when they were checked, or all their pages are made again."""
-    from generator import load
+    from generator.site import load
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
@@ -798,7 +798,7 @@ def test_a_new_product_that_makes_a_list_a_page_longer_makes_that_list_again_not
     """How many pages a list has is in the keys of that list's pages, not in the site's: a new
     product that gives the catalogue a second page makes the catalogue's pages again (and the
     lists and search index it is in), not the other products' pages."""
-    from generator import routes
+    from generator.pages import routes
     monkeypatch.setattr(routes, "PER_PAGE", len(list((site / "products").glob("*.yaml"))))    # one page, then two
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
@@ -822,7 +822,7 @@ def test_a_showrooms_products_come_a_page_at_a_time_made_again_only_when_one_of_
         site, tmp_path, monkeypatch):
     """A showroom's products are a list like a commune's, PER_PAGE a page, keyed by the products
     it lists: not made at every build (300 showrooms, 20,000 products: a price edit took 16 s)."""
-    from generator import routes
+    from generator.pages import routes
     monkeypatch.setattr(routes, "PER_PAGE", 1)
     tea = site / "products/tea.yaml"
     tea.write_text(tea.read_text(encoding="utf-8") + "showrooms: [corner]\n", encoding="utf-8")
@@ -1006,7 +1006,7 @@ def test_a_free_pages_text_makes_that_page_again_and_its_title_every_page(site, 
 def test_the_list_of_news_comes_a_page_at_a_time_and_the_feed_holds_the_latest_posts(site, tmp_path, monkeypatch):
     """A portal that posts every day has thousands of posts in a few years: the list of news is
     cut into pages as the product lists are, and the feed a reader polls holds the latest 20."""
-    from generator import routes
+    from generator.pages import routes
     monkeypatch.setattr(routes, "PER_PAGE", 10)
     for day in range(1, 25):        # with the sample's post, 25 posts: pages of 10, 10 and 5
         (site / f"content/news/2026-10-{day:02d}-tin-{day}.vi.md").write_text(
@@ -1053,7 +1053,7 @@ def test_a_product_from_the_cache_unpacks_what_only_its_pages_read_when_they_rea
     it (a rebuild unpacks the few products whose pages it makes), and a product unpacked is the
     product that was checked."""
     from datetime import date
-    from generator import load, model
+    from generator.site import load, model
     from generator.build import check
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     cache = tmp_path / "cache"
@@ -1081,7 +1081,7 @@ def test_the_search_index_holds_a_news_posts_summary_and_text(site, tmp_path):
 def test_outputs_side_by_side_keep_their_own_search_index(site, tmp_path, monkeypatch):
     """The site built into `public` and into `public-2` (a preview, say) beside it: a build of one
     leaves the other's search shards and documents in the cache."""
-    from generator import search
+    from generator.assets import search
     runs = []
     original = search.subprocess.Popen
     monkeypatch.setattr(search.subprocess, "Popen", lambda command, *a, **kw: (
@@ -1105,7 +1105,7 @@ def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path,
     price is indexed in every language (results show it), a new description in its own language
     only. Every time the site equals a cold build of the same input."""
     import shutil
-    from generator import search
+    from generator.assets import search
     from generator.build import BUNDLED_THEMES
     runs = []
     original = search.subprocess.Popen
@@ -1142,7 +1142,8 @@ def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path,
 def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypatch):
     """Large sites are checked and made by forked worker processes, chunk by chunk: the same
     bytes, both cold and after an edit (whose few search documents are made before the workers start)."""
-    from generator import load, produce, validate
+    from generator.output import produce
+    from generator.site import load, validate
     one, many = tmp_path / "one/out", tmp_path / "many/out"
     assert ocop("build", "--site", site, "--output", one, "--today", TODAY).code == 0
     with monkeypatch.context() as patch:
@@ -1165,7 +1166,8 @@ def test_each_search_shard_is_indexed_once_its_documents_are_made(site, tmp_path
     """The page workers make each search document with its page, chunk by chunk, and the indexer is
     told as the chunks are done: each shard is indexed once its documents are made, while the
     others still are (one that began too soon would miss some). The same site as one process makes."""
-    from generator import produce, search
+    from generator.assets import search
+    from generator.output import produce
     monkeypatch.setattr(search, "PRODUCTS_A_SHARD", 1)         # a shard a product
     monkeypatch.setattr(search, "FEW", 0)                       # every document made by the workers
     one, many = tmp_path / "one/out", tmp_path / "many/out"
@@ -1196,7 +1198,7 @@ def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_r
     """A product is kept checked between builds under its text and what its check reads besides:
     unchanged, it is not checked again and its warnings still come; a new photo elsewhere leaves it
     alone, a change to its own photo or its commune's removal does not."""
-    from generator import load, validate
+    from generator.site import load, validate
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     checks = []
     original = validate._product
@@ -1233,7 +1235,7 @@ def test_decisions_checked_by_an_earlier_build_are_checked_again_when_what_they_
     """The decisions, checked once, are kept under their texts and the build date: a product's
     edit or a new product leaves them alone; another date, a scan they link changed or gone, or a
     product they name gone or made valid again, and they are checked again."""
-    from generator import validate
+    from generator.site import validate
     checks = []
     original = validate._decisions
     monkeypatch.setattr(validate, "_decisions", lambda *args: checks.append(1) or original(*args))
@@ -1284,7 +1286,7 @@ def test_product_files_are_read_again_only_when_they_change(site, tmp_path, monk
     """A product file's hash is kept by its size, times and inode: a rebuild reads only the files
     that changed, and those of the others whose product has to be checked again (a commune
     renamed), each compared with the hash it had; the site is the one a cold build makes."""
-    from generator import load
+    from generator.site import load
     monkeypatch.setattr(load, "RACY_NS", 0)         # files written by this test count as settled at once
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     out = tmp_path / "out"
@@ -1318,7 +1320,7 @@ def test_a_build_takes_the_site_files_stats_from_the_snapshot_it_starts_with(sit
     """The snapshot that a build starts with looked at every file of the site: the load takes the
     product and decision files' stats from it, however the site folder is named, and looks again
     only at the file it reads (the edited one, by read_bytes)."""
-    from generator import load
+    from generator.site import load
     monkeypatch.setattr(load, "RACY_NS", 0)         # files written by this test count as settled at once
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memos are written too
     monkeypatch.chdir(site.parent if named == "relative" else site)
@@ -1338,7 +1340,7 @@ def test_shards_not_indexed_again_are_linked_by_the_build_while_pagefind_runs(si
     """After a product's edit, the build links the search shards the product is not in itself,
     while Pagefind indexes its shard (here made slow); the site is the one a cold build makes."""
     import threading
-    from generator import search
+    from generator.assets import search
     monkeypatch.setattr(search, "PRODUCTS_A_SHARD", 1)         # a shard a product, as 20,000 make 2,000s
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
@@ -1401,7 +1403,7 @@ def test_a_pagefind_that_fails_beside_another_stops_both_and_leaves_the_output(s
 def test_a_search_index_that_cannot_be_made_is_one_line_and_leaves_the_output(site, tmp_path, monkeypatch):
     """Pagefind missing (or failing): the build stops with what went wrong in one line, no
     traceback, and the previous output as it was."""
-    from generator import search
+    from generator.assets import search
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     before = tree(out)
@@ -1419,7 +1421,7 @@ def test_another_pagefind_program_indexes_the_site_again(site, tmp_path):
     program (as `python -m pagefind` finds it), a build of unchanged content runs that one on
     every shard, and again when the program itself changes, not while it stays the same. (Whole
     `ocop` processes, as an editor runs them: the environment is read as a process starts.)"""
-    from generator import search
+    from generator.assets import search
     out, log = tmp_path / "out", tmp_path / "pagefind.log"
     program = tmp_path / "pagefind-logged"
 
@@ -1446,7 +1448,7 @@ def test_search_documents_go_to_the_disk_when_dev_shm_has_no_room(site, tmp_path
     writes them to the temporary folder instead. (Pagefind may number the pages in another order
     there: the search files are compared by what they hold, the rest byte for byte.)"""
     import tempfile
-    from generator import search
+    from generator.assets import search
     assert ocop("build", "--site", site, "--output", tmp_path / "a/out", "--today", TODAY).code == 0
     statvfs, folders = os.statvfs, []
     monkeypatch.setattr(search.os, "statvfs", lambda path: os.statvfs_result((4096,) * 2 + (0,) * 8)

@@ -63,7 +63,7 @@ def test_check_writes_nothing(site):
 
 
 def test_check_reads_what_a_build_into_the_default_output_checked_and_writes_nothing(site, monkeypatch):
-    from generator import load, validate
+    from generator.site import load, validate
     monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
     assert ocop("build", "--site", site, "--today", TODAY).code == 0
     cache = tree(site / ".ocop-cache")
@@ -123,7 +123,7 @@ def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
     import urllib.error
     import urllib.request
 
-    from generator.serve import serve
+    from generator.commands.serve import serve
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -231,7 +231,7 @@ def test_a_theme_without_the_words_template_that_uses_its_words_is_told_so(site,
     ("{{ lang() }}", "a call that cannot be made: 'str' object is not callable"),
 ])
 def test_a_theme_error_while_rendering_is_located_in_its_template(site, tmp_path, monkeypatch, workers, line, told):
-    from generator import produce
+    from generator.output import produce
     monkeypatch.setattr(produce, "PARALLEL_FROM", 1 if workers else 10**9)    # raised in a worker process, or here
     shutil.copytree(ROOT / "themes/default", site / "themes/mine")
     template = site / "themes/mine/templates/product.html"
@@ -251,7 +251,7 @@ def stats(folder):
 
 
 def test_a_build_with_nothing_changed_writes_nothing_and_repeats_the_warnings(site, tmp_path, monkeypatch):
-    from generator import fresh
+    from generator.output import fresh
     monkeypatch.setattr(fresh, "RACY_NS", 0)        # the site's files were copied a moment ago
     out = tmp_path / "out"
     banana = site / "products" / "banana.yaml"
@@ -297,7 +297,8 @@ def test_a_build_with_nothing_changed_writes_nothing_and_repeats_the_warnings(si
 def test_a_file_edited_while_the_build_runs_is_built_by_the_next_one(site, tmp_path, monkeypatch):
     """The snapshot a build keeps is the one it started with: an edit made after the file was
     read changes its stats (its ctime at least), so the next build runs and shows it."""
-    from generator import build as pipeline, fresh
+    from generator import build as pipeline
+    from generator.output import fresh
     monkeypatch.setattr(fresh, "RACY_NS", 0)
     out = tmp_path / "out"
     build = ("build", "--site", site, "--output", out, "--today", TODAY)
@@ -325,7 +326,7 @@ def test_a_file_edited_while_the_build_runs_is_built_by_the_next_one(site, tmp_p
 def test_no_snapshot_is_kept_of_files_changed_just_before_the_build(site, tmp_path, monkeypatch):
     """A file changed in the clock tick it was looked at could change again unseen: a build
     right after an edit is followed by a full one."""
-    from generator import fresh
+    from generator.output import fresh
     monkeypatch.setattr(fresh, "RACY_NS", 3600 * 10**9)     # every file changed "just now"
     build = ("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
     for _ in range(3):
@@ -340,7 +341,7 @@ def test_no_snapshot_is_kept_of_files_changed_just_before_the_build(site, tmp_pa
 
 
 def test_the_output_s_folders_are_compared_with_their_record_by_a_child_process(site, tmp_path, monkeypatch):
-    from generator import fresh
+    from generator.output import fresh
     out, cache = tmp_path / "out", tmp_path / ".ocop-cache"
     build = ("build", "--site", site, "--output", out, "--today", TODAY)
     assert ocop(*build).code == 0
@@ -364,7 +365,7 @@ def test_the_output_s_folders_are_compared_with_their_record_by_a_child_process(
 
 
 def test_a_rebuild_takes_the_outputs_files_from_the_record_while_no_folder_changed(site, tmp_path, monkeypatch):
-    from generator import fresh, write
+    from generator.output import fresh, write
     out = tmp_path / "out"
     build = ("build", "--site", site, "--output", out, "--today", TODAY)
     assert ocop(*build).code == 0

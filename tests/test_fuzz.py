@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import MINIMAL
-from generator.load import load_site, parse_yaml
-from generator.validate import validate
+from generator.site.load import load_site, parse_yaml
+from generator.site.validate import validate
 
 TODAY = date(2026, 11, 28)
 FILES = ["site.yaml", "products/tour.yaml", "products/decisions/province-2025.yaml", "content/communes.yaml",
@@ -98,10 +98,10 @@ def test_any_valid_product_renders_every_page_it_is_on(tmp_path_factory, product
     shows a product is made, whatever text and numbers it holds (a price of 10^25 đồng once
     stopped Babel's formatting, as an internal error)."""
     import shutil
-    from generator import exports
+    from generator.pages import exports
     from generator.build import check, find_theme
-    from generator.render import Renderer, Theme
-    from generator.routes import plan
+    from generator.pages.render import Renderer, Theme
+    from generator.pages.routes import plan
     root = tmp_path_factory.mktemp("fuzz")
     shutil.copytree(MINIMAL, root / "site")
     (root / "site/products/coffee.yaml").write_text(yaml.safe_dump(product, allow_unicode=True), encoding="utf-8")

@@ -171,7 +171,7 @@ def test_a_corrupt_search_index_in_the_cache_is_made_again(site, tmp_path):
 def preview(built):
     import functools
     import threading
-    from generator.serve import Server, State, _Handler
+    from generator.commands.serve import Server, State, _Handler
     server = Server(("127.0.0.1", 0), functools.partial(_Handler, directory=str(built), state=State()))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server.server_address[1]

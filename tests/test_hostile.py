@@ -116,7 +116,7 @@ def test_document_paths_cannot_leave_the_media_folder(site, path):
 @pytest.mark.parametrize("rel", ["../x", "a/../../x", "..", "a/..", "/etc/passwd", "a\\..\\x", ""])
 def test_nothing_is_written_outside_the_output_folder(rel, tmp_path):
     """The last line of defence, under every check of content: the writer refuses such a path."""
-    from generator.write import Output
+    from generator.output.write import Output
     with Output(tmp_path / "out", tmp_path / ".ocop-cache") as out:
         with pytest.raises(ValueError, match="refusing to write outside"):
             out.write(rel, b"x")

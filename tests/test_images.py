@@ -223,7 +223,7 @@ def test_photos_are_read_and_decoded_again_only_when_they_change(site, tmp_path,
     A photo changed in place is read again, and a broken one still refused."""
     import hashlib
     from types import SimpleNamespace
-    from generator import load
+    from generator.site import load
     monkeypatch.setattr(load, "RACY_NS", 0)         # files written by this test count as settled at once
     write_photo(site, "tour-photo.jpg", size=(800, 600))
     build(site, tmp_path / "out")

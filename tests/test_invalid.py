@@ -55,7 +55,7 @@ def test_every_problem_is_reported_at_once(site):
 def test_products_checked_by_several_processes_have_the_same_problems(site, monkeypatch):
     """A large site's products are checked on every core, a share each: the same problems, in
     the same order, as one process finds."""
-    from generator import validate
+    from generator.site import validate
     (site / "products" / "tour.yaml").write_text("name: {vi: Du lịch, eng: Tour}\ncategory: toursim\n",
                                                  encoding="utf-8")
     (site / "products" / "honey.yaml").write_text((site / "products" / "coffee.yaml").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from conftest import TODAY, ocop, ocop_process
-from generator.catalogs import extract_tool, tool_untranslated
+from generator.commands.catalogs import extract_tool, tool_untranslated
 from generator.errors import LOCALES, tool_language
 
 LINE = re.compile(r"^[^\s:][^:]*:\d+:\d+: (error|warning): (.+)$")

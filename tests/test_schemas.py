@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from generator import schemas
+from generator.commands import schemas
 
 
 def as_json(value):

@@ -12,8 +12,9 @@ import markupsafe
 import pytest
 
 from conftest import ocop
-from generator import render, search
-from generator.render import Theme
+from generator.assets import search
+from generator.pages import render
+from generator.pages.render import Theme
 
 TEMPLATE = """{% macro card(name, price=0) %}<b>{{ name }}</b>{{ price }}{% endmacro %}
 {{ text }} {{ html }} {{ number }} {{ none_ }} {{ items | join(", ") }} {{ card(text) }} {{ card(name=html, price=5) }}

@@ -8,8 +8,8 @@ import zxingcpp
 from PIL import Image, ImageChops, ImageFilter
 
 from conftest import TODAY, ocop
-from generator import codes
-from generator.qr import QUIET_ZONE, matrix
+from generator.site import codes
+from generator.assets.qr import QUIET_ZONE, matrix
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (poppler-utils)")
 URL = "https://ocop.example.vn/v/coffee/?s="
@@ -139,7 +139,7 @@ def test_the_catalogue_chooses_by_commune_category_and_stars(site, tmp_path):
 
 
 def test_a_language_without_a_font_for_its_script_is_refused(site, tmp_path, monkeypatch):
-    from generator import catalogue
+    from generator.commands import catalogue
     real = catalogue.subprocess.run
     monkeypatch.setattr(catalogue.subprocess, "run", lambda args, **kw: real(
         ["true"] if args[0] == "fc-list" else args, **kw))            # as on a computer with no such font

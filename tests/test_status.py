@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from generator.model import DEFAULT_AUTHORITIES, Decision, Event
-from generator.status import add_months, issuer_allowed, standing, stars_for_score
+from generator.site.model import DEFAULT_AUTHORITIES, Decision, Event
+from generator.site.status import add_months, issuer_allowed, standing, stars_for_score
 
 D = date.fromisoformat
 
@@ -105,5 +105,5 @@ def test_score_classes(score, stars):
     ([rec("2027-01-01")], "2026-01-01", []),
 ])
 def test_certification_changes(events, today, found):
-    from generator.status import changes
+    from generator.site.status import changes
     assert [(kind, day.isoformat()) for kind, day, _, _ in changes(events, D(today))] == found

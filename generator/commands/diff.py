@@ -7,11 +7,11 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from .build import check
-from .coverage import coverage
-from .errors import ContentError, UsageError, tr
-from .model import Price, Site, Standing
-from .search import memory_with_room
+from ..build import check
+from ..commands.coverage import coverage
+from ..errors import ContentError, UsageError, tr
+from ..site.model import Price, Site, Standing
+from ..assets.search import memory_with_room
 
 
 def site_at(site_dir: Path, rev: str, today: date) -> tuple[Site | None, int]:

@@ -37,8 +37,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import BUNDLED_THEMES, CACHE, PACKAGE
-from .errors import Problem
+from .. import BUNDLED_THEMES, CACHE, PACKAGE
+from ..errors import Problem
 
 # the libraries whose output ends up in the site's bytes (Pagefind's program: the plain or the
 # extended build, which also splits Chinese words; or the one PAGEFIND_BINARY_PATH names)
@@ -371,13 +371,13 @@ class _CacheUnpickler(pickle.Unpickler):
 def _cached() -> dict[str, frozenset[str]]:
     """Every class a cache file may hold, by module: dates, problems, parsed YAML, the site's
     records (the frozen dataclasses of model.py) and routes. Never a function."""
-    from . import model
+    from ..site import model
     records: set[str] = {name for name, value in vars(model).items()
                if dataclasses.is_dataclass(value) and isinstance(value, type) and value.__module__ == model.__name__}
     records.add("_unpacked_later")       # a Product as its cache keeps it (model.Product.__reduce__)
     return {"datetime": frozenset({"date"}), "generator.errors": frozenset({"Problem"}),
-            "generator.load": frozenset({"Map", "Seq", "Media", "Source"}), "generator.model": frozenset(records),
-            "generator.routes": frozenset({"Route"})}
+            "generator.site.load": frozenset({"Map", "Seq", "Media", "Source"}), "generator.site.model": frozenset(records),
+            "generator.pages.routes": frozenset({"Route"})}
 
 
 @functools.cache

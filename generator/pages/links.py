@@ -7,7 +7,7 @@ from pathlib import Path
 from posixpath import normpath
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .errors import Problem, tr
+from ..errors import Problem, tr
 
 # href, src or srcset, in any case (spelt out, after a look ahead: twice as fast as re.IGNORECASE)
 _ATTR = re.compile(r"""\s(?=[hHsS])([hH][rR][eE][fF]|[sS][rR][cC](?:[sS][eE][tT])?)\s*=\s*["']([^"']*)["']""")
@@ -97,7 +97,7 @@ def content_links(site_dir: Path, site, routes, markdown_html) -> list[Problem]:
     """What the build's link check will say of the links that free pages and news posts write to
     pages of the site (the pages' own texts, as `ocop check` sees them: it writes nothing). Links
     to files other than pages are left to the build, which knows every file it writes."""
-    from .routes import held_back, text_file
+    from ..pages.routes import held_back, text_file
     pages = {route.output for route in routes.all}
     held = held_back(site)
     check = LinkCheck(routes.base_path)

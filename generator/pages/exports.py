@@ -8,10 +8,10 @@ import json
 import re
 from datetime import timedelta
 
-from . import images
-from .model import Product, Retired, Site, Standing
-from .qr import qr_path
-from .routes import EMBED, Route, Routes, in_sitemap, sitemap_entries
+from ..assets import images
+from ..site.model import Product, Retired, Site, Standing
+from ..assets.qr import qr_path
+from ..pages.routes import EMBED, Route, Routes, in_sitemap, sitemap_entries
 
 
 def product_record(site: Site, routes: Routes, product: Product) -> dict:
@@ -285,7 +285,7 @@ def host_headers(policy: str, routes: Routes | None = None) -> bytes:
               *(f"/{folder}/*" for folder in top), "/pagefind*"]
     rules = "".join(f"{path}\n  Content-Security-Policy: {policy}; frame-ancestors 'none'\n" for path in framed)
     if "admin/config.yml" in outputs:       # the web editor: a policy of its own (cms.POLICY)
-        from .cms import POLICY
+        from ..commands.cms import POLICY
         rules += f"/admin/*\n  Content-Security-Policy: {POLICY}\n  Cache-Control: no-cache\n"
     return ("/*\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: strict-origin-when-cross-origin\n" + rules
             + f"/{EMBED}/*\n  Content-Security-Policy: {policy}; frame-ancestors *\n"

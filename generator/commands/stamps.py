@@ -10,10 +10,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from urllib.parse import urlsplit
 
-from . import codes
-from .errors import OcopError, tr
-from .model import Site
-from .qr import matrix
+from ..site import codes
+from ..errors import OcopError, tr
+from ..site.model import Site
+from ..assets.qr import matrix
 
 DPI = 600
 A4_MM = (210, 297)

@@ -7,9 +7,9 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
-from .errors import UsageError, tr
-from .model import Site
-from .validate import plain_id, valid_id
+from ..errors import UsageError, tr
+from ..site.model import Site
+from ..site.validate import plain_id, valid_id
 
 
 def _langs(site: Site | None) -> tuple[str, ...]:
@@ -136,7 +136,8 @@ def init(dest: Path, today: date) -> list[str]:
     replaced by the office's own records. Refused where DIR holds anything."""
     from importlib.metadata import version
 
-    from . import WORKFLOWS, schemas
+    from .. import WORKFLOWS
+    from ..commands import schemas
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(tr("{dest} is not an empty folder; ocop init writes a new site into a new or empty "
                             "folder", dest=dest))

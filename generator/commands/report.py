@@ -16,10 +16,10 @@ from typing import Callable
 
 from babel.dates import format_skeleton
 
-from .exports import spreadsheet_cell
-from .i18n import format_day, format_number, locale
-from .model import CATEGORIES, Site
-from .status import standing
+from ..pages.exports import spreadsheet_cell
+from ..pages.i18n import format_day, format_number, locale
+from ..site.model import CATEGORIES, Site
+from ..site.status import standing
 
 
 @dataclass
@@ -216,7 +216,7 @@ def html(site: Site, f: Figures, lang: str, ui, notes: Notes | None = None) -> s
             body.append(f"<p>{escape(ui.gettext('None.'))}</p>")
         body.append("</section>")
     for heading, text in notes.sections if notes else ():
-        from .render import markdown_html          # (sanitized, as every text of the site)
+        from ..pages.render import markdown_html          # (sanitized, as every text of the site)
         body.append(f"<section>{f'<h2>{escape(heading)}</h2>' if heading else ''}{markdown_html(text)}</section>")
     style = ("@page{size:A4;margin:15mm}body{font:11pt/1.45 system-ui,sans-serif;color:#1f2a22;max-width:48rem;margin:auto}"
              "h1{color:#143d27}h2{font-size:1.1rem;margin-top:1.4rem;color:#143d27}table{border-collapse:collapse;width:100%}"
@@ -248,8 +248,8 @@ NOTES_KEYS = ("office", "number", "place", "signer", "recipients")
 
 def read_notes(path: Path) -> Notes:
     """The notes file, or a ContentError that says what is wrong in it, where."""
-    from .errors import ContentError, Problem, tr
-    from .load import MAX_TEXT_BYTES, parse_yaml
+    from ..errors import ContentError, Problem, tr
+    from ..site.load import MAX_TEXT_BYTES, parse_yaml
     name = path.name
     try:
         data = path.read_bytes()

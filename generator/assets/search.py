@@ -33,15 +33,15 @@ from typing import TYPE_CHECKING
 
 import cbor2
 
-from .depends import digest
-from .errors import OcopError, tr
-from .fresh import files_under, load_cached, loads_cached, read_pickle, seal, unseal, write_pickle
-from .write import Output
+from ..pages.depends import digest
+from ..errors import OcopError, tr
+from ..output.fresh import files_under, load_cached, loads_cached, read_pickle, seal, unseal, write_pickle
+from ..output.write import Output
 
 if TYPE_CHECKING:
-    from .depends import Keys
-    from .render import Renderer
-    from .routes import Route
+    from ..pages.depends import Keys
+    from ..pages.render import Renderer
+    from ..pages.routes import Route
 
 # Run by a Python of its own before it becomes Pagefind (its command follows the code): writes a
 # shard's documents, given on its input, into a new folder in sorted order. Pagefind numbers pages

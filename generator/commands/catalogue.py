@@ -13,11 +13,11 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from . import images, qr
-from .errors import OcopError, tr
-from .model import Product, Site
-from .render import Renderer, Theme
-from .routes import Routes
+from ..assets import images, qr
+from ..errors import OcopError, tr
+from ..site.model import Product, Site
+from ..pages.render import Renderer, Theme
+from ..pages.routes import Routes
 
 CERTIFIED = ("valid", "expiring")
 # a font that writes the language's script, and the Debian package that brings one

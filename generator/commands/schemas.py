@@ -1,6 +1,6 @@
 """JSON Schemas of the content files, for editors: completion and red underlines in any editor
 that reads `# yaml-language-server: $schema=…`. The keys, required keys and choices come from
-validate.py and model.py, so the schemas follow the checks; `python -m generator.schemas`
+validate.py and model.py, so the schemas follow the checks; `python -m generator.commands.schemas`
 (`make schemas`) rewrites schemas/ and a test fails when they are out of date."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from . import model
-from . import validate as v
+from ..site import model
+from ..site import validate as v
 
 
 def ecma(pattern) -> str:

@@ -84,7 +84,7 @@ def encode(source: Path, variant: Variant, cache: Path | None = None) -> bytes:
                 break
     data = out.getvalue()
     if cached:          # whole or not at all: a build stopped midway leaves no half photo to reuse
-        from .write import write_atomically
+        from ..output.write import write_atomically
         write_atomically(cached, data)
     return data
 

@@ -27,10 +27,10 @@ import tempfile
 from pathlib import Path
 from typing import KeysView
 
-from .errors import OcopError, tr
-from .fresh import (FolderCheck, add_folders, files_under, forget_output_state, output_files, read_pickle,
+from ..errors import OcopError, tr
+from ..output.fresh import (FolderCheck, add_folders, files_under, forget_output_state, output_files, read_pickle,
                     save_output_state, write_pickle)
-from .load import REGISTER
+from ..site.load import REGISTER
 
 JOURNAL = "journal.json"
 MARKER = ".ocop-output"          # in every output folder: a folder with it is one a build may replace

@@ -12,8 +12,8 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-from .errors import ContentError, UsageError, tr
-from .write import write_atomically
+from ..errors import ContentError, UsageError, tr
+from ..output.write import write_atomically
 
 COMMUNES = "content/communes.yaml"
 SHOWROOMS = "content/showrooms.yaml"

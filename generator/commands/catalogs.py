@@ -1,6 +1,6 @@
 """The catalogues: the theme's UI strings, and every word the tool itself says (errors.tr).
 
-`python -m generator.catalogs [THEME]` (`make messages`) rewrites locales/messages.pot and adds new
+`python -m generator.commands.catalogs [THEME]` (`make messages`) rewrites locales/messages.pot and adds new
 strings, untranslated, to every locales/<lang>/LC_MESSAGES/messages.po; `untranslated()` lists what
 a language still lacks. The same for the tool: generator/locales/ocop.pot, its Vietnamese in
 generator/locales/vi/LC_MESSAGES/ocop.po, and `tool_untranslated()`.
@@ -14,13 +14,13 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
-from . import PACKAGE
-from .errors import LANGUAGES, LOCALES
-from .i18n import locale
+from .. import PACKAGE
+from ..errors import LANGUAGES, LOCALES
+from ..pages.i18n import locale
 
 METHODS = [("templates/**.html", "jinja2"), ("templates/**.xml", "jinja2")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.do"}, "templates/**.xml": {"extensions": "jinja2.ext.do"}}
-REPORT = PACKAGE / "report.py"
+REPORT = PACKAGE / "commands" / "report.py"
 
 
 def extract(theme: Path) -> Catalog:
@@ -63,7 +63,7 @@ def _missing(theme: Path, code: str, ids: list) -> list[str]:
 def extract_tool() -> Catalog:
     """What the tool says: the first argument of every tr() and N_() in generator/."""
     template = Catalog(project="ocop-site", fuzzy=False)
-    for _, _, message, _, _ in extract_from_dir(PACKAGE, [("*.py", "python")], keywords={"tr": None, "N_": None}):
+    for _, _, message, _, _ in extract_from_dir(PACKAGE, [("**.py", "python")], keywords={"tr": None, "N_": None}):
         template.add(message)
     return template
 

@@ -15,7 +15,7 @@ import hmac
 import re
 import secrets
 
-from .errors import tr
+from ..errors import tr
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"     # Crockford's base32: no i, l, o, u
 CODE_LENGTH = 13            # letters: 65 bits

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .catalogs import untranslated
-from .errors import Problem, tr
-from .model import Product, Site, Text
+from ..commands.catalogs import untranslated
+from ..errors import Problem, tr
+from ..site.model import Product, Site, Text
 
 
 def _product_texts(p: Product) -> list[tuple[str, Text | None]]:

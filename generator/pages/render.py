@@ -27,14 +27,16 @@ try:        # markupsafe's escaping, without the Markup its escape() wraps the t
 except ImportError:
     _escape_inner = escape
 
-from . import codes, commonmark, i18n, images, search
-from .model import CATEGORIES, Site, Text
-from .exports import json_for_html
-from .fresh import files_under, seal, unseal
-from .qr import qr_path
-from .report import bars, figures
-from .routes import Route, Routes, text_file
-from .status import changes
+from ..assets import images, search
+from ..pages import commonmark, i18n
+from ..site import codes
+from ..site.model import CATEGORIES, Site, Text
+from ..pages.exports import json_for_html
+from ..output.fresh import files_under, seal, unseal
+from ..assets.qr import qr_path
+from ..commands.report import bars, figures
+from ..pages.routes import Route, Routes, text_file
+from ..site.status import changes
 
 ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
                 "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",

@@ -8,9 +8,9 @@ from collections import defaultdict
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from . import codes
-from .errors import ContentError, Problem, tr
-from .model import CATEGORIES, Site
+from ..site import codes
+from ..errors import ContentError, Problem, tr
+from ..site.model import CATEGORIES, Site
 
 
 class Route(NamedTuple("_Route", [("kind", str), ("lang", str), ("path", str), ("key", str), ("source", str),
@@ -191,7 +191,7 @@ def plan(site: Site) -> Routes:
     routes += [Route("sitemap", "", f"sitemap-{n}.xml", str(n)) for n in range(1, parts + 1) if parts > 1]
     routes += [Route("robots", "", "robots.txt"), Route("headers", "", "_headers")]
     if site.config.cms:         # the web editor, published (cms.py)
-        from .cms import SCRIPT
+        from ..commands.cms import SCRIPT
         routes += [Route("admin", "", "admin/"), Route("admin", "", "admin/config.yml", "config"),
                    Route("admin", "", f"admin/{SCRIPT}", "script")]
     _check_collisions(routes)

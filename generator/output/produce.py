@@ -17,14 +17,17 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from . import codes, exports, heap, images, qr, search
-from .depends import PER_PRODUCT, Keys
-from .links import LinkCheck
-from .load import Memo
-from .model import Site
-from .render import CONTENT_SECURITY_POLICY, Renderer
-from .routes import Route, Routes
-from .write import Output
+from ..assets import images, qr, search
+from ..output import heap
+from ..pages import exports
+from ..site import codes
+from ..pages.depends import PER_PRODUCT, Keys
+from ..pages.links import LinkCheck
+from ..site.load import Memo
+from ..site.model import Site
+from ..pages.render import CONTENT_SECURITY_POLICY, Renderer
+from ..pages.routes import Route, Routes
+from ..output.write import Output
 
 PARALLEL_FROM = 400        # jobs; below this, starting processes costs more than it saves
 CHUNK = 100
@@ -124,7 +127,7 @@ class Work:
         if route.kind == "headers":
             return exports.host_headers(CONTENT_SECURITY_POLICY, routes)
         if route.kind == "admin":
-            from . import cms
+            from ..commands import cms
             if route.key == "script":
                 return (cms.ADMIN / cms.SCRIPT).read_bytes()
             if route.key == "config":

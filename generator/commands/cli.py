@@ -13,13 +13,14 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import CACHE, heap
-from .errors import N_, ContentError, OcopError, Problem, UsageError, printable, tr
-from .fresh import Snapshot
+from .. import CACHE
+from ..output import heap
+from ..errors import N_, ContentError, OcopError, Problem, UsageError, printable, tr
+from ..output.fresh import Snapshot
 
 
 def _day(text: str) -> date:
-    from .validate import FIRST_DAY, LAST_DAY
+    from ..site.validate import FIRST_DAY, LAST_DAY
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -229,7 +230,7 @@ def _build(args) -> int:
     site = _site(args)
     base_url = args.base_url
     if base_url:
-        from .validate import BASE_URL_RE
+        from ..site.validate import BASE_URL_RE
         if not BASE_URL_RE.match(base_url):
             raise UsageError(tr("--base-url must start with https:// or http:// and end with '/'; got "
                                 "'{base_url}'", base_url=base_url))
@@ -246,7 +247,7 @@ def _build(args) -> int:
     if inside and inside[0].startswith("."):        # .git, .github, the cache
         raise UsageError(tr("the output folder {output} is inside the site's {value}/ folder; choose "
                             "another (the default is output/ beside site.yaml)", output=output, value=inside[0]))
-    from .write import MARKER, replaceable
+    from ..output.write import MARKER, replaceable
     if not replaceable(output):
         raise UsageError(tr("the output folder {output} holds files that no build wrote (it has no "
                             "{marker}); a build replaces everything in its folder, so choose an empty or "
@@ -257,7 +258,7 @@ def _build(args) -> int:
     snapshot = Snapshot(site, output, (day, base_url, args.publish))
     warnings = snapshot.unchanged()
     if warnings is None:
-        from . import build as pipeline
+        from .. import build as pipeline
         snapshot.forget()
         warnings = pipeline.build(site, output, day, base_url, None if args.quiet else Progress(),
                                   seen=snapshot.seen, publish=args.publish)
@@ -272,9 +273,9 @@ def _build(args) -> int:
 
 
 def _check(args) -> int:
-    from . import build as pipeline
-    from .coverage import coverage
-    from .render import Theme
+    from .. import build as pipeline
+    from ..commands.coverage import coverage
+    from ..pages.render import Theme
     site_dir = _site(args)
     site, warnings = pipeline.check(site_dir, build_date(args.today))
     theme = pipeline.find_theme(site_dir, site.config.theme)
@@ -282,8 +283,8 @@ def _check(args) -> int:
     missing, shares = coverage(site, theme, args.translations or args.verbose)
     warnings = sorted(warnings + missing)
     routes = pipeline.planned(site, warnings)       # two pages written to one address: said by check too
-    from .links import content_links
-    from .render import markdown_html
+    from ..pages.links import content_links
+    from ..pages.render import markdown_html
     if broken := content_links(site_dir, site, routes, markdown_html):      # as the build would say
         raise ContentError(sorted(warnings + broken))
     if args.strict and warnings:
@@ -297,10 +298,10 @@ def _check(args) -> int:
 
 
 def _report(args) -> int:
-    from . import build as pipeline
-    from . import report
-    from .write import write_atomically
-    from .i18n import translations
+    from .. import build as pipeline
+    from ..commands import report
+    from ..output.write import write_atomically
+    from ..pages.i18n import translations
     site_dir = _site(args)
     site, _ = pipeline.check(site_dir, build_date(args.today))
     lang = args.lang or site.config.default_lang
@@ -327,8 +328,8 @@ def _report(args) -> int:
 
 
 def _diff(args) -> int:
-    from . import build as pipeline
-    from .diff import describe, site_at
+    from .. import build as pipeline
+    from ..commands.diff import describe, site_at
     site_dir = _site(args)
     after, _ = pipeline.check(site_dir, build_date(args.today))
     before, errors = site_at(site_dir, args.rev, after.today)
@@ -338,11 +339,11 @@ def _diff(args) -> int:
 
 
 def _catalogue(args) -> int:
-    from . import build as pipeline
-    from .catalogue import Choice, catalogue_pdf
-    from .write import write_atomically
-    from .model import CATEGORIES
-    from .routes import plan
+    from .. import build as pipeline
+    from ..commands.catalogue import Choice, catalogue_pdf
+    from ..output.write import write_atomically
+    from ..site.model import CATEGORIES
+    from ..pages.routes import plan
     site_dir = _site(args)
     site, _ = pipeline.check(site_dir, build_date(args.today))
     if args.lang not in site.config.codes:
@@ -355,7 +356,7 @@ def _catalogue(args) -> int:
                             categories=', '.join(CATEGORIES), category=args.category))
     output = not_of_the_site(site_dir, Path(args.output))
     choice = Choice(args.all, args.commune, args.category, args.stars)
-    from .fresh import cache_is_ours
+    from ..output.fresh import cache_is_ours
     pdf = catalogue_pdf(site, plan(site), pipeline.find_theme(site_dir, site.config.theme), site_dir, args.lang,
                         choice, site_dir / CACHE if cache_is_ours(site_dir / CACHE) else None)
     write_atomically(output, pdf)
@@ -364,8 +365,8 @@ def _catalogue(args) -> int:
 
 
 def _new(args) -> int:
-    from . import build as pipeline
-    from .scaffold import create
+    from .. import build as pipeline
+    from ..commands.scaffold import create
     site_dir = _site(args)
     day = build_date(None)
     try:
@@ -378,16 +379,16 @@ def _new(args) -> int:
 
 
 def _serve(args) -> int:
-    from .serve import serve
+    from ..commands.serve import serve
     serve(_site(args), args.port, lambda line: print(line, flush=True))
     return 0
 
 
 def _stamps(args) -> int:
-    from . import build as pipeline
-    from . import codes
-    from .write import write_atomically
-    from .stamps import check_serials, stamp_codes, stamp_sheet
+    from .. import build as pipeline
+    from ..site import codes
+    from ..output.write import write_atomically
+    from ..commands.stamps import check_serials, stamp_codes, stamp_sheet
     if args.last < args.first:
         raise UsageError(tr("--to ({last}) is below --from ({first})", last=args.last, first=args.first))
     if not 10 <= args.size <= 100:
@@ -413,7 +414,7 @@ def _stamps(args) -> int:
 
 
 def _init(args) -> int:
-    from .scaffold import init
+    from ..commands.scaffold import init
     written = init(Path(args.folder), build_date(None))
     print(tr("wrote a new site in {folder} ({count} files): edit site.yaml first, replace the examples with "
              "your records, then run ocop check --site {folder}", folder=args.folder, count=len(written)))
@@ -421,8 +422,8 @@ def _init(args) -> int:
 
 
 def _commune(args) -> int:
-    from . import build as pipeline
-    from .merge import apply, merge
+    from .. import build as pipeline
+    from ..commands.merge import apply, merge
     site_dir = _site(args)
     changed, showrooms = merge(site_dir, args.old, args.into, args.on, args.name)
     apply(site_dir, changed, lambda: pipeline.check(site_dir, build_date(args.today)))
@@ -434,7 +435,7 @@ def _commune(args) -> int:
 
 
 def _key(args) -> int:
-    from .codes import new_key_text
+    from ..site.codes import new_key_text
     path = Path(args.file)
     if path.exists() or path.is_symlink():
         raise UsageError(tr("{path} exists; a key is never overwritten (stamps printed with it would no "
@@ -462,7 +463,7 @@ def run(args) -> int:
 
 
 def read_key(path: Path) -> bytes:
-    from .codes import StampKeyError, parse_key
+    from ..site.codes import StampKeyError, parse_key
     try:
         return parse_key(path.read_text(encoding="utf-8", errors="replace"))
     except OSError as e:

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import yaml
 
-from . import model
-from . import validate as v
-from .errors import N_, speaking, tool_language, tr
-from .model import Site
-from .write import write_atomically
+from ..site import model
+from ..site import validate as v
+from ..errors import N_, speaking, tool_language, tr
+from ..site.model import Site
+from ..output.write import write_atomically
 
-ADMIN = Path(__file__).parent / "admin"
+ADMIN = Path(__file__).parent.parent / "admin"
 SCRIPT = "decap-cms-3.16.3.js"          # npm decap-cms@3.16.3, dist/decap-cms.js (LICENSE beside it)
 # what the editor may read and write, relative to the site folder: the content, never the settings,
 # the theme, the register or the stamp codes

@@ -26,8 +26,8 @@ from typing import Any, Callable
 import yaml
 from PIL import Image
 
-from .errors import N_, Problem, tr
-from .fresh import RACY_NS, file_stats, git, read_pickle, write_pickle
+from ..errors import N_, Problem, tr
+from ..output.fresh import RACY_NS, file_stats, git, read_pickle, write_pickle
 
 MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
 MAX_YAML_DEPTH = 32                   # nesting of mappings and lists

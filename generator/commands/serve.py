@@ -17,10 +17,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
-from . import cms
-from .build import CACHE, build, check
-from .errors import ContentError, OcopError, printable, tr
-from .fresh import by_path, claim_cache, site_files
+from ..commands import cms
+from ..build import CACHE, build, check
+from ..errors import ContentError, OcopError, printable, tr
+from ..output.fresh import by_path, claim_cache, site_files
 
 LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one */
 (function () {
