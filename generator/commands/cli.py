@@ -274,7 +274,7 @@ def _build(args) -> int:
 
 def _check(args) -> int:
     from .. import build as pipeline
-    from ..commands.coverage import coverage
+    from .coverage import coverage
     from ..pages.render import Theme
     site_dir = _site(args)
     site, warnings = pipeline.check(site_dir, build_date(args.today))
@@ -299,7 +299,7 @@ def _check(args) -> int:
 
 def _report(args) -> int:
     from .. import build as pipeline
-    from ..commands import report
+    from . import report
     from ..output.write import write_atomically
     from ..pages.i18n import translations
     site_dir = _site(args)
@@ -329,7 +329,7 @@ def _report(args) -> int:
 
 def _diff(args) -> int:
     from .. import build as pipeline
-    from ..commands.diff import describe, site_at
+    from .diff import describe, site_at
     site_dir = _site(args)
     after, _ = pipeline.check(site_dir, build_date(args.today))
     before, errors = site_at(site_dir, args.rev, after.today)
@@ -340,7 +340,7 @@ def _diff(args) -> int:
 
 def _catalogue(args) -> int:
     from .. import build as pipeline
-    from ..commands.catalogue import Choice, catalogue_pdf
+    from .catalogue import Choice, catalogue_pdf
     from ..output.write import write_atomically
     from ..site.model import CATEGORIES
     from ..pages.routes import plan
@@ -366,7 +366,7 @@ def _catalogue(args) -> int:
 
 def _new(args) -> int:
     from .. import build as pipeline
-    from ..commands.scaffold import create
+    from .scaffold import create
     site_dir = _site(args)
     day = build_date(None)
     try:
@@ -379,7 +379,7 @@ def _new(args) -> int:
 
 
 def _serve(args) -> int:
-    from ..commands.serve import serve
+    from .serve import serve
     serve(_site(args), args.port, lambda line: print(line, flush=True))
     return 0
 
@@ -388,7 +388,7 @@ def _stamps(args) -> int:
     from .. import build as pipeline
     from ..site import codes
     from ..output.write import write_atomically
-    from ..commands.stamps import check_serials, stamp_codes, stamp_sheet
+    from .stamps import check_serials, stamp_codes, stamp_sheet
     if args.last < args.first:
         raise UsageError(tr("--to ({last}) is below --from ({first})", last=args.last, first=args.first))
     if not 10 <= args.size <= 100:
@@ -414,7 +414,7 @@ def _stamps(args) -> int:
 
 
 def _init(args) -> int:
-    from ..commands.scaffold import init
+    from .scaffold import init
     written = init(Path(args.folder), build_date(None))
     print(tr("wrote a new site in {folder} ({count} files): edit site.yaml first, replace the examples with "
              "your records, then run ocop check --site {folder}", folder=args.folder, count=len(written)))
@@ -423,7 +423,7 @@ def _init(args) -> int:
 
 def _commune(args) -> int:
     from .. import build as pipeline
-    from ..commands.merge import apply, merge
+    from .merge import apply, merge
     site_dir = _site(args)
     changed, showrooms = merge(site_dir, args.old, args.into, args.on, args.name)
     apply(site_dir, changed, lambda: pipeline.check(site_dir, build_date(args.today)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..commands.catalogs import untranslated
+from .catalogs import untranslated
 from ..errors import Problem, tr
 from ..site.model import Product, Site, Text
 

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from ..build import check
-from ..commands.coverage import coverage
+from .coverage import coverage
 from ..errors import ContentError, UsageError, tr
 from ..site.model import Price, Site, Standing
 from ..assets.search import memory_with_room

@@ -137,7 +137,7 @@ def init(dest: Path, today: date) -> list[str]:
     from importlib.metadata import version
 
     from .. import WORKFLOWS
-    from ..commands import schemas
+    from . import schemas
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(tr("{dest} is not an empty folder; ocop init writes a new site into a new or empty "
                             "folder", dest=dest))

@@ -17,7 +17,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..commands import cms
+from . import cms
 from ..build import CACHE, build, check
 from ..errors import ContentError, OcopError, printable, tr
 from ..output.fresh import by_path, claim_cache, site_files

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..assets import images, qr, search
-from ..output import heap
+from . import heap
 from ..pages import exports
 from ..site import codes
 from ..pages.depends import PER_PRODUCT, Keys
@@ -27,7 +27,7 @@ from ..site.load import Memo
 from ..site.model import Site
 from ..pages.render import CONTENT_SECURITY_POLICY, Renderer
 from ..pages.routes import Route, Routes
-from ..output.write import Output
+from .write import Output
 
 PARALLEL_FROM = 400        # jobs; below this, starting processes costs more than it saves
 CHUNK = 100

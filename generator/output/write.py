@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import KeysView
 
 from ..errors import OcopError, tr
-from ..output.fresh import (FolderCheck, add_folders, files_under, forget_output_state, output_files, read_pickle,
+from .fresh import (FolderCheck, add_folders, files_under, forget_output_state, output_files, read_pickle,
                     save_output_state, write_pickle)
 from ..site.load import REGISTER
 

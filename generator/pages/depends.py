@@ -42,7 +42,7 @@ from pathlib import Path
 from .. import PACKAGE
 from ..output.fresh import library_versions
 from ..site.model import Site
-from ..pages.routes import Route, Routes, text_file
+from .routes import Route, Routes, text_file
 
 PER_PRODUCT = ("product", "verify", "record", "gs1", "codes", "embed")
 LISTS = ("catalogue", "category", "commune", "showroom", "stars")

@@ -11,7 +11,7 @@ from datetime import timedelta
 from ..assets import images
 from ..site.model import Product, Retired, Site, Standing
 from ..assets.qr import qr_path
-from ..pages.routes import EMBED, Route, Routes, in_sitemap, sitemap_entries
+from .routes import EMBED, Route, Routes, in_sitemap, sitemap_entries
 
 
 def product_record(site: Site, routes: Routes, product: Product) -> dict:

@@ -97,7 +97,7 @@ def content_links(site_dir: Path, site, routes, markdown_html) -> list[Problem]:
     """What the build's link check will say of the links that free pages and news posts write to
     pages of the site (the pages' own texts, as `ocop check` sees them: it writes nothing). Links
     to files other than pages are left to the build, which knows every file it writes."""
-    from ..pages.routes import held_back, text_file
+    from .routes import held_back, text_file
     pages = {route.output for route in routes.all}
     held = held_back(site)
     check = LinkCheck(routes.base_path)

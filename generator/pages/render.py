@@ -28,14 +28,14 @@ except ImportError:
     _escape_inner = escape
 
 from ..assets import images, search
-from ..pages import commonmark, i18n
+from . import commonmark, i18n
 from ..site import codes
 from ..site.model import CATEGORIES, Site, Text
-from ..pages.exports import json_for_html
+from .exports import json_for_html
 from ..output.fresh import files_under, seal, unseal
 from ..assets.qr import qr_path
 from ..commands.report import bars, figures
-from ..pages.routes import Route, Routes, text_file
+from .routes import Route, Routes, text_file
 from ..site.status import changes
 
 ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",

@@ -5,7 +5,7 @@ import calendar
 from collections.abc import Iterable
 from datetime import date
 
-from ..site.model import Authority, Event, Standing
+from .model import Authority, Event, Standing
 
 
 def add_months(day: date, months: int) -> date:

@@ -24,12 +24,12 @@ from urllib.parse import unquote
 
 from ..assets import images
 from ..pages import commonmark, links
-from ..site import codes
-from ..site import model as m
+from . import codes
+from . import model as m
 from ..pages.depends import digest
 from ..errors import Problem, printable, tr
-from ..site.load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_later
-from ..site.status import allowed_issuers, issuer_allowed, standing, stars_for_score
+from .load import REGISTER, Map, Media, Memo, RawSite, Seq, Source, parse_later
+from .status import allowed_issuers, issuer_allowed, standing, stars_for_score
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)      # the dates a site's records may give
 # the texts `ocop new product` writes for the editor to replace (scaffold.py): never published as they are
