@@ -29,9 +29,9 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
           dated: bool = False, home: Path | None = None, seen: dict[str, tuple] | None = None,
           drafts: bool = False) -> tuple[Site, list[Problem]]:
     """The valid Site and its warnings; raises ContentError with every problem otherwise.
-    `cache`: the build's cache folder, read and written (by a forked process: Memo.settle() waits
-    for it). Without it, the cache of a build into
-    the default output folder of the site (or of `home`, for a copy of it elsewhere) is read, if
+    `cache`: the build's cache folder, read and written (by a forked process:
+    Memo.wait_for_writes() waits for it). Without it, the cache of a build into the default
+    output folder of the site (or of `home`, for a copy of it elsewhere) is read, if
     there, and nothing is written: what earlier builds parsed and checked is not done again.
     `dated`: with each file's last commit date, for the pages; `seen`: the files' stats (load_site);
     `drafts`: with the pages and posts marked as drafts (a preview's)."""
@@ -85,7 +85,7 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
                                                                      message=e.message))]) from None
         finally:
             folders.close()
-            Memo.settle()       # the cache as this build leaves it, for whatever reads it next
+            Memo.wait_for_writes()       # the cache as this build leaves it, for whatever reads it next
     return warnings
 
 

@@ -220,10 +220,10 @@ def main() -> int:
     parser.add_argument("--first", type=int, default=1, help="the first seed")
     parser.add_argument("--passes", type=int, default=1, help="how many times each change is made in a sequence")
     args = parser.parse_args()
-    failed, few = 0, load.Memo.FEW
+    failed, few = 0, load.Memo.UNSAVED
     for seed in range(args.first, args.first + args.seeds):
         # odd seeds with the caches written after every change, as a large site's are
-        load.Memo.FEW = 0 if seed % 2 else few
+        load.Memo.UNSAVED = 0 if seed % 2 else few
         with tempfile.TemporaryDirectory(prefix="ocop-edits-") as root:
             wrong = sequence(Path(root), seed, args.passes)
         print(wrong or f"seed {seed}: every rebuild as a cold build", flush=True)

@@ -591,7 +591,7 @@ def test_a_process_that_builds_again_reads_a_memo_file_once_until_it_is_written(
     after the file was written, not at every build (a rebuild is checked against a cold one by
     the random edits above, which build in one process too)."""
     from generator.site import load
-    monkeypatch.setattr(load.Memo, "FEW", 0)            # a small site's memo is written too
+    monkeypatch.setattr(load.Memo, "UNSAVED", 0)            # a small site's memo is written too
     monkeypatch.setattr(load.Memo, "read", {})          # nothing kept from other tests
     reads, original = [], load.read_pickle
     monkeypatch.setattr(load, "read_pickle", lambda path, version: reads.append(path.name) or original(path, version))
@@ -666,7 +666,7 @@ def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path, monkey
     from generator.site import load
     from generator.build import BUNDLED_THEMES
     from random_edits import LINES, change, rebuilt_as_cold
-    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memos are written too
+    monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # a small site's memos are written too
     shutil.copytree(BUNDLED_THEMES / "default", site / "themes/default")      # a theme of the site's own, to edit
     rng = random.Random(7)
     out = tmp_path / "incremental"
@@ -699,7 +699,7 @@ def test_a_rebuild_after_each_step_of_a_random_sequence_equals_a_cold_build(tmp_
     a build keeps)."""
     from generator.site import load
     from random_edits import sequence
-    monkeypatch.setattr(load.Memo, "FEW", 0)        # the caches written after every change
+    monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # the caches written after every change
     wrong = sequence(tmp_path, seed=6)
     assert wrong is None, wrong
 
@@ -752,7 +752,7 @@ def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_pat
     and so do the other products' lines of the data files."""
     from generator.site import load
     from generator.pages.render import Renderer
-    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # a small site's memo is written too
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     rendered = []
@@ -783,7 +783,7 @@ def test_a_product_from_the_cache_has_the_key_it_had_when_checked(site, tmp_path
     """The build after a cold one takes unchanged products from the cache of checked products:
     they must get the same keys as when they were checked, or all their pages are made again."""
     from generator.site import load
-    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # a small site's memo is written too
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     rendered = renders(monkeypatch, lambda route: route.key)
@@ -1055,7 +1055,7 @@ def test_a_product_from_the_cache_unpacks_what_only_its_pages_read_when_they_rea
     from datetime import date
     from generator.site import load, model
     from generator.build import check
-    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # a small site's memo is written too
     cache = tmp_path / "cache"
     first, _ = check(site, date.fromisoformat(TODAY), cache=cache)
     again, _ = check(site, date.fromisoformat(TODAY), cache=cache)
@@ -1147,7 +1147,7 @@ def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypa
     one, many = tmp_path / "one/out", tmp_path / "many/out"
     assert ocop("build", "--site", site, "--output", one, "--today", TODAY).code == 0
     with monkeypatch.context() as patch:
-        patch.setattr(load.Memo, "FEW", 0)          # the products checked are kept, and taken after the edit
+        patch.setattr(load.Memo, "UNSAVED", 0)          # the products checked are kept, and taken after the edit
         patch.setattr(validate, "CHECKED_APART_FROM", 1)
         patch.setattr(os, "cpu_count", lambda: 3)     # three shares, three page workers
         patch.setattr(produce, "PARALLEL_FROM", 0)
@@ -1169,7 +1169,7 @@ def test_each_search_shard_is_indexed_once_its_documents_are_made(site, tmp_path
     from generator.assets import search
     from generator.output import produce
     monkeypatch.setattr(search, "PRODUCTS_A_SHARD", 1)         # a shard a product
-    monkeypatch.setattr(search, "FEW", 0)                       # every document made by the workers
+    monkeypatch.setattr(search, "EDITED", 0)                       # every document made by the workers
     one, many = tmp_path / "one/out", tmp_path / "many/out"
     assert ocop("build", "--site", site, "--output", one, "--today", TODAY).code == 0
     told, documents = [], search.SearchIndex.documents
@@ -1199,7 +1199,7 @@ def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_r
     unchanged, it is not checked again and its warnings still come; a new photo elsewhere leaves it
     alone, a change to its own photo or its commune's removal does not."""
     from generator.site import load, validate
-    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # a small site's memo is written too
     checks = []
     original = validate._product
     monkeypatch.setattr(validate, "_product", lambda source, *args: checks.append(source.path) or original(source, *args))
@@ -1288,7 +1288,7 @@ def test_product_files_are_read_again_only_when_they_change(site, tmp_path, monk
     renamed), each compared with the hash it had; the site is the one a cold build makes."""
     from generator.site import load
     monkeypatch.setattr(load, "RACY_NS", 0)         # files written by this test count as settled at once
-    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memo is written too
+    monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # a small site's memo is written too
     out = tmp_path / "out"
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
     reads = []
@@ -1322,7 +1322,7 @@ def test_a_build_takes_the_site_files_stats_from_the_snapshot_it_starts_with(sit
     only at the file it reads (the edited one, by read_bytes)."""
     from generator.site import load
     monkeypatch.setattr(load, "RACY_NS", 0)         # files written by this test count as settled at once
-    monkeypatch.setattr(load.Memo, "FEW", 0)        # a small site's memos are written too
+    monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # a small site's memos are written too
     monkeypatch.chdir(site.parent if named == "relative" else site)
     where = {"here": ".", "relative": site.name, "absolute": str(site)}[named]
     build = ("build", "--site", where, "--output", tmp_path / "out", "--today", TODAY)

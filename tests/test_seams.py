@@ -55,7 +55,7 @@ def test_a_call_the_template_cannot_make_is_the_themes_error_at_its_line(tmp_pat
 
 
 def test_pagefinds_files_are_read_and_written_as_pagefind_writes_them(site, tmp_path):
-    """The search index's files that the build rewrites (search.settle: each language's metadata and
+    """The search index's files that the build rewrites (search.sort_index: each language's metadata and
     its filters): gzip, a signature, CBOR. A
     Pagefind that wrote them otherwise is told, not misread."""
     out = tmp_path / "out"

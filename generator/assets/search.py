@@ -66,7 +66,7 @@ try:
 except OSError as e:
     sys.exit(f"cannot run {sys.argv[1]}: {e.strerror}")
 """
-FEW = 100       # documents an edit changed: made by the build's own process, and indexed at once
+EDITED = 100    # documents an edit changed: made by the build's own process, and indexed at once
 PRODUCTS_A_SHARD = 2000      # an edit indexes this many products' documents again; a search loads one index a shard
 SEARCHABLE = ("product", "page", "news")
 MERGED_FILES = ("pagefind-entry.json", ".pf_meta")      # what a merged shard needs besides its chunks
@@ -187,7 +187,7 @@ class SearchIndex:
         """An edit's few documents are made here and indexed at once, while the rest of the build
         goes on; more are left to the page workers (`jobs`), and produce() tells the indexer as
         they are made (`documents()`)."""
-        if len(self.jobs) <= FEW:
+        if len(self.jobs) <= EDITED:
             write_documents(renderer, self.jobs)
             self.documents(len(self.jobs))
             self.jobs = []
@@ -271,7 +271,7 @@ class SearchIndex:
             if not self.stopped:
                 self.errors.append(output.strip()[-500:])
             return False
-        settle(made_in)
+        sort_index(made_in)
         if made_in != part:
             _assemble(made_in, part, self.out.dest / bundle(task.position))
         os.replace(part, index)
@@ -345,7 +345,7 @@ class SearchIndex:
             shutil.rmtree(task.docs, ignore_errors=True)
 
 
-def settle(index: Path) -> None:
+def sort_index(index: Path) -> None:
     """Makes an index Pagefind made the same, byte for byte, as it makes for the same documents
     again: it lists the languages, and each filter's values, in hash-map order. The values are
     sorted, each filter's file named after its new content as Pagefind names it (the language and

@@ -300,7 +300,7 @@ class Memo:
     builds: a rebuild makes again only those of the files that changed. The file is the build's
     own (never content's); none yet, unreadable or of another version, and every value is made."""
 
-    FEW = 20
+    UNSAVED = 20        # changed values that do not make its file be written again (few=)
     read: dict[Path, tuple[tuple, dict]] = {}   # each file read: (its inode, size, time, version), what it held
     writing: dict[Path, int] = {}       # each file a forked process is writing (save_apart): its pid
 
@@ -311,7 +311,7 @@ class Memo:
         `keep=False`: the file is read, never written. `fast`: values that share no object with
         each other, written without the pickler's memo (write_pickle)."""
         self.path, self.version, self.keep, self.fast = path, version, keep, fast
-        self.few = self.FEW if few is None else few
+        self.few = self.UNSAVED if few is None else few
         self.new: dict = {}
         self.made = 0
 
@@ -325,7 +325,7 @@ class Memo:
         """The file's values. A process that builds again and again (`ocop serve`) reads it once
         until it is written again: the values are never changed in place, only replaced."""
         if path in cls.writing:
-            cls.settle()
+            cls.wait_for_writes()
         try:
             info = path.stat()
         except OSError:
@@ -364,7 +364,7 @@ class Memo:
     def save_apart(cls, memos: list[Memo]) -> None:
         """Saves the memos from a forked process while this one goes on (at 20,000 products, half a
         second of pickling off a cold build's serial start). This process reads one of those files
-        again only once it is written; settle() waits for every one."""
+        again only once it is written; wait_for_writes() waits for every one."""
         due = [memo for memo in memos if memo.due()]
         try:
             pid = os.fork() if due else None
@@ -383,7 +383,7 @@ class Memo:
             cls.writing.update((memo.path, pid) for memo in due)
 
     @classmethod
-    def settle(cls) -> None:
+    def wait_for_writes(cls) -> None:
         """Waits for the memos save_apart() is writing."""
         for pid in set(cls.writing.values()):
             with contextlib.suppress(ChildProcessError):
