@@ -12,6 +12,7 @@ import jinja2
 from . import BUNDLED_THEMES, CACHE
 from .output import heap
 from .pages.depends import Keys, generator_key
+from .pages.kinds import Sources
 from .errors import ContentError, Problem, tr
 from .output.fresh import FolderCheck, cache_is_ours, claim_cache
 from .pages.links import LinkCheck
@@ -20,7 +21,7 @@ from .site.model import Site
 from .output.produce import Work, produce
 from .pages.render import Renderer, Theme
 from .pages.routes import Routes, held_back, plan
-from .assets.search import SearchIndex
+from .assets.search import SearchIndex, shards
 from .site.validate import validate
 from .output.write import MARKER, MARKER_TEXT, Output, append_register
 
@@ -64,25 +65,25 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
     cache = cache or output.absolute().parent / CACHE
     claim_cache(cache)
     folders = FolderCheck(output, cache)        # the previous output's folders looked at meanwhile
+    theme = None
     with heap.released():
         try:
             site, warnings = check(site_dir, today, base_url, cache, dated=True, seen=seen, drafts=drafts)
             with heap.kept():       # routes, the theme and the renderer are kept to the end too
                 routes = planned(site, warnings)
                 theme = Theme(find_theme(site_dir, site.config.theme), cache / "templates")
-                renderer = Renderer(site, routes, theme)
+                renderer = Renderer(Sources(site, routes), theme)
             with Output(output, cache, folders) as out:
                 write_site(out, site_dir, site, routes, renderer, progress)
             if publish and site.unregistered:
                 append_register(site_dir, site.unregistered)
         except jinja2.TemplateError as e:
-            where, line = template_place(e, theme.root / "templates")     # (jinja runs only once theme is set)
-            try:
-                where = Path(where).resolve().relative_to(site_dir.resolve()).as_posix()
-            except ValueError:
-                pass
-            raise ContentError([Problem(str(where), line or 1, 1, tr("theme template error: {message}",
-                                                                     message=e.message))]) from None
+            raise theme_error(site_dir, theme, e, e.message) from None     # (jinja runs only once theme is set)
+        except Exception as e:
+            if not theme or not in_template(e, theme.root / "templates"):
+                raise
+            # a value a template uses as it cannot be used ({{ flag[:4] }}): the theme's error
+            raise theme_error(site_dir, theme, e, f"{type(e).__name__}: {e}") from None
         finally:
             folders.close()
             Memo.wait_for_writes()       # the cache as this build leaves it, for whatever reads it next
@@ -101,8 +102,8 @@ def planned(site: Site, warnings: list[Problem]) -> Routes:
 def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer,
                progress: Callable[[int, int], None] | None = None) -> None:
     with heap.kept():           # the keys and the output's record, kept to the end too
-        keys = Keys(site, routes, renderer.theme.root)
-        search = SearchIndex(out, renderer.search_shards, keys)
+        keys = Keys(renderer.sources, renderer.theme.root)
+        search = SearchIndex(out, shards(routes.all, len(site.products)), keys)
     try:
         with heap.kept():
             search.begin(renderer)          # an edit's few search documents: Pagefind runs from now on
@@ -126,18 +127,37 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         raise ContentError(broken)
 
 
-def template_place(e: jinja2.TemplateError, templates: Path) -> tuple[str, int]:
-    """The template and line a theme error comes from. Jinja names them for a syntax error; an
-    error while rendering has them in its traceback, the innermost template frame (as text, for
-    an error in a worker process: the pool passes the worker's traceback as the error's cause)."""
-    if getattr(e, "filename", None):
-        return e.filename, e.lineno or 0
+def theme_error(site_dir: Path, theme: Theme, e: Exception, message: str) -> ContentError:
+    where, line = template_place(e, theme.root / "templates")
+    try:
+        where = Path(where).resolve().relative_to(site_dir.resolve()).as_posix()
+    except ValueError:
+        pass
+    return ContentError([Problem(str(where), line or 1, 1, tr("theme template error: {message}", message=message))])
+
+
+def _frames(e: BaseException) -> list[tuple[str, int]]:
+    """The file and line of each frame an error went through, the innermost last (as text, for an
+    error in a worker process: the pool passes the worker's traceback as the error's cause)."""
     frames, tb = [], e.__traceback__
     while tb:
         frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
         tb = tb.tb_next
-    frames += [(file, int(line)) for file, line in re.findall(r'File "([^"]+)", line (\d+)', str(e.__cause__ or ""))]
-    inside = [(file, line) for file, line in frames if Path(file).is_relative_to(templates)]
+    return frames + [(file, int(line)) for file, line in re.findall(r'File "([^"]+)", line (\d+)', str(e.__cause__ or ""))]
+
+
+def in_template(e: BaseException, templates: Path) -> bool:
+    """Whether the error was raised by a template's own code, not by what it called."""
+    frames = _frames(e)
+    return bool(frames) and Path(frames[-1][0]).is_relative_to(templates)
+
+
+def template_place(e: Exception, templates: Path) -> tuple[str, int]:
+    """The template and line a theme error comes from. Jinja names them for a syntax error; an
+    error while rendering has them in its traceback, the innermost template frame."""
+    if getattr(e, "filename", None):
+        return e.filename, e.lineno or 0
+    inside = [(file, line) for file, line in _frames(e) if Path(file).is_relative_to(templates)]
     return inside[-1] if inside else (str(templates), 0)
 
 

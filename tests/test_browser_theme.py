@@ -166,8 +166,8 @@ def test_a_province_or_a_nation_of_communes_is_listed_on_the_communes_page(brows
     """Past a dozen communes (a province has about a hundred) the home and programme pages show those
     with the most products and lead to the list of all; past a hundred (the country has over 3,000)
     so do the lists' facets, and the filters and the search leave the commune out, narrowing by the rest."""
-    from generator.pages import render
-    monkeypatch.setattr(render, "TOP_COMMUNES", 2)
+    from generator.pages import kinds
+    monkeypatch.setattr(kinds, "TOP_COMMUNES", 2)
     site = copy_site(tmp_path / "site")
     with (site / "content/communes.yaml").open("a", encoding="utf-8") as f:
         f.write("".join(f"- id: xa-{n}\n  name: {{vi: Xã {n}, en: Commune {n}}}\n" for n in (1, 2, 3)))
@@ -177,7 +177,7 @@ def test_a_province_or_a_nation_of_communes_is_listed_on_the_communes_page(brows
     server, url = serve_folder(tmp_path)
     try:
         for name, many in (("province", 100), ("nation", 3)):
-            monkeypatch.setattr(render, "MANY_COMMUNES", many)
+            monkeypatch.setattr(kinds, "MANY_COMMUNES", many)
             result = ocop("build", "--site", site, "--output", tmp_path / name, "--today", TODAY, "--base-url", url + name + "/")
             assert result.code == 0, result.err
         page = new_page(browser)

@@ -692,6 +692,120 @@ def test_a_rebuild_after_random_edits_equals_a_cold_build(site, tmp_path, monkey
         assert wrong is None, (round_, group, wrong)
 
 
+# A theme's edits (template, a line of it, a line put after it, and what the build says of it, or
+# None): a template that reads what its kind's inputs and the site-wide values leave out fails at
+# its line; one that reads what it is given is rebuilt exactly as cold after the content changes
+THEME_READS = [
+    ("product.html", "<h1>{{ t(p.name) }}</h1>", "{% for q in featured[:4] %}{{ q.id }}{% endfor %}",
+     "'featured' is undefined"),
+    ("product.html", "<h1>{{ t(p.name) }}</h1>", "{% for q in certified[:4] %}{{ q.id }}{% endfor %}",   # its own flag
+     "TypeError: 'bool' object is not subscriptable"),
+    ("product.html", "<h1>{{ t(p.name) }}</h1>", "<p>{{ site.products|length }}</p>", "'site' is undefined"),
+    ("_card.html", '    <a href="{{ href(\'product\', p.id) }}">', "{{ product.id }}", "'product' is undefined"),
+    ("verify-section.html", '<div class="verdict">', "{{ listing|length }}", "'listing' is undefined"),
+    ("commune.html", "<h1>{{ t(c.name) }}</h1>", "{% for post in news %}{{ post.id }}{% endfor %}", "'news' is undefined"),
+    ("embed.html", "<main>", "{% for s in showrooms %}{{ s.id }}{% endfor %}", "'showrooms' is undefined"),
+    ("glance.html", "<h1>{{ _(\"The programme at a glance\") }}</h1>", "{{ featured|length }}", "'featured' is undefined"),
+    ("page.html", "<h1>{{ a.title }}</h1>", "{{ listing|length }}", "'listing' is undefined"),
+    ("product.html", "<h1>{{ t(p.name) }}</h1>",
+     "{% for s in showrooms %}<p>{{ t(s.address) }} {{ s.phone }}</p>{% endfor %}", None),
+    ("_card.html", '    <a href="{{ href(\'product\', p.id) }}">',
+     "<small>{{ t(communes[p.commune].name) }} {{ history(p)|length }}</small>", None),
+    ("home.html", "<h2>{{ _(\"Featured products\") }}</h2>",
+     "{% for p in featured %}<p>{{ day(standing(p).valid_until) }} {{ summary(p.description) }}</p>{% endfor %}", None),
+    ("commune.html", "<h1>{{ t(c.name) }}</h1>",
+     "<p>{{ current_communes|length }} {% for s in showrooms %}{{ t(s.name) }}{% endfor %} {{ listing|length }}</p>", None),
+    ("verify-section.html", '<div class="verdict">', "<p>{{ stamps|length }} {{ day(updated) if updated }}</p>",
+     "'updated' is undefined"),
+    ("verify-section.html", '<div class="verdict">', "<p>{{ stamps|length }} {{ scans|length }}</p>", None),
+    ("page.html", "<h1>{{ a.title }}</h1>", "<p>{{ figures|length }} {{ day(updated) if updated }}</p>", None),
+]
+
+
+def test_theme_edits_read_their_kinds_inputs_or_fail_at_their_line(site, tmp_path, monkeypatch):
+    """A page's template sees its kind's inputs (kinds.py), what every page sees and pure helpers,
+    nothing else: an edit that reads something else fails the build at its line and leaves the
+    output as it was; one that reads what it is given is rebuilt as a cold build would build it,
+    through random edits of the content."""
+    import random
+    import shutil
+    from generator.site import load
+    from generator.build import BUNDLED_THEMES
+    from random_edits import LINES, change, rebuilt_as_cold
+    monkeypatch.setattr(load.Memo, "UNSAVED", 0)
+    shutil.copytree(BUNDLED_THEMES / "default", site / "themes/default")
+    templates = site / "themes/default/templates"
+    rng = random.Random(11)
+    out = tmp_path / "incremental"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    content = [(path, one, other) for path, one, other in LINES if not path.startswith("themes/")
+               and (site / path).is_file() and one in (site / path).read_text(encoding="utf-8")]
+    for round_, (name, line, added, said) in enumerate(rng.sample(THEME_READS, len(THEME_READS))):
+        template = templates / name
+        text = template.read_text(encoding="utf-8")
+        assert text.count(line) == 1, (name, line)
+        template.write_text(text.replace(line, f"{line}\n{added}"), encoding="utf-8")
+        if said:
+            before = tree(out)
+            result = ocop("build", "--site", site, "--output", out, "--today", TODAY)
+            at = text[:text.index(line)].count("\n") + 2
+            assert result.code == 1, (name, added)
+            assert f"themes/default/templates/{name}:{at}:1: error: theme template error: {said}\n" in result.err, \
+                result.err
+            assert tree(out) == before
+            template.write_text(text, encoding="utf-8")
+            continue
+        for edit in rng.sample(content, 3):
+            change(site, ("line", edit), rng)
+        built, wrong = rebuilt_as_cold(site, out, tmp_path / f"cold-{round_}" / "out", TODAY)
+        assert built.code == 0, built.err
+        assert wrong is None, (round_, name, added, wrong)
+
+
+def test_a_page_kind_registered_with_its_inputs_is_kept_or_made_by_them(site, tmp_path, monkeypatch):
+    """A kind added to the registry (here a price list of each category, in a theme of the site's
+    own) gets its routes, its inputs and its template: an edit of a product it lists makes its
+    page again, the others are kept, and the rebuild is what a cold build gives."""
+    import shutil
+    import yaml
+    from generator.build import BUNDLED_THEMES
+    from generator.pages import kinds
+    from generator.pages.render import Renderer
+    from generator.pages.routes import Route
+    from random_edits import rebuilt_as_cold
+
+    def routes(site):
+        return [Route("prices", lang, f"{lang}/prices/{category}/", category) for lang in site.config.codes
+                for category in sorted({p.category for p in site.products})]
+
+    def inputs(sources, route):
+        return {"priced": [p for p in sources.site.products if p.category == route.key and p.price]}
+    monkeypatch.setitem(kinds.KINDS, "prices", kinds.Kind(inputs, "prices.html", routes=routes))
+    shutil.copytree(BUNDLED_THEMES / "default", site / "themes/default")
+    (site / "themes/default/templates/prices.html").write_text(
+        '{% extends "base.html" %}{% block title %}{{ route.key }}{% endblock %}{% block main %}'
+        '{% for p in priced %}<p class="priced">{{ t(p.name) }}: {{ vnd(p.price.min) }}</p>{% endfor %}{% endblock %}\n',
+        encoding="utf-8")
+    out = tmp_path / "out"
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    coffee = yaml.safe_load((site / "products/coffee.yaml").read_text(encoding="utf-8"))
+    page = out / f"en/prices/{coffee['category']}/index.html"
+    assert "100,000" in page.read_text(encoding="utf-8")
+    categories = {p.parent.name for p in out.glob("en/prices/*/index.html")}
+    assert len(categories) > 1
+    made, render = [], Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, route, *more: made.append(route) or render(self, route, *more))
+    edit = site / "products/coffee.yaml"
+    edit.write_text(edit.read_text(encoding="utf-8").replace("price: {min: 100000", "price: {min: 110000"),
+                    encoding="utf-8")
+    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
+    assert "110,000" in page.read_text(encoding="utf-8")
+    assert {(r.lang, r.key) for r in made if r.kind == "prices"} == {("vi", coffee["category"]),
+                                                                     ("en", coffee["category"])}
+    built, wrong = rebuilt_as_cold(site, out, tmp_path / "cold" / "out", TODAY)
+    assert built.code == 0 and wrong is None, (built.err, wrong)
+
+
 def test_a_rebuild_after_each_step_of_a_random_sequence_equals_a_cold_build(tmp_path, monkeypatch):
     """As above, on a site whose lists run to several pages, with new build dates, decisions and
     posts added and removed, a product withdrawn and back, languages, communes and showrooms
@@ -751,6 +865,7 @@ def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_pat
     """The other documents of the edited product's search shard come from the cache, as they were,
     and so do the other products' lines of the data files."""
     from generator.site import load
+    from generator.pages.kinds import KINDS, SEARCH
     from generator.pages.render import Renderer
     monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # a small site's memo is written too
     out = tmp_path / "out"
@@ -758,10 +873,10 @@ def test_an_edit_renders_only_the_edited_products_search_documents(site, tmp_pat
     rendered = []
     original = Renderer.render
 
-    def render(self, route, template=None):
-        if template == "search-doc.html":
+    def render(self, route, kinds=KINDS):
+        if kinds is SEARCH:
             rendered.append((route.kind, route.key))
-        return original(self, route) if template is None else original(self, route, template)
+        return original(self, route, kinds)
 
     monkeypatch.setattr(Renderer, "render", render)
     from generator.pages import exports

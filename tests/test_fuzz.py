@@ -98,8 +98,9 @@ def test_any_valid_product_renders_every_page_it_is_on(tmp_path_factory, product
     shows a product is made, whatever text and numbers it holds (a price of 10^25 đồng once
     stopped Babel's formatting, as an internal error)."""
     import shutil
-    from generator.pages import exports
     from generator.build import check, find_theme
+    from generator.assets.search import shards
+    from generator.pages.kinds import KINDS, SEARCH, Sources
     from generator.pages.render import Renderer, Theme
     from generator.pages.routes import plan
     root = tmp_path_factory.mktemp("fuzz")
@@ -111,16 +112,16 @@ def test_any_valid_product_renders_every_page_it_is_on(tmp_path_factory, product
         return
     site, _ = check(root / "site", TODAY)
     routes = plan(site)
-    renderer = Renderer(site, routes, Theme(find_theme(root / "site", site.config.theme), root / "compiled"))
+    sources = Sources(site, routes)
+    renderer = Renderer(sources, Theme(find_theme(root / "site", site.config.theme), root / "compiled"))
     for route in routes.all:
-        if route.kind == "record":
-            exports.certification_record(site, routes, route.key, renderer.product(route.key), None)
-        elif route.kind == "data":
-            exports.products_json(site, [exports.product_lines(site, routes, p) for p in site.products])
-        elif route.kind not in ("sitemap", "robots", "headers"):
+        kind = KINDS[route.kind]
+        if kind.make:
+            kind.make(kind.inputs(sources, route), route, sources)
+        else:
             renderer.render(route)
-    for route in (r for group in renderer.search_shards for r in group):
-        renderer.render(route, "search-doc.html")
+    for route in (r for group in shards(routes.all, len(site.products)) for r in group):
+        renderer.render(route, SEARCH)
 
 
 # -- whole site folders: random edits of every file, random new files with random names -------

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import cbor2
 
 from ..pages.depends import digest
+from ..pages.kinds import SEARCH
 from ..errors import OcopError, tr
 from ..output.fresh import files_under, load_cached, loads_cached, read_pickle, seal, unseal, write_pickle
 from ..output.write import Output
@@ -156,7 +157,7 @@ class SearchIndex:
                 self.shards.append(index)
                 continue
             self.shards.append(None)
-            made = {route.output: keys.page(route) for route in group}
+            made = {route.output: keys.search_document(route) for route in group}
             documents = _stored_documents(store) if known else {}
             kept = {doc: documents[doc][1] for doc, key in made.items() if key and documents.get(doc, ("",))[0] == key}
             self.todo.append(Task(position, group, pages, store, index, made, kept))
@@ -401,7 +402,7 @@ def write_documents(renderer: Renderer, jobs: list[tuple]) -> None:
     the jobs are of, in its folder (a file for each document costs more to make, read and remove)."""
     batches: dict[str, dict[str, bytes]] = {}
     for _, route, folder, _ in jobs:
-        batches.setdefault(folder, {})[route.output] = renderer.render(route, "search-doc.html")
+        batches.setdefault(folder, {})[route.output] = renderer.render(route, SEARCH)
     for folder, documents in batches.items():       # named by its first document: one chunk has it
         name = hashlib.blake2b(min(documents).encode(), digest_size=16).hexdigest()
         write_pickle(Path(folder) / f"{name}.docs", documents)

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from ..assets import images, qr
 from ..errors import OcopError, tr
 from ..site.model import Product, Site
+from ..pages.kinds import Sources
 from ..pages.render import Renderer, Theme
 from ..pages.routes import Routes
 
@@ -81,8 +82,9 @@ def catalogue_pdf(site: Site, routes: Routes, theme: Path, site_dir: Path, lang:
             tr("no {value}product matches {asked}",
                value='' if choice.everything else 'certified ', asked=' '.join(asked)) if asked else
             tr("none is certified (add --all for every product)")))
-    renderer = Renderer(site, routes, Theme(theme))
-    context = renderer.context(routes.get("home", lang), lang)
+    renderer = Renderer(Sources(site, routes), Theme(theme))
+    context = renderer.context(routes.get("home", lang), {"today": site.today,
+                                                          "showrooms": {s.id: s for s in site.showrooms}}, lang)
 
     def photo(product: Product) -> str:
         if not product.images:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from .. import CACHE
+from .. import CACHE, SITE_FILES, SITE_FOLDERS
 from ..output import heap
 from ..errors import N_, ContentError, OcopError, Problem, UsageError, printable, tr
 from ..output.fresh import Snapshot
@@ -239,7 +239,7 @@ def _build(args) -> int:
         raise UsageError(tr("the output folder {output} is a file; choose a folder", output=output))
     if site.resolve().is_relative_to(output.resolve()):
         raise UsageError(tr("the output folder {output} holds the site itself; choose another", output=output))
-    for part in ("products", "content", "themes"):      # the next build would read what this one wrote
+    for part in SITE_FOLDERS:       # the next build would read what this one wrote
         if output.resolve().is_relative_to((site / part).resolve()):
             raise UsageError(tr("the output folder {output} is inside the site's {part}/ folder; choose "
                                 "another (the default is output/ beside site.yaml)", output=output, part=part))
@@ -479,7 +479,7 @@ def not_of_the_site(site_dir: Path, output: Path) -> Path:
     root = site_dir.resolve()
     if where.is_relative_to(root):
         inside = where.relative_to(root).parts
-        if inside and (inside[0] in ("site.yaml", "products", "content", "themes") or inside[0].startswith(".")):
+        if inside and (inside[0] in SITE_FILES + SITE_FOLDERS or inside[0].startswith(".")):
             raise UsageError(tr("--output {output} is a file of the site ({inside}); write it elsewhere",
                                 output=output, inside='/'.join(inside)))
     if output.is_dir():

@@ -37,7 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-from .. import BUNDLED_THEMES, CACHE, PACKAGE
+from .. import BUNDLED_THEMES, CACHE, PACKAGE, SITE_FILES, SITE_FOLDERS
 from ..errors import Problem
 
 # the libraries whose output ends up in the site's bytes (Pagefind's program: the plain or the
@@ -131,8 +131,7 @@ def site_files(site_dir: Path, *more: Path) -> tuple[list[tuple], bool]:
     them (its target's times are given, but a change further along the link would go unseen)."""
     found: list[tuple] = []
     linked = False
-    for root in (site_dir / "site.yaml", site_dir / "site.yml", site_dir / "content", site_dir / "products",
-                 site_dir / "themes", *more):
+    for root in (*(site_dir / name for name in SITE_FILES + SITE_FOLDERS), *more):
         linked |= _walk(root, found)
     found.sort()
     return found, linked

@@ -20,12 +20,12 @@ from typing import Callable
 from ..assets import images, qr, search
 from . import heap
 from ..pages import exports
-from ..site import codes
-from ..pages.depends import PER_PRODUCT, Keys
+from ..pages.depends import Keys
+from ..pages.kinds import KINDS
 from ..pages.links import LinkCheck
 from ..site.load import Memo
 from ..site.model import Site
-from ..pages.render import CONTENT_SECURITY_POLICY, Renderer
+from ..pages.render import Renderer
 from ..pages.routes import Route, Routes
 from .write import Output
 
@@ -46,6 +46,9 @@ class Work:
     keys: Keys
     lines: list | None = None       # each product's line of products.json and of products.csv
 
+    def __post_init__(self):
+        self.renderer.sources.lines = self.product_lines
+
     def jobs(self) -> list[tuple]:
         """The files still to make: (kind, what, output file or files, key); the previous output's
         files made from the same inputs are kept as they are. A product's pages, record and QR
@@ -55,7 +58,7 @@ class Work:
         made: dict[str, list[str]] = {}         # the files of each product made again
         grouped, others, keys = [], [], {}
         for route in self.routes.all:
-            if route.kind in PER_PRODUCT and route.key in own:
+            if KINDS[route.kind].own and route.key in own:
                 if route.key not in kept:
                     made.setdefault(route.key, []).append(route.output)
                     grouped.append(route)
@@ -103,37 +106,22 @@ class Work:
 
     def make(self, route: Route) -> bytes:
         """The bytes of a page or a file of data."""
-        site, routes = self.site, self.routes
-        if route.kind == "record":
-            return exports.certification_record(site, routes, route.key, self.renderer.product(route.key),
-                                                self.renderer.retired.get(route.key))
-        if route.kind == "data" and route.key.startswith("schema-"):
-            return exports.export_schema(site, route.key.removeprefix("schema-"))
-        if route.kind == "data" and route.key.startswith("showrooms"):
-            return exports.showrooms_csv(site) if route.key.endswith("csv") else exports.showrooms_json(site)
-        if route.kind == "data":
-            if self.lines is None:      # kept by each product's key: an edit makes one product's again
-                memo = Memo(self.cache / f"data-lines-{self.out.dest.name}.pickle", self.keys.site_key)
-                self.lines = [memo.get(self.keys.products[p.id], lambda p=p: exports.product_lines(site, routes, p))
-                              for p in site.products]
-                memo.save()
-            return (exports.products_csv if route.key == "csv" else exports.products_json)(site, self.lines)
-        if route.kind == "codes":       # (page: the shard's number + 1)
-            return codes.shard_text(site.codes[route.key], route.page - 1).encode()
-        if route.kind == "sitemap":
-            return exports.sitemap(routes, route)
-        if route.kind == "robots":
-            return exports.robots(routes)
-        if route.kind == "headers":
-            return exports.host_headers(CONTENT_SECURITY_POLICY, routes)
-        if route.kind == "admin":
-            from ..commands import cms
-            if route.key == "script":
-                return (cms.ADMIN / cms.SCRIPT).read_bytes()
-            if route.key == "config":
-                return cms.published(site).encode()
-            return cms.admin_page(site.config.title(site.config.default_lang)).encode()
+        kind = KINDS[route.kind]
+        if kind.make:
+            sources = self.renderer.sources
+            return kind.make(kind.inputs(sources, route), route, sources)
         return self.renderer.render(route)
+
+    def product_lines(self) -> list[tuple[bytes, bytes]]:
+        """Each product's line of products.json and of products.csv, kept by the product's key: an
+        edit makes one product's again."""
+        if self.lines is None:
+            site, routes = self.site, self.routes
+            memo = Memo(self.cache / f"data-lines-{self.out.dest.name}.pickle", self.keys.site_key)
+            self.lines = [memo.get(self.keys.products[p.id], lambda p=p: exports.product_lines(site, routes, p))
+                          for p in site.products]
+            memo.save()
+        return self.lines
 
     def chunk(self, jobs: list[tuple]) -> tuple[set[str], set[str], dict, dict]:
         """Runs jobs; returns what they wrote (files, staged files, manifest entries) and the links they need."""

@@ -9,9 +9,14 @@ import re
 from datetime import timedelta
 
 from ..assets import images
-from ..site.model import Product, Retired, Site, Standing
+from ..site.model import Config, Product, Retired, Site, Standing
 from ..assets.qr import qr_path
 from .routes import EMBED, Route, Routes, in_sitemap, sitemap_entries
+
+# Pages load only the site's own files; scripts only from files (no inline script), so that no
+# content can run script even if it got past the sanitizer. WebAssembly is for the search index.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'")
 
 
 def product_record(site: Site, routes: Routes, product: Product) -> dict:
@@ -67,15 +72,15 @@ def _visit(visit, codes) -> dict | None:
             if visit.booking_phone or visit.booking_email or visit.booking_website else None}
 
 
-def certification_record(site: Site, routes: Routes, ident: str, product: Product | None,
-                         retired: Retired | None) -> bytes:
+def certification_record(config: Config, routes: Routes, ident: str, product: Product | None,
+                         retired: Retired | None, standing: Standing | None, history: list) -> bytes:
     """/v/<id>/record.json: the certification behind a verification page, for agencies and portals,
     with a hash of its own content. `product` is what the id shows now (for a retired id, the
     product that replaced it, or None). It does not say the build date, so that it changes only
     when what it says does: its status holds until `expiring_from` (the first day it reads
     "expiring") or `valid_until`, against which a reader checks its own date, as the
-    verification page does."""
-    codes = site.config.codes
+    verification page does. `history`: the product's events up to the build date."""
+    codes = config.codes
     record: dict = {"id": ident, "verify_url": routes.url(routes.get("verify", "", ident))}
     if retired:
         record["retired"] = {"replaced_by": retired.replaced_by or None,
@@ -83,7 +88,6 @@ def certification_record(site: Site, routes: Routes, ident: str, product: Produc
     if product is None:
         record["status"] = "unrated"
     else:
-        standing = site.standing[product.id]
         record.update({
             "product": product.id,
             "name": {c: product.name(c) for c in codes},
@@ -91,14 +95,14 @@ def certification_record(site: Site, routes: Routes, ident: str, product: Produc
             "commune": product.commune, "category": product.category,
             "status": standing.status, "stars": standing.stars,
             "valid_until": standing.valid_until.isoformat() if standing.valid_until else None,
-            "expiring_from": (standing.valid_until - timedelta(days=site.config.expiring_days - 1)).isoformat()
-            if standing.valid_until and site.config.expiring_days else None,       # (0: it never reads expiring)
+            "expiring_from": (standing.valid_until - timedelta(days=config.expiring_days - 1)).isoformat()
+            if standing.valid_until and config.expiring_days else None,       # (0: it never reads expiring)
             "decisions": [{
                 "kind": e.kind, "number": e.decision.number, "date": e.date.isoformat(), "issuer": e.decision.issuer,
                 "authority": {c: e.decision.authority(c) for c in codes} if e.decision.authority else None,
                 "stars": e.stars, "score": e.score,
                 "reason": {c: e.reason(c) for c in codes} if e.reason else None,
-            } for e in site.history[product.id] if e.date <= site.today],
+            } for e in history],
             "batches": [{"from": b.first, "to": b.last, "issued": b.issued.isoformat()} for b in product.stamps],
         })
     canonical = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

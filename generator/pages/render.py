@@ -9,7 +9,6 @@ import contextlib
 import functools
 import os
 import re
-from collections import Counter
 from html import escape as html_escape, unescape as html_unescape
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,16 +26,16 @@ try:        # markupsafe's escaping, without the Markup its escape() wraps the t
 except ImportError:
     _escape_inner = escape
 
-from ..assets import images, search
+from ..assets import images
 from . import commonmark, i18n
 from ..site import codes
-from ..site.model import CATEGORIES, Site, Text
-from .exports import json_for_html
+from ..site.model import Text
+from .exports import CONTENT_SECURITY_POLICY, json_for_html
 from ..output.fresh import files_under, seal, unseal
 from ..assets.qr import qr_path
-from ..commands.report import bars, figures
-from .routes import Route, Routes, text_file
-from ..site.status import changes
+from ..commands.report import bars
+from .kinds import KINDS, Kind, Sources, site_wide
+from .routes import Route
 
 ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
                 "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
@@ -44,18 +43,6 @@ ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl",
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
                       "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
-# A district has a few communes, a province about a hundred since 2025, the country over 3,000.
-# Past TOP_COMMUNES, the home and programme pages show those with the most products and link to the
-# list of all; past MANY_COMMUNES, so do the lists' facets, and the filter forms leave the commune
-# out (a select of 3,000 names weighs more than the page; the search finds a commune by its name)
-TOP_COMMUNES = 12
-MANY_COMMUNES = 100
-# Pages load only the site's own files; scripts only from files (no inline script), so that no
-# content can run script even if it got past the sanitizer. WebAssembly is for the search index.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-                           "object-src 'none'; base-uri 'none'; form-action 'self'")
-
-
 @functools.lru_cache(maxsize=1024)        # a text is reused within a page (its summary) and by its cards
 def markdown_html(text: str) -> str:
     """Markdown (CommonMark with GitHub's tables: commonmark.py) to HTML, then only an allow-list
@@ -191,89 +178,78 @@ class Theme:
         return sorted((rel, static / rel) for rel in files_under(static)) if static.is_dir() else []
 
 
-class Renderer:
-    """Renders the HTML pages and feeds of one site with one theme."""
+def figure_of(figures: dict, attributes: str) -> tuple:
+    """The site's photo an <img> of sanitized text shows (or None), and the tag's attributes."""
+    found = dict(_ATTRIBUTE.findall(attributes))
+    return figures.get(images.figure_file(html_unescape(found.get("src", ""))) or ""), found
 
-    def __init__(self, site: Site, routes: Routes, theme: Theme):
-        self.site, self.routes, self.theme = site, routes, theme
+
+class Renderer:
+    """Renders the HTML pages and feeds of one site with one theme, each page from its kind's
+    inputs (kinds.py), what every page shows (kinds.site_wide) and the helpers below."""
+
+    def __init__(self, sources: Sources, theme: Theme):
+        site, routes = sources.site, sources.routes
+        self.sources, self.site, self.routes, self.theme = sources, site, routes, theme
         self.ui = {code: i18n.translations(theme.root, code) for code in site.config.codes}
-        self.by_id = {p.id: p for p in site.products}
-        self.communes = {c.id: c for c in site.communes}
-        self.showrooms = {s.id: s for s in site.showrooms}
-        self.retired = {r.id: r for r in site.retired}
-        standing = site.standing
-        self.certified = sorted((p for p in site.products if standing[p.id].status in ("valid", "expiring")),
-                                key=lambda p: (-standing[p.id].stars, p.id))
-        self.search_shards = search.shards(routes.all, len(site.products))
-        self.search_bundles: dict[str, list[str]] = {}     # language → its shards' bundles, the first (search.leads) first
-        for position, shard in enumerate(self.search_shards):
-            self.search_bundles.setdefault(shard[0].lang, []).append(routes.base_path + search.bundle(position))
+        self.common = site_wide(site, routes)
         self.chrome = {code: [(code, Markup(""))] for code in site.config.codes}      # base.html
         self.chrome[""] = [(code, Markup(' lang="{}" data-lang="{}"{}').format(code, code, Markup(" hidden") if i else ""))
                            for i, code in enumerate(site.config.codes)]
         self._fragments: dict[tuple, tuple[Markup, set[str]]] = {}
         self._cards_of = ""         # the language whose cards _fragments holds
-        counted = Counter(standing[p.id].stars for p in self.certified)
-        self.certified_by_stars = {n: counted[n] for n in (3, 4, 5)}
-        current = [c for c in site.communes if c.current]
-        self.many_communes = len(current) > MANY_COMMUNES
-        self.commune_links = current
-        if len(current) > TOP_COMMUNES:         # (on pages made at every build: not on a list of products)
-            listed = Counter(p.commune for p in site.products)
-            self.commune_links = sorted(current, key=lambda c: -listed[c.id])[:TOP_COMMUNES]
-        self.communes_left = len(current) - len(self.commune_links)
         # the words of each language (_words.html), made once: no page runs that template again
         words = theme.env.get_template("_words.html") if "_words.html" in theme.env.list_templates() else None
         self.words = {code: words.make_module({"_": ui.gettext, "ngettext": ui.ngettext, "lang": code,
                                                "day": lambda d, code=code: i18n.format_day(d, code) if d else ""})
                       for code, ui in self.ui.items()} if words else {}
 
-    def product(self, key: str):
-        """The product a page shows: for a retired id, the product that replaced it (or None)."""
-        retired = self.retired.get(key)
-        return self.by_id.get(retired.replaced_by if retired else key)
-
     def warm(self) -> None:
         """Compiles every template now, so that worker processes share the compiled code."""
         for name in self.theme.env.list_templates():
             self.theme.env.get_template(name)
 
-    def render(self, route: Route, template_name: str = "") -> bytes:
+    def render(self, route: Route, kinds: dict[str, Kind] = KINDS) -> bytes:
+        """A page of the site (or, with kinds.SEARCH, its search document)."""
+        kind = kinds[route.kind]
         env = self.theme.env
-        context = self.context(route)
-        if template_name:
-            return env.get_template(template_name).render(context).encode()
+        inputs = kind.inputs(self.sources, route)
+        context = self.context(route, inputs)
         if not route.lang:      # language-neutral: one section per language, the default first, and its title
-            section = env.get_template(f"{route.kind}-section.html")
-            made = [(code, section.make_module(self.context(route, code))) for code in self.site.config.codes]
+            section = env.get_template(kind.template.replace(".html", "-section.html"))
+            try:
+                made = [(code, section.make_module(self.context(route, inputs, code))) for code in self.site.config.codes]
+            except Exception:           # told at the template's line, as render() tells it (make_module does not)
+                env.handle_exception()
             context["sections"] = [(code, Markup(module), getattr(module, "title", "")) for code, module in made]
-        template = env.get_template(f"{route.kind}.{'xml' if route.kind in ('feed', 'changes') else 'html'}")
-        return template.render(context).encode()
+        return env.get_template(kind.template).render(context).encode()
 
     def fragment(self, name: str, lang: str, fallbacks: set[str], key: tuple = (), **values) -> Markup:
         """A part of pages rendered once per language (and key), then reused: the menu and the
         footer of every page, a product's card in every list (cards of the last language only:
-        they would fill the memory of a large site). The template sees the site, the
+        they would fill the memory of a large site). The template sees what every page sees, the
         language and `values`, never the page; the languages its text falls back to count for
         each page that shows it."""
         if key and lang != self._cards_of:     # pages come language by language: cards of one are kept
             self._fragments = {k: v for k, v in self._fragments.items() if not k[2]}
             self._cards_of = lang
         if (name, lang, key) not in self._fragments:
-            context = self.context(self.routes.get("home", lang) or self.routes.all[0], lang)
+            context = self.context(self.routes.get("home", lang) or self.routes.all[0], {}, lang)
             html = Markup(self.theme.env.get_template(name).render(context | values))
             self._fragments[name, lang, key] = html, set(context["fallbacks"])
         html, used = self._fragments[name, lang, key]
         fallbacks |= used
         return html
 
-    def context(self, route: Route, lang: str = "") -> dict:
+    def context(self, route: Route, inputs: dict, lang: str = "") -> dict:
+        """What a template sees: the site-wide values, the helpers, and its kind's inputs."""
         site, routes = self.site, self.routes
         lang = lang or route.lang or site.config.default_lang
         ui = self.ui[lang]
         fallbacks: set[str] = set()
         untranslated = ui.gettext("Not yet translated")
-        listing, pages = routes.listing(route)
+        exists = self.common["exists"]
+        shown = inputs.get("figures")       # the photos texts show, for the kinds that show texts
 
         def t(text: Text | None, in_lang: str = lang) -> Markup:
             if text is None:
@@ -291,22 +267,31 @@ class Renderer:
                 return Markup("")
             value, fallback = (text, None) if isinstance(text, str) else text.show(in_lang)
             html = Markup(markdown_html(value))
-            if pictures and site.figures and "<img" in html:
+            if pictures and "<img" in html:
                 html = Markup(_IMG.sub(figure, html))
             if fallback is None:
                 return html
             fallbacks.add(fallback)
             return Markup('<div lang="{}" class="fallback" title="{}">{}</div>').format(fallback, untranslated, html)
 
+        def photos() -> dict:
+            if shown is None:
+                raise jinja2.TemplateRuntimeError(f"the photos of texts are not among the inputs of a {route.kind} "
+                                                  "page (kinds.py): only pages, news and the news feed show them")
+            return shown
+
         def href(kind: str, key: str = "", in_lang: str | None = None, page: int = 1) -> str:
             return routes.href(kind, lang if in_lang is None else in_lang, key, page)
+
+        def full_url(kind: str, key: str = "", in_lang: str | None = None) -> str:
+            return routes.base_url + routes.get(kind, lang if in_lang is None else in_lang, key).path
 
         def asset(path: str) -> str:
             return routes.base_path + path
 
         def figure(tag: re.Match) -> str:
             """An <img> of sanitized text as its photo's picture(), if it shows one of the site's."""
-            image, attributes = self.figure_of(tag.group(1))
+            image, attributes = figure_of(photos(), tag.group(1))
             if image is None:
                 return tag.group(0)
             return picture(image, "(max-width: 42rem) 100vw, 42rem", alt=Markup(attributes.get("alt", "")))
@@ -324,20 +309,22 @@ class Renderer:
             """The address of a photo's smallest WebP (search results)."""
             return asset(images.variants(image.file, image.digest, image.width, image.height)[0][0].path)
 
-        return {
-            "site": site, "config": site.config, "route": route, "lang": lang, "routes": routes, "thumbnail": thumbnail,
-            "translations": routes.translations(route), "languages": site.config.languages,
-            "url": routes.url(route), "fallbacks": fallbacks, "csp": CONTENT_SECURITY_POLICY,
-            "listing": listing, "pages": pages,
-            "product": self.product(route.key), "retired": self.retired.get(route.key),
-            "article": site.articles.get((route.kind, route.key)),      # a free page's or news post's
-            "products_by_id": self.by_id, "communes": self.communes, "showrooms": self.showrooms,
-            "showrooms_in": site.showrooms_in,
-            "categories": CATEGORIES, "certified": self.certified,
-            "certified_by_stars": self.certified_by_stars,
-            "commune_links": self.commune_links, "communes_left": self.communes_left,
-            "many_communes": self.many_communes,
-            "t": t, "md": md, "href": href, "asset": asset, "picture": picture,
+        def og_image(shown) -> dict | None:
+            """The photo link previews show (Facebook, Zalo): a product's first photo, or the first of a
+            page's or news post's text (given as its Markdown), as its JPEG fallback."""
+            if isinstance(shown, str):
+                image = next((image for tag in _IMG.findall(markdown_html(shown))
+                              if (image := figure_of(photos(), tag)[0])), None)
+                return self.photo_link(image)
+            return self.photo_link(shown.images[0] if shown.images else None)
+
+        return self.common | {
+            "route": route, "lang": lang, "url": routes.url(route), "translations": routes.translations(route),
+            "alternates": lambda: routes.alternates(route),
+            "fallbacks": fallbacks, "csp": CONTENT_SECURITY_POLICY, "chrome": self.chrome[route.lang],
+            "has": lambda kind, key="": (kind, key) in exists,
+            "t": t, "md": md, "href": href, "full_url": full_url, "asset": asset, "picture": picture,
+            "thumbnail": thumbnail, "og_image": og_image,
             "_": ui.gettext, "ngettext": ui.ngettext,
             "day": lambda d, in_lang=lang: i18n.format_day(d, in_lang) if d else "",
             "iso": lambda d: d.isoformat() if isinstance(d, date) else "",
@@ -345,60 +332,23 @@ class Renderer:
             "number": lambda n, in_lang=lang: i18n.format_number(n, in_lang),
             "months": lambda months: i18n.month_names(months, lang),
             "language_names": lambda codes: i18n.language_names(codes, lang),
-            "qr": lambda product_id: qr_path(self.verify_url(product_id)),
-            "code_shards": lambda product_id: codes.shards(site.codes.get(product_id, ())),
-            "media": lambda file: asset(site.media[file]),
-            "og_image": self.og_image, "product_jsonld": lambda product: self.product_jsonld(product, lang),
+            # what a product's key stands for (depends.product_key), shown of a product the inputs give
+            "standing": lambda product: site.standing[product.id],
+            "history": lambda product: site.history[product.id],
+            "code_shards": lambda product: codes.shards(site.codes.get(product.id, ())),
+            "qr": lambda product: qr_path(self.verify_url(product.id)),
+            "product_jsonld": lambda product: self.product_jsonld(product, lang),
             "summary": lambda text: summary(text(lang)),
-            "figures": lambda: self.figures, "updated": self.updated,
-            "certification_changes": lambda: self.certification_changes,
             "bars": lambda rows, label: Markup(bars(rows, label, lambda n: i18n.format_number(n, lang))),
             "escaped": lambda html: Markup(html_escape(str(html), quote=False)),
             "shared": lambda name, in_lang=lang: self.fragment(name, in_lang, fallbacks),
             "card": lambda name, p, heading: self.fragment(name, lang, fallbacks, (p.id, heading), p=p, heading=heading),
-            "search_bundles": self.search_bundles.get(lang, []), "chrome": self.chrome[route.lang],
-            "lang_name": {language.code: language.name for language in site.config.languages},
             "words": self.words.get(lang) or jinja2.StrictUndefined(
                 hint="'words' is made from templates/_words.html, which this theme does not have"),
-        }
+        } | inputs
 
-    def updated(self, kind: str, key: str, lang: str):
-        """When a product or page was last changed, from git; None outside a git checkout."""
-        if kind == "product":
-            product = self.by_id[key]
-            files = [product.path] + [f"products/{image.file}" for image in product.images]
-        else:
-            files = [text_file(kind, key, lang), text_file(kind, key, self.site.config.default_lang)]
-        dates = [self.site.updated[f] for f in files if f in self.site.updated]
-        return max(dates) if dates else None
-
-    @functools.cached_property
-    def certification_changes(self) -> list[tuple]:
-        """Every product's certification changes, newest first: (kind, day, product, event, stars before)."""
-        site = self.site
-        found = [(kind, day, product, event, before) for product in site.products
-                 for kind, day, event, before in changes(site.history.get(product.id, ()), site.today,
-                                                         site.config.validity_months)]
-        return sorted(found, key=lambda c: (c[1], c[2].id, c[0]), reverse=True)
-
-    @functools.cached_property
-    def figures(self):
-        """The programme's figures on the build date, for the "at a glance" page."""
-        return figures(self.site, f"{self.site.today.year:04d}-{self.site.today.month:02d}")
-
-    def figure_of(self, attributes: str) -> tuple:
-        """The site's photo an <img> of sanitized text shows (or None), and the tag's attributes."""
-        found = dict(_ATTRIBUTE.findall(attributes))
-        return self.site.figures.get(images.figure_file(html_unescape(found.get("src", ""))) or ""), found
-
-    def og_image(self, shown) -> dict | None:
-        """The photo link previews show (Facebook, Zalo): a product's first photo, or the first of a
-        page's or news post's text (given as its Markdown), as its JPEG fallback."""
-        if isinstance(shown, str):
-            image = next((image for tag in _IMG.findall(markdown_html(shown))
-                          if (image := self.figure_of(tag)[0])), None)
-        else:
-            image = shown.images[0] if shown.images else None
+    def photo_link(self, image) -> dict | None:
+        """A photo as link previews show it: its JPEG fallback."""
         if image is None:
             return None
         jpeg = images.variants(image.file, image.digest, image.width, image.height)[1]
@@ -417,7 +367,7 @@ class Renderer:
             data["manufacturer"]["url"] = product.producer.website
         if product.gtin:
             data["gtin"] = product.gtin
-        photo = self.og_image(product)
+        photo = self.photo_link(product.images[0] if product.images else None)
         if photo:
             data["image"] = photo["url"]
         visit = product.visit

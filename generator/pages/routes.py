@@ -194,6 +194,10 @@ def plan(site: Site) -> Routes:
         from ..commands.cms import SCRIPT
         routes += [Route("admin", "", "admin/"), Route("admin", "", "admin/config.yml", "config"),
                    Route("admin", "", f"admin/{SCRIPT}", "script")]
+    from .kinds import KINDS        # (which reads the routes' records)
+    for kind in KINDS.values():
+        if kind.routes:
+            routes += kind.routes(site)
     _check_collisions(routes)
     return Routes(site, routes, lists)
 
