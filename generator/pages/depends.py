@@ -18,6 +18,7 @@ import hashlib
 import io
 import pickle
 import sys
+from datetime import date
 from pathlib import Path
 
 from .. import PACKAGE
@@ -78,50 +79,65 @@ class Keys:
     def __init__(self, sources: Sources, theme_root: Path):
         site, routes = sources.site, sources.routes
         self.sources = sources
+        self._records: dict[int, tuple[object, str]] = {}      # id → (record, its digest)
+        self._documents: dict[str, str] = {}                   # a search document's key, by its page's file
         self.generator = generator_key()
         self.products = {p.id: product_key(site, p) for p in site.products}
         self.site_key = digest(self.generator, digest(_files(theme_root)), self.fingerprint(site_wide(site, routes)))
         own: dict[str, list[str]] = {}
         for route in routes.all:
             if KINDS[route.kind].own and route.key in self.products:
-                own.setdefault(route.key, []).append(self.page(route))
+                own.setdefault(route.key, []).append(self._made_of(route, KINDS))
         # one key for a product's own files and its QR code, kept or made together (Output.keep_groups)
-        self.own_files = {product: digest(*keys) for product, keys in own.items()}
+        self.own_files = {product: digest(self.site_key, *parts) for product, parts in own.items()}
 
     def page(self, route: Route, kinds: dict[str, Kind] = KINDS) -> str:
         """The key of the file a route is: its kind's inputs with the site-wide values and the route itself."""
+        return digest(self.site_key, self._made_of(route, kinds))
+
+    def _made_of(self, route: Route, kinds: dict[str, Kind]) -> str:
         kind = kinds[route.kind]
-        parts = [self.site_key, *route[:5], str(route.page), self.fingerprint(kind.inputs(self.sources, route))]
+        made_of = "\2".join((*route[:5], str(route.page), self.fingerprint(kind.inputs(self.sources, route))))
         if kind.links_anywhere:         # (a kept page's links are not checked again)
-            parts.append(self.every_page)
-        return digest(*parts)
+            made_of += "\2" + self.every_page
+        return made_of
 
     def search_document(self, route: Route) -> str:
-        return self.page(route, SEARCH)
+        if route.output not in self._documents:
+            self._documents[route.output] = self.page(route, SEARCH)
+        return self._documents[route.output]
 
     def search(self, routes: list[Route]) -> str:
         """The searchable documents of these pages (products, free pages, news)."""
         return digest(*(self.search_document(route) for route in routes))
 
     def fingerprint(self, inputs: dict) -> str:
-        return digest([(name, self._plain(value)) for name, value in inputs.items()])
+        """The inputs as a string that differs when they do: a product by its key, the site and the
+        routes by theirs, a record by the digest of all it holds, plain values as they are written."""
+        return "\1".join(f"{name}={self._written(value)}" for name, value in inputs.items())
 
-    def _plain(self, value):
-        """The value, with each record that stands for itself by a key replaced by the key."""
+    def _written(self, value) -> str:
         kind = type(value)
         if kind is Product:
-            return "product", self.products[value.id]
+            return self.products[value.id]
+        if kind is str:
+            return repr(value)
         if kind is list or kind is tuple:
-            return [self._plain(v) for v in value]
+            return "[" + ",".join(map(self._written, value)) + "]"
         if kind is dict:
-            return [(k, self._plain(v)) for k, v in value.items()]
+            return "{" + ",".join(f"{self._written(k)}:{self._written(v)}" for k, v in value.items()) + "}"
         if kind is set or kind is frozenset:        # (in a set's order, which differs between processes)
-            return sorted(value)
+            return "{" + ",".join(sorted(map(self._written, value))) + "}"
+        if value is None or kind is int or kind is bool or kind is date:
+            return repr(value)
         if kind is Site:
-            return "site", self.whole_site
+            return self.whole_site
         if kind is Routes:
-            return "routes", self.every_page
-        return value
+            return self.every_page
+        known = self._records.get(id(value))        # a record met again (a showroom, on each page of its products)
+        if known is None or known[0] is not value:
+            known = self._records[id(value)] = value, digest(value)
+        return known[1]
 
     @functools.cached_property
     def every_page(self) -> str:
