@@ -14,9 +14,10 @@ from .output import heap
 from .pages.depends import Keys, generator_key
 from .pages.kinds import Sources
 from .errors import ContentError, Problem, tr
-from .output.fresh import FolderCheck, cache_is_ours, claim_cache
+from .output.cache import Memo, cache_is_ours, claim_cache
+from .output.fresh import FolderCheck
 from .pages.links import LinkCheck
-from .site.load import Memo, leads_away, load_site
+from .site.load import leads_away, load_site
 from .site.model import Site
 from .output.produce import Work, produce
 from .pages.render import Renderer, Theme

@@ -422,12 +422,15 @@ def test_a_crash_while_writing_leaves_the_previous_output_alone(site, tmp_path, 
 
 
 def test_a_cache_file_is_written_whole_or_not_at_all(tmp_path):
-    from generator.output.fresh import read_pickle, write_pickle
+    from generator.output.cache import read_pickle, write_versioned
     path = tmp_path / "memo.pickle"
-    write_pickle(path, (1, {"a": "kept"}))
+    write_versioned(path, 1, {"a": "kept"})
     with pytest.raises(Exception):
-        write_pickle(path, (1, {"a": lambda: "cannot be pickled"}))
+        write_versioned(path, 1, {"a": lambda: "cannot be pickled"})
     assert read_pickle(path, 1) == {"a": "kept"} and [p.name for p in tmp_path.iterdir()] == ["memo.pickle"]
+    assert read_pickle(path, 2) == {}           # another version of the file's: made again
+    path.write_bytes(path.read_bytes()[:-3])
+    assert read_pickle(path, 1) == {}           # cut short: made again
 
 
 def test_a_build_that_dies_while_moving_files_in_is_finished_by_the_next_run(site, tmp_path, monkeypatch):
@@ -593,8 +596,9 @@ def test_a_process_that_builds_again_reads_a_memo_file_once_until_it_is_written(
     from generator.site import load
     monkeypatch.setattr(load.Memo, "UNSAVED", 0)            # a small site's memo is written too
     monkeypatch.setattr(load.Memo, "read", {})          # nothing kept from other tests
-    reads, original = [], load.read_pickle
-    monkeypatch.setattr(load, "read_pickle", lambda path, version: reads.append(path.name) or original(path, version))
+    from generator.output import cache
+    reads, original = [], cache.read_pickle
+    monkeypatch.setattr(cache, "read_pickle", lambda path, version: reads.append(path.name) or original(path, version))
     edits = [("content/pages/about.en.md", "The **about** page.", "The **about** page, edited."),
              ("content/pages/about.en.md", "page, edited.", "page, edited again."),
              ("products/coffee.yaml", "Plain-roasted **coffee**.", "Plain-roasted **coffee**, now darker."),

@@ -36,7 +36,8 @@ import cbor2
 from ..pages.depends import digest
 from ..pages.kinds import SEARCH
 from ..errors import OcopError, tr
-from ..output.fresh import files_under, load_cached, loads_cached, read_pickle, seal, unseal, write_pickle
+from ..output.cache import load_cached, loads_cached, read_pickle, seal, unseal, write_pickle, write_versioned
+from ..output.fresh import files_under
 from ..output.write import Output
 
 if TYPE_CHECKING:
@@ -250,8 +251,8 @@ class SearchIndex:
                 self._drop_stale()          # while Pagefind runs
                 header = {"pages": task.pages, "index": index.name.removeprefix(self.prefix)}
                 with contextlib.suppress(OSError):      # only saves work; Pagefind reports a full disk
-                    write_pickle(task.store, (STORE_VERSION, header),
-                                 {doc: (key, documents[doc]) for doc, key in task.made.items() if key})
+                    write_versioned(task.store, STORE_VERSION, header,
+                                    {doc: (key, documents[doc]) for doc, key in task.made.items() if key})
                 if len(running) >= self.at_once and not self._finish_index(*running.pop(0)):
                     return
             while running:
@@ -455,7 +456,7 @@ def _stats(index: Path) -> list[list]:
 
 def _record_intact(index: Path) -> None:
     """What a shard's index in the cache is as Pagefind made it (each file's size and time), sealed
-    by this machine (fresh.seal): an index that differs, or that came from elsewhere, is made again."""
+    by this machine (cache.seal): an index that differs, or that came from elsewhere, is made again."""
     with contextlib.suppress(OSError):
         _intact_record(index).write_bytes(seal(json.dumps(_stats(index)).encode()))
 

@@ -356,7 +356,7 @@ def _catalogue(args) -> int:
                             categories=', '.join(CATEGORIES), category=args.category))
     output = not_of_the_site(site_dir, Path(args.output))
     choice = Choice(args.all, args.commune, args.category, args.stars)
-    from ..output.fresh import cache_is_ours
+    from ..output.cache import cache_is_ours
     pdf = catalogue_pdf(site, plan(site), pipeline.find_theme(site_dir, site.config.theme), site_dir, args.lang,
                         choice, site_dir / CACHE if cache_is_ours(site_dir / CACHE) else None)
     write_atomically(output, pdf)

@@ -20,7 +20,8 @@ from urllib.parse import unquote
 from . import cms
 from ..build import CACHE, build, check
 from ..errors import ContentError, OcopError, printable, tr
-from ..output.fresh import by_path, claim_cache, site_files
+from ..output.cache import claim_cache
+from ..output.fresh import by_path, site_files
 
 LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one */
 (function () {

@@ -22,14 +22,9 @@ files whose inputs did not change): delete .ocop-cache/ to make every file again
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
 import hashlib
-import hmac
-import io
 import os
 import pickle
-import shutil
 import signal
 import stat
 import subprocess
@@ -39,13 +34,14 @@ from pathlib import Path
 
 from .. import BUNDLED_THEMES, CACHE, PACKAGE, SITE_FILES, SITE_FOLDERS
 from ..errors import Problem
+from .cache import VERSION, load_cached, write_pickle
 
 # the libraries whose output ends up in the site's bytes (Pagefind's program: the plain or the
 # extended build, which also splits Chinese words; or the one PAGEFIND_BINARY_PATH names)
 LIBRARIES = ("pyyaml", "jinja2", "markupsafe", "cmarkgfm", "nh3", "babel", "qrcode", "pillow", "pagefind",
              "pagefind_bin", "pagefind_bin_extended", "cbor2")
 RACY_NS = 2_000_000_000
-STATE_VERSION = 1
+STATE_VERSION = (VERSION, 1)
 
 
 def library_versions() -> list[tuple[str, str]]:
@@ -121,7 +117,8 @@ class Snapshot:
         self.found = self.found or found
         racy = any(max(entry[2], entry[4]) > self.started - RACY_NS for entry in found if len(entry) > 2)
         head = git(self.site_dir, "rev-parse", "-q", "--verify", "HEAD") or ""
-        extra = (str(self.site_dir.resolve()), str(self.output), self.options, sys.version, library_versions(), head)
+        extra = (str(self.site_dir.resolve()), str(self.output), self.options, sys.version, library_versions(), head,
+                 VERSION)
         return hashlib.blake2b(pickle.dumps((found, extra), protocol=5), digest_size=16).hexdigest(), racy
 
 
@@ -352,121 +349,3 @@ def _folder_stats(root: str, folders):
             yield folder, info.st_ino, info.st_mtime_ns
     finally:
         os.close(fd)
-
-
-class _CacheUnpickler(pickle.Unpickler):
-    """Reads a file of the build's cache, which a change to the repository could have put there
-    (`.ocop-cache/` forced into a pull request): only data, never code. A pickle names what to
-    build by module and name; anything but the plain record classes of CACHED (no function, no
-    class of another module) makes the read fail, and the file is ignored and made again."""
-
-    def find_class(self, module: str, name: str):
-        if name in _cached().get(module, ()):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not data a cache file may hold")
-
-
-@functools.cache
-def _cached() -> dict[str, frozenset[str]]:
-    """Every class a cache file may hold, by module: dates, problems, parsed YAML, the site's
-    records (the frozen dataclasses of model.py) and routes. Never a function."""
-    from ..site import model
-    records: set[str] = {name for name, value in vars(model).items()
-               if dataclasses.is_dataclass(value) and isinstance(value, type) and value.__module__ == model.__name__}
-    records.add("_unpacked_later")       # a Product as its cache keeps it (model.Product.__reduce__)
-    return {"datetime": frozenset({"date"}), "generator.errors": frozenset({"Problem"}),
-            "generator.site.load": frozenset({"Map", "Seq", "Media", "Source"}), "generator.site.model": frozenset(records),
-            "generator.pages.routes": frozenset({"Route"})}
-
-
-@functools.cache
-def _machine_key() -> bytes:
-    """A secret of this machine's, kept outside every site (in the user's cache folder): what
-    seal() signs with. Where it cannot be kept, one for this process alone (nothing sealed by an
-    earlier run is then trusted: made again)."""
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ocop"
-    path = home / "seal.key"
-    with contextlib.suppress(OSError):
-        home.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(os.urandom(32))
-        key = path.read_bytes()
-        if len(key) == 32:
-            return key
-    return os.urandom(32)
-
-
-def seal(data: bytes) -> bytes:
-    """Bytes of a cache file that will be run as code (compiled templates), signed by this machine."""
-    return hmac.digest(_machine_key(), data, "sha256") + data
-
-
-def unseal(sealed: bytes) -> bytes | None:
-    """What seal() signed, or None for bytes this machine did not seal (a file from a repository)."""
-    tag, data = sealed[:32], sealed[32:]
-    return data if hmac.compare_digest(tag, hmac.digest(_machine_key(), data, "sha256")) else None
-
-
-OWNER = ".owner"        # in the cache folder: sealed by the machine that made it
-
-
-def cache_is_ours(cache: Path) -> bool:
-    """Whether this machine made the cache folder (or there is none yet): a folder that came with
-    a checkout, a copy or an archive is not read, whatever it holds (photos, QR codes, indexes)."""
-    try:
-        sealed = (cache / OWNER).read_bytes()
-    except OSError:
-        return not cache.is_dir() or next(cache.iterdir(), None) is None
-    return unseal(sealed) == str(cache.resolve()).encode()
-
-
-def claim_cache(cache: Path) -> None:
-    """Before a build writes into the cache folder: one this machine did not make is emptied first."""
-    if not cache_is_ours(cache):
-        shutil.rmtree(cache, ignore_errors=True)
-    cache.mkdir(parents=True, exist_ok=True)
-    if not (cache / OWNER).is_file():
-        part = cache / f"{OWNER}.{os.getpid()}.part"
-        part.write_bytes(seal(str(cache.resolve()).encode()))
-        os.replace(part, cache / OWNER)
-
-
-def load_cached(file) -> object:
-    """One value of a cache file (open, binary), or UnpicklingError for what is not data."""
-    return _CacheUnpickler(file).load()
-
-
-def loads_cached(data: bytes) -> object:
-    return _CacheUnpickler(io.BytesIO(data)).load()
-
-
-def write_pickle(path: Path, *objects, fast: bool = False) -> None:
-    """Pickles objects into a file of the build's cache, complete or not at all (two processes
-    writing the same file each write their own part, and the last one's is kept). `fast`: without
-    the pickler's memo, which keeps every object written alive until the end: for values that
-    share no object (one met twice is written, and read, twice)."""
-    part = path.with_name(f"{path.name}.{os.getpid()}.part")
-    try:
-        with part.open("wb") as f:
-            for value in objects:
-                pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
-                pickler.fast = fast
-                pickler.dump(value)
-        os.replace(part, path)
-    except BaseException:           # a full disk, Ctrl-C: no part is left behind
-        part.unlink(missing_ok=True)
-        raise
-
-
-def read_pickle(path: Path, version: object) -> dict:
-    """The dict a build wrote with write_pickle(path, (version, it)); empty when the file is
-    missing, unreadable or of another version (the cache's files are the build's own, never
-    content's)."""
-    try:
-        with path.open("rb") as f:
-            found, value = load_cached(f)
-        return value if found == version else {}
-    except Exception:
-        return {}

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import KeysView
 
 from ..errors import OcopError, tr
-from .fresh import (FolderCheck, add_folders, files_under, forget_output_state, output_files, read_pickle,
-                    save_output_state, write_pickle)
+from .cache import read_pickle, write_versioned
+from .fresh import FolderCheck, add_folders, files_under, forget_output_state, output_files, save_output_state
 from ..site.load import REGISTER
 
 JOURNAL = "journal.json"
@@ -217,7 +217,7 @@ class Output:
         new_manifest = self.stage.parent / f"{self.stage.name}.manifest"
         if (self.fresh or self.manifest != self.previous or self.groups != self.previous_groups
                 or not self.manifest_path.is_file()):
-            write_pickle(new_manifest, (MANIFEST_VERSION, {"files": self.manifest, "groups": self.groups}))
+            write_versioned(new_manifest, MANIFEST_VERSION, {"files": self.manifest, "groups": self.groups})
         if self.fresh:
             self.manifest_path.unlink(missing_ok=True)
             os.replace(self.stage, self.dest)

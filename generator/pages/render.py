@@ -31,7 +31,8 @@ from . import commonmark, i18n
 from ..site import codes
 from ..site.model import Text
 from .exports import CONTENT_SECURITY_POLICY, json_for_html
-from ..output.fresh import files_under, seal, unseal
+from ..output.cache import seal, unseal
+from ..output.fresh import files_under
 from ..assets.qr import qr_path
 from ..commands.report import bars
 from .kinds import KINDS, Kind, Sources, site_wide
@@ -126,7 +127,7 @@ def summary(markdown_text: str, length: int = 160) -> str:
 
 class _SealedBytecodeCache(jinja2.FileSystemBytecodeCache):
     """Compiled templates kept between builds. They are Python code: a file is run only when it
-    carries this machine's seal (fresh.seal), which no file from a repository can."""
+    carries this machine's seal (cache.seal), which no file from a repository can."""
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:

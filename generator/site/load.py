@@ -6,10 +6,8 @@ to validate.py. All limits on untrusted input live at the top of this file.
 """
 from __future__ import annotations
 
-import contextlib
 import difflib
 import fnmatch
-import functools
 import hashlib
 import os
 import re
@@ -21,13 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from PIL import Image
 
 from ..errors import N_, Problem, tr
-from ..output.fresh import RACY_NS, file_stats, git, read_pickle, write_pickle
+from ..output.cache import Memo, read_pickle, write_versioned
+from ..output.fresh import RACY_NS, file_stats, git
 
 MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
 MAX_YAML_DEPTH = 32                   # nesting of mappings and lists
@@ -293,102 +292,6 @@ def _yaml_words(said: str) -> str:
     if found := _EXPECTED.match(said):
         return tr("expected {expected}, but found {found}", expected=found[1], found=found[2])
     return said
-
-
-class Memo:
-    """Values made from files' texts, by a key of the text, kept in a file of the cache between
-    builds: a rebuild makes again only those of the files that changed. The file is the build's
-    own (never content's); none yet, unreadable or of another version, and every value is made."""
-
-    UNSAVED = 20        # changed values that do not make its file be written again (few=)
-    read: dict[Path, tuple[tuple, dict]] = {}   # each file read: (its inode, size, time, version), what it held
-    writing: dict[Path, int] = {}       # each file a forked process is writing (save_apart): its pid
-
-    def __init__(self, path: Path | None, version: object, few: int | None = None, keep: bool = True,
-                 fast: bool = False):
-        """`few`: how many changed values (or 1% of them, if more) do not make the file be
-        written again (save()); 0 for values that cost more to make again than to write.
-        `keep=False`: the file is read, never written. `fast`: values that share no object with
-        each other, written without the pickler's memo (write_pickle)."""
-        self.path, self.version, self.keep, self.fast = path, version, keep, fast
-        self.few = self.UNSAVED if few is None else few
-        self.new: dict = {}
-        self.made = 0
-
-    @functools.cached_property
-    def old(self) -> dict:
-        """The values of the file: read at the first get(), not before (a memo may go unused)."""
-        return self._read(self.path, self.version) if self.path else {}
-
-    @classmethod
-    def _read(cls, path: Path, version: object) -> dict:
-        """The file's values. A process that builds again and again (`ocop serve`) reads it once
-        until it is written again: the values are never changed in place, only replaced."""
-        if path in cls.writing:
-            cls.wait_for_writes()
-        try:
-            info = path.stat()
-        except OSError:
-            return {}
-        seen = (info.st_ino, info.st_size, info.st_mtime_ns, version)
-        if cls.read.get(path, (None,))[0] != seen:
-            cls.read[path] = (seen, read_pickle(path, version))
-        return cls.read[path][1]
-
-    def get(self, key, make: Callable[[], Any], valid: Callable[[Any], bool] = lambda value: True) -> Any:
-        """The value kept under `key` if `valid` says it still is, else make()'s."""
-        if key in self.new:
-            return self.new[key]
-        if key in self.old and valid(self.old[key]):
-            found = self.old[key]
-        else:
-            found = make()
-            self.made += 1
-        self.new[key] = found
-        return found
-
-    def due(self) -> bool:
-        """Whether save() writes the file: more than a few values changed (after a small edit,
-        making those again next time costs less than writing the whole file now)."""
-        if not self.new or not self.keep or self.path is None:      # unused: the file stays as it is
-            return False
-        changed = self.made + len(self.old.keys() - self.new.keys())
-        return changed > (max(self.few, len(self.new) // 100) if self.few else 0)
-
-    def save(self) -> None:
-        if self.due():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_pickle(self.path, (self.version, self.new), fast=self.fast)
-
-    @classmethod
-    def save_apart(cls, memos: list[Memo]) -> None:
-        """Saves the memos from a forked process while this one goes on (at 20,000 products, half a
-        second of pickling off a cold build's serial start). This process reads one of those files
-        again only once it is written; wait_for_writes() waits for every one."""
-        due = [memo for memo in memos if memo.due()]
-        try:
-            pid = os.fork() if due else None
-        except OSError:
-            pid = None
-        if pid is None:
-            for memo in due:
-                memo.save()
-        elif pid == 0:              # the child writes and leaves, running nothing of the parent's
-            try:
-                for memo in due:
-                    memo.save()
-            finally:                # (a file it could not write is made again by the next build)
-                os._exit(0)
-        else:
-            cls.writing.update((memo.path, pid) for memo in due)
-
-    @classmethod
-    def wait_for_writes(cls) -> None:
-        """Waits for the memos save_apart() is writing."""
-        for pid in set(cls.writing.values()):
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-        cls.writing.clear()
 
 
 def text_key(text: str, path: str, offset: int = 0) -> str:
@@ -751,7 +654,7 @@ def git_dates(root: Path, cache: Path | None = None) -> dict[str, date]:
             dates[line] = day
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
-        write_pickle(cache / "git-dates.pickle", (1, {"root": place, "head": head, "dates": dates}))
+        write_versioned(cache / "git-dates.pickle", 1, {"root": place, "head": head, "dates": dates})
     return dates
 
 

@@ -203,7 +203,7 @@ class Product:
         packed = self.__dict__.get("_packed")
         if packed is None or name not in PACKED:
             raise AttributeError(f"'Product' object has no attribute '{name}'")
-        from ..output.fresh import loads_cached     # (the bytes come from the cache: data only)
+        from ..output.cache import loads_cached     # (the bytes come from the cache: data only)
         self.__dict__.update(zip(PACKED, loads_cached(packed)))
         return self.__dict__[name]
 
