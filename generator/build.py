@@ -1,9 +1,12 @@
 """The pipeline: load → validate → plan → render → produce → write."""
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import date
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
@@ -46,13 +49,46 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
         checked = Memo(cache / "checked.pickle", generator_key(), keep=keep, fast=True)
         decided = Memo(cache / "decided.pickle", generator_key(), few=0, keep=keep)
         raw = load_site(site_dir, cache, dated, keep, seen)
-        site, problems = validate(raw, today, checked, decided, drafts)
+        site, problems = validate(raw, today, checked, decided, drafts, across_cores)
         Memo.save_apart([checked, decided, raw.parsed_decisions])
     if site is None:
         raise ContentError(problems)
     if base_url:
         site = replace(site, config=replace(site.config, base_url=base_url))
     return site, problems
+
+
+CHECKED_APART_FROM = 1000      # products to check: from this many, each core checks a share of them
+
+
+def across_cores(check: Callable, items: list) -> list:
+    """check(item) for each item, in their order: from CHECKED_APART_FROM items on, on every core,
+    a share each, the first in this process; a forked process sends its share's results back (a
+    fraction of what checking them costs)."""
+    global _SHARES
+    count = min(os.cpu_count() or 1, 8) if len(items) >= CHECKED_APART_FROM else 1
+    if count == 1:
+        return [check(item) for item in items]
+    shares = [items[i::count] for i in range(count)]
+    _SHARES = check, shares
+    try:
+        with ProcessPoolExecutor(count - 1, mp_context=get_context("fork")) as pool:
+            others = [pool.submit(_check_share, n) for n in range(1, count)]
+            results = [[check(item) for item in shares[0]]] + [other.result() for other in others]
+    finally:
+        _SHARES = None
+    made: list = [None] * len(items)
+    for n, share in enumerate(results):
+        made[n::count] = share
+    return made
+
+
+_SHARES: tuple[Callable, list[list]] | None = None      # for the forked processes
+
+
+def _check_share(n: int) -> list:
+    check, shares = _SHARES
+    return [check(item) for item in shares[n]]
 
 
 def build(site_dir: Path, output: Path, today: date, base_url: str | None = None,

@@ -1261,13 +1261,14 @@ def test_pagefind_runs_again_only_when_a_search_document_changed(site, tmp_path,
 def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypatch):
     """Large sites are checked and made by forked worker processes, chunk by chunk: the same
     bytes, both cold and after an edit (whose few search documents are made before the workers start)."""
+    from generator import build
     from generator.output import produce
-    from generator.site import load, validate
+    from generator.site import load
     one, many = tmp_path / "one/out", tmp_path / "many/out"
     assert ocop("build", "--site", site, "--output", one, "--today", TODAY).code == 0
     with monkeypatch.context() as patch:
         patch.setattr(load.Memo, "UNSAVED", 0)          # the products checked are kept, and taken after the edit
-        patch.setattr(validate, "CHECKED_APART_FROM", 1)
+        patch.setattr(build, "CHECKED_APART_FROM", 1)
         patch.setattr(os, "cpu_count", lambda: 3)     # three shares, three page workers
         patch.setattr(produce, "PARALLEL_FROM", 0)
         patch.setattr(produce, "CHUNK", 3)
@@ -1317,7 +1318,8 @@ def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_r
     """A product is kept checked between builds under its text and what its check reads besides:
     unchanged, it is not checked again and its warnings still come; a new photo elsewhere leaves it
     alone, a change to its own photo or its commune's removal does not."""
-    from generator.site import load, validate
+    from generator.site import load
+    from generator.site.validate import products as validate
     monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # a small site's memo is written too
     checks = []
     original = validate._product
@@ -1354,7 +1356,7 @@ def test_decisions_checked_by_an_earlier_build_are_checked_again_when_what_they_
     """The decisions, checked once, are kept under their texts and the build date: a product's
     edit or a new product leaves them alone; another date, a scan they link changed or gone, or a
     product they name gone or made valid again, and they are checked again."""
-    from generator.site import validate
+    from generator.site.validate import decisions as validate
     checks = []
     original = validate._decisions
     monkeypatch.setattr(validate, "_decisions", lambda *args: checks.append(1) or original(*args))

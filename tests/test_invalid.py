@@ -55,14 +55,14 @@ def test_every_problem_is_reported_at_once(site):
 def test_products_checked_by_several_processes_have_the_same_problems(site, monkeypatch):
     """A large site's products are checked on every core, a share each: the same problems, in
     the same order, as one process finds."""
-    from generator.site import validate
+    from generator import build
     (site / "products" / "tour.yaml").write_text("name: {vi: Du lịch, eng: Tour}\ncategory: toursim\n",
                                                  encoding="utf-8")
     (site / "products" / "honey.yaml").write_text((site / "products" / "coffee.yaml").read_text(encoding="utf-8")
                                                   + "colour: red\n", encoding="utf-8")
     one = ocop("check", "--site", site, "--today", TODAY)
-    monkeypatch.setattr(validate, "CHECKED_APART_FROM", 1)
-    monkeypatch.setattr(validate.os, "cpu_count", lambda: 3)       # three shares
+    monkeypatch.setattr(build, "CHECKED_APART_FROM", 1)
+    monkeypatch.setattr(build.os, "cpu_count", lambda: 3)       # three shares
     shared = ocop("check", "--site", site, "--today", TODAY)
     assert one.code == shared.code == 1
     assert "products/tour.yaml:1:21: error:" in one.err and "products/honey.yaml" in one.err

@@ -117,7 +117,8 @@ def test_diff_counts_a_text_left_in_the_default_language_as_untranslated(site):
 
 
 def test_diff_checks_only_what_the_last_build_did_not(site, monkeypatch):
-    from generator.site import load, validate
+    from generator.site import load
+    from generator.site.validate import products as validate
     monkeypatch.setattr(load.Memo, "UNSAVED", 0)        # a small site's memo is written too
     git(site, "init", "-q")
     git(site, "add", ".")

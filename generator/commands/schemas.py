@@ -1,6 +1,6 @@
 """JSON Schemas of the content files, for editors: completion and red underlines in any editor
 that reads `# yaml-language-server: $schema=…`. The keys, required keys and choices come from
-validate.py and model.py, so the schemas follow the checks; `python -m generator.commands.schemas`
+validate/ and model.py, so the schemas follow the checks; `python -m generator.commands.schemas`
 (`make schemas`) rewrites schemas/ and a test fails when they are out of date."""
 from __future__ import annotations
 

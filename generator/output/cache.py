@@ -10,7 +10,7 @@ they are kept sealed with a key of this machine's (seal()), and a folder this ma
 make is not read at all (cache_is_ours()). What is kept, each under a key of all it was made
 from, so that a stale value is never read:
 
-  checked.pickle, decided.pickle     products and decisions checked (validate.py)
+  checked.pickle, decided.pickle     products and decisions checked (validate/)
   parsed*.pickle, texts.pickle,      YAML parsed, files' hashes, photos' sizes, git dates (load.py)
   media.pickle, git-dates.pickle
   data-lines-OUT.pickle              each product's lines of the data files (produce.py)

@@ -251,7 +251,7 @@ _XML_PLAIN = re.compile(r'[^&<>"\n\r\t]*')       # text that XML writes as it is
 def sitemap(routes: Routes, file: Route) -> bytes:
     """Every page's address and its versions': the whole sitemap (`file.key` ""), or one part of
     it ("1", "2", …), or the index of the parts ("index"). The addresses are made of the base URL,
-    ids, language codes and fixed words, all checked to hold nothing XML escapes (validate.py):
+    ids, language codes and fixed words, all checked to hold nothing XML escapes (validate/):
     they are written as they are (escaping 190,000 of them took 0.15 s at 20,000 products)."""
     if file.key == "index":
         parts = [r for r in routes.all if r.kind == "sitemap" and r.key != "index"]

@@ -2,7 +2,7 @@
 
 The only module that reads content. It checks what can be checked without knowing the
 schema (encoding, size, YAML syntax, anchors, duplicate keys, nesting) and leaves the rest
-to validate.py. All limits on untrusted input live at the top of this file.
+to validate/. All limits on untrusted input live at the top of this file.
 """
 from __future__ import annotations
 
@@ -431,7 +431,7 @@ def _load_yaml_file(root: Path, rel: str, problems: list[Problem], parse: Parsed
 
 
 def _read_later(root: Path, rel: str, problems: list[Problem], known: Memo, seen: dict[str, tuple] | None) -> Source:
-    """A product or decision file, read but not parsed: validate.py parses it only when what it
+    """A product or decision file, read but not parsed: validate/ parses it only when what it
     checked before is not kept (by file_key and what the check refers to). `known` keeps each
     file's file_key by its size, times and inode: an unchanged file is not even read. `seen`:
     load_site's."""
