@@ -45,29 +45,8 @@ if TYPE_CHECKING:
     from ..pages.render import Renderer
     from ..pages.routes import Route
 
-# Run by a Python of its own before it becomes Pagefind (its command follows the code): writes a
-# shard's documents, given on its input, into a new folder in sorted order. Pagefind numbers pages
-# in the order it lists folders, which is the order their entries were made (on tmpfs; ext4 lists
-# large folders by a hash of the names), while the page workers write documents in whatever order
-# they finish them: so that two builds give the same index, byte for byte. (A process of its own,
-# on the other core: in a thread of the build's, writing 2,000 documents took 0.6 s of the lock
-# every thread of a Python process needs.)
-WRITE_THEN_INDEX = """
-import os, pickle, sys
-folder, documents = pickle.load(sys.stdin.buffer)
-try:
-    for rel, data in documents:
-        path = os.path.join(folder, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
-except OSError as e:
-    sys.exit(f"cannot write the search documents: {e.filename or folder}: {e.strerror}")
-try:
-    os.execv(sys.argv[1], sys.argv[1:])
-except OSError as e:
-    sys.exit(f"cannot run {sys.argv[1]}: {e.strerror}")
-"""
+# the program that writes a shard's documents in sorted order, then becomes Pagefind
+WRITE_THEN_INDEX = Path(__file__).with_name("write_then_index.py")
 EDITED = 100    # documents an edit changed: made by the build's own process, and indexed at once
 PRODUCTS_A_SHARD = 2000      # an edit indexes this many products' documents again; a search loads one index a shard
 SEARCHABLE = ("product", "page", "news")
@@ -143,9 +122,8 @@ class SearchIndex:
         self.generator = keys.generator
         stores = [out.cache / f"search-docs-{out.dest.name}-{n}.pickle" for n in range(len(groups))]
         ours = re.compile(re.escape(f"search-docs-{out.dest.name}-") + r"\d+\.pickle")     # not those of "out-2"
-        for old in out.cache.glob(f"search-docs-{out.dest.name}-*.pickle"):
-            if ours.fullmatch(old.name) and old not in stores:
-                old.unlink(missing_ok=True)
+        self.gone = [old for old in out.cache.glob(f"search-docs-{out.dest.name}-*.pickle")     # removed by begin()
+                     if ours.fullmatch(old.name) and old not in stores]
         self.shards: list[Path | None] = []     # each shard's index in the cache (None: still to make)
         self.todo: list[Task] = []
         named: set[Path] = set()
@@ -174,21 +152,25 @@ class SearchIndex:
         self.stopped = False
         self.thread: threading.Thread | None = None
         self.ready = threading.Event()      # set once the output knows its previous files (Output.look)
-        temp = _scratch(sum(len(task.made) for task in self.todo))
-        self.in_memory = temp is not None and not out.fresh     # an index made there, then linked (_assemble)
+        self.in_memory = False      # an index made in memory, then linked (_assemble): set by begin()
         self.jobs: list[tuple] = []                       # ("search", route, its shard's folder, None)
+        self.done = 0                       # of `jobs`, in their order (`documents()`)
+        self.progress = threading.Condition()
+
+    def begin(self, renderer: Renderer) -> None:
+        """Sets to work: the stores of shards no longer there removed, a folder for the documents
+        of each shard to index, the jobs that make them listed. An edit's few documents are made
+        here and indexed at once, while the rest of the build goes on; more are left to the page
+        workers (`jobs`), and produce() tells the indexer as they are made (`documents()`)."""
+        for old in self.gone:
+            old.unlink(missing_ok=True)
+        temp = _scratch(sum(len(task.made) for task in self.todo))
+        self.in_memory = temp is not None and not self.out.fresh
         for task in self.todo:
             task.docs = Path(tempfile.mkdtemp(prefix=f"ocop-search-{os.getpid()}-", dir=temp))   # (whose: by its process)
             self.jobs += [("search", route, str(task.docs), None) for route in task.group
                           if route.output not in task.kept]
             task.needs = len(self.jobs)
-        self.done = 0                       # of `jobs`, in their order (`documents()`)
-        self.progress = threading.Condition()
-
-    def begin(self, renderer: Renderer) -> None:
-        """An edit's few documents are made here and indexed at once, while the rest of the build
-        goes on; more are left to the page workers (`jobs`), and produce() tells the indexer as
-        they are made (`documents()`)."""
         if len(self.jobs) <= EDITED:
             write_documents(renderer, self.jobs)
             self.documents(len(self.jobs))
@@ -240,7 +222,7 @@ class SearchIndex:
                     shutil.rmtree(part, ignore_errors=True)
                     docs = task.docs / ".sorted"
                     process = subprocess.Popen(
-                        [sys.executable, "-I", "-S", "-c", WRITE_THEN_INDEX,
+                        [sys.executable, "-I", "-S", str(WRITE_THEN_INDEX),
                          pagefind_program(), "--site", str(docs), "--output-path", str(made_in), "--silent"],
                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                         env=PAGEFIND_MALLOC | os.environ)
@@ -413,7 +395,7 @@ def _scratch(documents: int) -> Path | None:
     """Where the search documents live for the few seconds they are needed: in memory
     (/dev/shm) when it has room for them and a shard's index, else the system's temporary
     folder (containers often give /dev/shm 64 MB; Pagefind may then number the pages in
-    another order, see WRITE_THEN_INDEX). Folders left there by a build that was killed a day ago
+    another order, see write_then_index.py). Folders left there by a build that was killed a day ago
     or more are removed."""
     shm = Path("/dev/shm")
     for left in Path(tempfile.gettempdir()).glob("ocop-search-*"), shm.glob("ocop-search-*"):
