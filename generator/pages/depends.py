@@ -23,8 +23,8 @@ from pathlib import Path
 
 from .. import PACKAGE
 from ..output.fresh import library_versions
-from ..site.model import Product, Site
-from .kinds import KINDS, SEARCH, Kind, Sources, site_wide
+from ..site.model import Event, Product, Site
+from .kinds import KINDS, SEARCH, Kind, Made, Sources, site_wide
 from .routes import Route, Routes
 
 
@@ -79,17 +79,19 @@ class Keys:
     def __init__(self, sources: Sources, theme_root: Path):
         site, routes = sources.site, sources.routes
         self.sources = sources
+        self.texts = site.texts
         self._records: dict[int, tuple[object, str]] = {}      # id → (record, its digest)
         self._documents: dict[str, str] = {}                   # a search document's key, by its page's file
+        self._inputs: dict[tuple, str] = {}             # the inputs of a kind's page in any language, written
         self.generator = generator_key()
         self.products = {p.id: product_key(site, p) for p in site.products}
         self.site_key = digest(self.generator, digest(_files(theme_root)), self.fingerprint(site_wide(site, routes)))
-        own: dict[str, list[str]] = {}
+        own: dict[str, list[Route]] = {}
         for route in routes.all:
             if KINDS[route.kind].own and route.key in self.products:
-                own.setdefault(route.key, []).append(self._made_of(route, KINDS))
+                own.setdefault(route.key, []).append(route)
         # one key for a product's own files and its QR code, kept or made together (Output.keep_groups)
-        self.own_files = {product: digest(self.site_key, *parts) for product, parts in own.items()}
+        self.own_files = {product: self._together(files) for product, files in own.items()}
 
     def page(self, route: Route, kinds: dict[str, Kind] = KINDS) -> str:
         """The key of the file a route is: its kind's inputs with the site-wide values and the route itself."""
@@ -97,10 +99,29 @@ class Keys:
 
     def _made_of(self, route: Route, kinds: dict[str, Kind]) -> str:
         kind = kinds[route.kind]
-        made_of = "\2".join((*route[:5], str(route.page), self.fingerprint(kind.inputs(self.sources, route))))
+        if kind.by_language:
+            inputs = self.fingerprint(kind.inputs(self.sources, route))
+        else:                   # the same in every language: written once
+            known = self._inputs.get((id(kind), route.key, route.page))
+            if known is None:
+                known = self._inputs[id(kind), route.key, route.page] = self.fingerprint(kind.inputs(self.sources, route))
+            inputs = known
+        made_of = "\2".join((*route[:5], str(route.page), inputs))
         if kind.links_anywhere:         # (a kept page's links are not checked again)
             made_of += "\2" + self.every_page
         return made_of
+
+    def _together(self, files: list[Route]) -> str:
+        """The key of a product's own files: their addresses and each kind's inputs (taken once for
+        every language, unless they differ between languages)."""
+        parts, seen = [self.site_key], set()
+        for route in files:
+            kind = KINDS[route.kind]
+            parts.append(route.output)
+            if kind.by_language or route.kind not in seen:
+                seen.add(route.kind)
+                parts.append(self.fingerprint(kind.inputs(self.sources, route)))
+        return digest(*parts)
 
     def search_document(self, route: Route) -> str:
         if route.output not in self._documents:
@@ -112,8 +133,9 @@ class Keys:
         return digest(*(self.search_document(route) for route in routes))
 
     def fingerprint(self, inputs: dict) -> str:
-        """The inputs as a string that differs when they do: a product by its key, the site and the
-        routes by theirs, a record by the digest of all it holds, plain values as they are written."""
+        """The inputs as a string that differs when they do: a product by its key, an event by its
+        decision file's text, the site and the routes by theirs, a value made at rendering by what
+        it is made from, another record by the digest of all it holds, plain values as written."""
         return "\1".join(f"{name}={self._written(value)}" for name, value in inputs.items())
 
     def _written(self, value) -> str:
@@ -122,6 +144,10 @@ class Keys:
             return self.products[value.id]
         if kind is str:
             return repr(value)
+        if kind is Event:           # (a decision file's text stands for every event it holds)
+            return f"event {self.texts[value.decision.path]} {value.product} {value.date} {value.stars}"
+        if kind is Made:
+            return f"{value.make.__qualname__}({self._written(value.of)})"
         if kind is list or kind is tuple:
             return "[" + ",".join(map(self._written, value)) + "]"
         if kind is dict:

@@ -43,6 +43,18 @@ class Kind:
     own: bool = False           # one of a product's own files: kept or made with its QR code
     links_anywhere: bool = False    # its text may link to any page: every page's address is an input
     routes: Callable[[Site], list[Route]] | None = None     # its files, if routes.plan() does not make them
+    by_language: bool = False       # inputs that differ between a page's languages (else taken once for all)
+
+
+@dataclass(frozen=True)
+class Made:
+    """An input made only when its page is rendered, from other values: in the page's key, it is
+    those values and the function (which must read nothing else)."""
+    make: Callable
+    of: tuple = ()
+
+    def __call__(self):
+        return self.make(*self.of)
 
 
 class Sources:
@@ -76,21 +88,6 @@ class Sources:
         return max(dates) if dates else None
 
     @functools.cached_property
-    def programme(self):
-        """The programme's figures on the build date (the "at a glance" page)."""
-        today = self.site.today
-        return figures(self.site, f"{today.year:04d}-{today.month:02d}")
-
-    @functools.cached_property
-    def changes(self) -> list[tuple]:
-        """The latest certification changes, newest first: (kind, day, product, event, stars before)."""
-        site = self.site
-        found = [(kind, day, product, event, before) for product in site.products
-                 for kind, day, event, before in changes(site.history.get(product.id, ()), site.today,
-                                                         site.config.validity_months)]
-        return sorted(found, key=lambda c: (c[1], c[2].id, c[0]), reverse=True)[:50]
-
-    @functools.cached_property
     def search_bundles(self) -> dict[str, list[str]]:
         """Each language's search index bundles, the first (search.leads) first."""
         from ..assets import search         # (which keys its shards with depends.py, which reads this registry)
@@ -111,6 +108,18 @@ class Sources:
             return current, 0
         listed = Counter(p.commune for p in self.site.products)
         return sorted(current, key=lambda c: -listed[c.id])[:TOP_COMMUNES], len(current) - TOP_COMMUNES
+
+
+def programme(site: Site):
+    """The programme's figures on the build date (the "at a glance" page)."""
+    return figures(site, f"{site.today.year:04d}-{site.today.month:02d}")
+
+
+def certification_changes(products, history, today, validity_months) -> list[tuple]:
+    """The latest certification changes, newest first: (kind, day, product, event, stars before)."""
+    found = [(kind, day, product, event, before) for product in products
+             for kind, day, event, before in changes(history.get(product.id, ()), today, validity_months)]
+    return sorted(found, key=lambda c: (c[1], c[2].id, c[0]), reverse=True)[:50]
 
 
 def site_wide(site: Site, routes: Routes) -> dict:
@@ -196,10 +205,9 @@ def _home(s: Sources, route: Route) -> dict:
 
 
 def _glance(s: Sources, route: Route) -> dict:
-    made = s.programme
     links, left = s.commune_links
-    named = {event[0]: s.by_id[event[0]] for event in (*made.recognitions, *made.revocations) if event[0] in s.by_id}
-    return {"programme": made, "commune_links": links, "communes_left": left, "named": named}
+    return {"programme": Made(programme, (s.site,)), "commune_links": links, "communes_left": left,
+            "named": s.by_id}
 
 
 def _feed(s: Sources, route: Route) -> dict:
@@ -208,7 +216,9 @@ def _feed(s: Sources, route: Route) -> dict:
 
 
 def _changes(s: Sources, route: Route) -> dict:
-    return {"changes": s.changes, "today": s.site.today}
+    site = s.site
+    return {"changes": Made(certification_changes, (site.products, site.history, site.today, site.config.validity_months)),
+            "today": site.today}
 
 
 def _search(s: Sources, route: Route) -> dict:
@@ -269,11 +279,11 @@ KINDS: dict[str, Kind] = {
     "404": Kind(_nothing, "404.html"),
     "home": Kind(_home, "home.html"),
     "glance": Kind(_glance, "glance.html"),
-    "search": Kind(_search, "search.html"),
+    "search": Kind(_search, "search.html", by_language=True),
     "communes": Kind(_nothing, "communes.html"),
     "showrooms": Kind(_showrooms, "showrooms.html"),
-    "page": Kind(_text, "page.html", links_anywhere=True),
-    "news": Kind(_text, "news.html", links_anywhere=True),
+    "page": Kind(_text, "page.html", links_anywhere=True, by_language=True),
+    "news": Kind(_text, "news.html", links_anywhere=True, by_language=True),
     "news-list": Kind(_listing, "news-list.html"),
     "feed": Kind(_feed, "feed.xml"),
     "changes": Kind(_changes, "changes.xml"),
@@ -287,5 +297,5 @@ KINDS: dict[str, Kind] = {
 
 # What Pagefind indexes of a product's page, a free page or a news post (search-doc.html): its own
 # text, none of what the page shows beside it (showrooms, dates)
-SEARCH = {"product": Kind(_card, "search-doc.html"), "page": Kind(_text, "search-doc.html"),
-          "news": Kind(_text, "search-doc.html")}
+SEARCH = {"product": Kind(_card, "search-doc.html"), "page": Kind(_text, "search-doc.html", by_language=True),
+          "news": Kind(_text, "search-doc.html", by_language=True)}

@@ -35,7 +35,7 @@ from ..output.cache import seal, unseal
 from ..output.fresh import files_under
 from ..assets.qr import qr_path
 from ..commands.report import bars
-from .kinds import KINDS, Kind, Sources, site_wide
+from .kinds import KINDS, Kind, Made, Sources, site_wide
 from .routes import Route
 
 ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
@@ -214,7 +214,8 @@ class Renderer:
         """A page of the site (or, with kinds.SEARCH, its search document)."""
         kind = kinds[route.kind]
         env = self.theme.env
-        inputs = kind.inputs(self.sources, route)
+        inputs = {name: value() if type(value) is Made else value         # (made now: see kinds.Made)
+                  for name, value in kind.inputs(self.sources, route).items()}
         context = self.context(route, inputs)
         if not route.lang:      # language-neutral: one section per language, the default first, and its title
             section = env.get_template(kind.template.replace(".html", "-section.html"))
