@@ -28,6 +28,9 @@ from .kinds import KINDS, SEARCH, Kind, Made, Sources, site_wide
 from .routes import Route, Routes
 
 
+LARGE = 1000        # items of a list or mapping that is written once a build, however often it is met
+
+
 def digest(*parts: object) -> str:
     """A key of some values: frozen records, tuples, strings, dates. Pickled (several times faster
     than repr) without the pickler's memo, which would write an object met twice as a reference
@@ -79,7 +82,7 @@ class Keys:
     def __init__(self, sources: Sources, theme_root: Path):
         site, routes = sources.site, sources.routes
         self.sources = sources
-        self.texts = site.texts
+        self.texts, self.history = site.texts, site.history
         self._records: dict[int, tuple[object, str]] = {}      # id → (record, its digest)
         self._documents: dict[str, str] = {}                   # a search document's key, by its page's file
         self._inputs: dict[tuple, str] = {}             # the inputs of a kind's page in any language, written
@@ -136,7 +139,7 @@ class Keys:
         """The inputs as a string that differs when they do: a product by its key, an event by its
         decision file's text, the site and the routes by theirs, a value made at rendering by what
         it is made from, another record by the digest of all it holds, plain values as written."""
-        return "\1".join(f"{name}={self._written(value)}" for name, value in inputs.items())
+        return "\1".join([f"{name}={self._written(value)}" for name, value in inputs.items()])
 
     def _written(self, value) -> str:
         kind = type(value)
@@ -144,18 +147,23 @@ class Keys:
             return self.products[value.id]
         if kind is str:
             return repr(value)
+        if kind is list or kind is tuple or kind is dict:
+            if not value:
+                return "[]" if kind is not dict else "{}"
+            if len(value) < LARGE:
+                return self._container(value)
+            known = self._records.get(id(value))        # a large one met again: written once a build
+            if known is None or known[0] is not value:
+                known = self._records[id(value)] = value, self._container(value)
+            return known[1]
+        if value is None or kind is int or kind is bool or kind is date:
+            return repr(value)
         if kind is Event:           # (a decision file's text stands for every event it holds)
             return f"event {self.texts[value.decision.path]} {value.product} {value.date} {value.stars}"
         if kind is Made:
             return f"{value.make.__qualname__}({self._written(value.of)})"
-        if kind is list or kind is tuple:
-            return "[" + ",".join(map(self._written, value)) + "]"
-        if kind is dict:
-            return "{" + ",".join(f"{self._written(k)}:{self._written(v)}" for k, v in value.items()) + "}"
         if kind is set or kind is frozenset:        # (in a set's order, which differs between processes)
             return "{" + ",".join(sorted(map(self._written, value))) + "}"
-        if value is None or kind is int or kind is bool or kind is date:
-            return repr(value)
         if kind is Site:
             return self.whole_site
         if kind is Routes:
@@ -164,6 +172,13 @@ class Keys:
         if known is None or known[0] is not value:
             known = self._records[id(value)] = value, digest(value)
         return known[1]
+
+    def _container(self, value) -> str:
+        if type(value) is dict:
+            if value is self.history:       # every product's history: each product's key stands for its own
+                return "history " + digest(*self.products.values())
+            return "{" + ",".join([f"{self._written(k)}:{self._written(v)}" for k, v in value.items()]) + "}"
+        return "[" + ",".join(map(self._written, value)) + "]"
 
     @functools.cached_property
     def every_page(self) -> str:
