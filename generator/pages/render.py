@@ -199,6 +199,7 @@ class Renderer:
                            for i, code in enumerate(site.config.codes)]
         self._fragments: dict[tuple, tuple[Markup, set[str]]] = {}
         self._cards_of = ""         # the language whose cards _fragments holds
+        self._made: dict[tuple, tuple[Made, object]] = {}
         # the words of each language (_words.html), made once: no page runs that template again
         words = theme.env.get_template("_words.html") if "_words.html" in theme.env.list_templates() else None
         self.words = {code: words.make_module({"_": ui.gettext, "ngettext": ui.ngettext, "lang": code,
@@ -214,7 +215,7 @@ class Renderer:
         """A page of the site (or, with kinds.SEARCH, its search document)."""
         kind = kinds[route.kind]
         env = self.theme.env
-        inputs = {name: value() if type(value) is Made else value         # (made now: see kinds.Made)
+        inputs = {name: self.made(value) if type(value) is Made else value
                   for name, value in kind.inputs(self.sources, route).items()}
         context = self.context(route, inputs)
         if not route.lang:      # language-neutral: one section per language, the default first, and its title
@@ -225,6 +226,13 @@ class Renderer:
                 env.handle_exception()
             context["sections"] = [(code, Markup(module), getattr(module, "title", "")) for code, module in made]
         return env.get_template(kind.template).render(context).encode()
+
+    def made(self, value: Made):
+        """An input made now (kinds.Made), once for every page that has it."""
+        key = (value.make, tuple(map(id, value.of)))        # (kept with the value: no id is reused)
+        if key not in self._made:
+            self._made[key] = value, value()
+        return self._made[key][1]
 
     def fragment(self, name: str, lang: str, fallbacks: set[str], key: tuple = (), **values) -> Markup:
         """A part of pages rendered once per language (and key), then reused: the menu and the
