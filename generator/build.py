@@ -164,13 +164,26 @@ def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer
         raise ContentError(broken)
 
 
+# what a theme made for an earlier version read, and what a template reads instead (kinds.py)
+FORMERLY = {"site": "standing(p), history(p), has(kind, key), menu[lang], news, today",
+            "routes": "href(kind, key), full_url(kind, key), alternates(), has(kind, key)",
+            "products_by_id": "named", "certified": "featured", "certified_by_stars": "by_stars",
+            "showrooms_in": "showrooms", "media": "asset(scans[file])", "certification_changes": "changes"}
+
+
 def theme_error(site_dir: Path, theme: Theme, e: Exception, message: str) -> ContentError:
     where, line = template_place(e, theme.root / "templates")
     try:
         where = Path(where).resolve().relative_to(site_dir.resolve()).as_posix()
     except ValueError:
         pass
-    return ContentError([Problem(str(where), line or 1, 1, tr("theme template error: {message}", message=message))])
+    said = tr("theme template error: {message}", message=message)
+    if isinstance(e, jinja2.UndefinedError) and (gone := re.fullmatch(r"'(\w+)' is undefined", message)):
+        said += tr("; a template sees only its kind's inputs, what every page sees and the helpers (README: "
+                   "“The default theme”)")
+        if gone[1] in FORMERLY:
+            said += tr(": instead of {value}, {instead}", value=gone[1], instead=FORMERLY[gone[1]])
+    return ContentError([Problem(str(where), line or 1, 1, said)])
 
 
 def _frames(e: BaseException) -> list[tuple[str, int]]:

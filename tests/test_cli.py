@@ -230,6 +230,9 @@ def test_a_theme_without_the_words_template_that_uses_its_words_is_told_so(site,
     ("<p>{{ href() }}</p>", "a call that cannot be made: href() missing 1 required positional argument: 'kind'"),
     ("{{ words.stars(1, 2) }}", "a call that cannot be made: macro 'stars' takes not more than 1 argument(s)"),
     ("{{ lang() }}", "a call that cannot be made: 'str' object is not callable"),
+    ("{{ site.standing[p.id].status }}", "'site' is undefined; a template sees only its kind's inputs, what every "
+     "page sees and the helpers (README: “The default theme”): instead of site, standing(p), history(p)"),
+    ("{{ listing|length }}", "'listing' is undefined; a template sees only its kind's inputs"),
 ])
 def test_a_theme_error_while_rendering_is_located_in_its_template(site, tmp_path, monkeypatch, workers, line, told):
     from generator.output import produce
