@@ -102,9 +102,9 @@ class Keys:
 
     def _made_of(self, route: Route, kinds: dict[str, Kind]) -> str:
         kind = kinds[route.kind]
-        if kind.by_language:
+        if not kind.same_in_every_language:
             inputs = self.fingerprint(kind.inputs(self.sources, route))
-        else:                   # the same in every language: written once
+        else:                   # written once for all the page's languages
             known = self._inputs.get((id(kind), route.key, route.page))
             if known is None:
                 known = self._inputs[id(kind), route.key, route.page] = self.fingerprint(kind.inputs(self.sources, route))
@@ -115,13 +115,13 @@ class Keys:
         return made_of
 
     def _together(self, files: list[Route]) -> str:
-        """The key of a product's own files: their addresses and each kind's inputs (taken once for
-        every language, unless they differ between languages)."""
+        """The key of a product's own files: their addresses and each kind's inputs (once for all
+        languages, for a kind whose inputs are the same in every language)."""
         parts, seen = [self.site_key], set()
         for route in files:
             kind = KINDS[route.kind]
             parts.append(route.output)
-            if kind.by_language or route.kind not in seen:
+            if not kind.same_in_every_language or route.kind not in seen:
                 seen.add(route.kind)
                 parts.append(self.fingerprint(kind.inputs(self.sources, route)))
         return digest(*parts)

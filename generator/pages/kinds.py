@@ -43,7 +43,7 @@ class Kind:
     own: bool = False           # one of a product's own files: kept or made with its QR code
     links_anywhere: bool = False    # its text may link to any page: every page's address is an input
     routes: Callable[[Site], list[Route]] | None = None     # its files, if routes.plan() does not make them
-    by_language: bool = False       # inputs that differ between a page's languages (else taken once for all)
+    same_in_every_language: bool = False    # inputs taken once for a page in all its languages (else for each)
 
 
 @dataclass(frozen=True)
@@ -262,31 +262,31 @@ def _make_admin(inputs: dict, route: Route, s: Sources) -> bytes:
 
 KINDS: dict[str, Kind] = {
     # a product's own files, kept or made together with its QR code
-    "product": Kind(_product, "product.html", own=True),
-    "embed": Kind(_card, "embed.html", own=True),           # its card, for other sites' pages
+    "product": Kind(_product, "product.html", own=True, same_in_every_language=True),
+    "embed": Kind(_card, "embed.html", own=True, same_in_every_language=True),     # its card, for other sites
     "verify": Kind(_verify, "verify.html", own=True),       # (a retired id's too, alone)
     "record": Kind(_record, make=_make_record, own=True),
     "gs1": Kind(_card, "gs1.html", own=True),
     "codes": Kind(_codes, make=lambda i, r, s: codes.shard_text(i["codes"], r.page - 1).encode(), own=True),
     # lists of products
-    "catalogue": Kind(_listing, "catalogue.html"),
-    "category": Kind(_listing, "category.html"),
-    "stars": Kind(_listing, "stars.html"),
-    "commune": Kind(_commune, "commune.html"),
-    "showroom": Kind(_showroom, "showroom.html"),
+    "catalogue": Kind(_listing, "catalogue.html", same_in_every_language=True),
+    "category": Kind(_listing, "category.html", same_in_every_language=True),
+    "stars": Kind(_listing, "stars.html", same_in_every_language=True),
+    "commune": Kind(_commune, "commune.html", same_in_every_language=True),
+    "showroom": Kind(_showroom, "showroom.html", same_in_every_language=True),
     # the rest of the site
     "root": Kind(_nothing, "root.html"),
     "404": Kind(_nothing, "404.html"),
-    "home": Kind(_home, "home.html"),
-    "glance": Kind(_glance, "glance.html"),
-    "search": Kind(_search, "search.html", by_language=True),
+    "home": Kind(_home, "home.html", same_in_every_language=True),
+    "glance": Kind(_glance, "glance.html", same_in_every_language=True),
+    "search": Kind(_search, "search.html"),
     "communes": Kind(_nothing, "communes.html"),
     "showrooms": Kind(_showrooms, "showrooms.html"),
-    "page": Kind(_text, "page.html", links_anywhere=True, by_language=True),
-    "news": Kind(_text, "news.html", links_anywhere=True, by_language=True),
-    "news-list": Kind(_listing, "news-list.html"),
-    "feed": Kind(_feed, "feed.xml"),
-    "changes": Kind(_changes, "changes.xml"),
+    "page": Kind(_text, "page.html", links_anywhere=True),
+    "news": Kind(_text, "news.html", links_anywhere=True),
+    "news-list": Kind(_listing, "news-list.html", same_in_every_language=True),
+    "feed": Kind(_feed, "feed.xml", same_in_every_language=True),
+    "changes": Kind(_changes, "changes.xml", same_in_every_language=True),
     # files of data
     "data": Kind(_whole_site, make=_make_data),
     "sitemap": Kind(_addresses, make=lambda i, r, s: exports.sitemap(i["routes"], r)),
@@ -297,5 +297,5 @@ KINDS: dict[str, Kind] = {
 
 # What Pagefind indexes of a product's page, a free page or a news post (search-doc.html): its own
 # text, none of what the page shows beside it (showrooms, dates)
-SEARCH = {"product": Kind(_card, "search-doc.html"), "page": Kind(_text, "search-doc.html", by_language=True),
-          "news": Kind(_text, "search-doc.html", by_language=True)}
+SEARCH = {"product": Kind(_card, "search-doc.html", same_in_every_language=True),
+          "page": Kind(_text, "search-doc.html"), "news": Kind(_text, "search-doc.html")}
