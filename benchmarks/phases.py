@@ -16,9 +16,10 @@ import time
 
 START = time.perf_counter()
 
-from generator import build, write  # noqa: E402
-from generator.assets import search
-from generator.pages import exports, links
+from generator import build  # noqa: E402
+from generator.assets import search  # noqa: E402
+from generator.output import write  # noqa: E402
+from generator.pages import exports, links  # noqa: E402
 from generator.commands.cli import main  # noqa: E402
 
 

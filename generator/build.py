@@ -93,15 +93,17 @@ def _check_share(n: int) -> list:
 
 def build(site_dir: Path, output: Path, today: date, base_url: str | None = None,
           progress: Callable[[int, int], None] | None = None, cache: Path | None = None,
-          seen: dict[str, tuple] | None = None, drafts: bool = False, publish: bool = False) -> list[Problem]:
+          seen: dict[str, tuple] | None = None, drafts: bool = False, publish: bool = False,
+          folders: FolderCheck | None = None) -> list[Problem]:
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings.
     `cache`: the cache folder, if not the one beside the output folder; `seen`: the stats of the
     site's files, just taken (load_site); `drafts`: a preview's, with the drafts; `publish`: the
     build that is published (`ocop build --publish`, the workflow on main), the only one that adds
-    the ids it publishes to the register products/issued.txt."""
+    the ids it publishes to the register products/issued.txt; `folders`: the previous output's
+    folders being looked at (started by the caller), else started here."""
     cache = cache or output.absolute().parent / CACHE
     claim_cache(cache)
-    folders = FolderCheck(output, cache)        # the previous output's folders looked at meanwhile
+    folders = folders or FolderCheck(output, cache)        # the previous output's folders looked at meanwhile
     theme = None
     with heap.released():
         try:

@@ -409,6 +409,31 @@ def test_a_rebuild_takes_the_outputs_files_from_the_record_while_no_folder_chang
     assert record() == kept
 
 
+def test_nothing_changed_is_found_while_a_child_compares_the_output_s_folders(site, tmp_path, monkeypatch):
+    """`ocop build` with nothing to do: the output's folders are compared with their record by a
+    child process while this one looks at the site's files; a file deleted from the output by
+    hand is still seen, and made again."""
+    from generator.output import fresh
+    monkeypatch.setattr(fresh, "RACY_NS", 0)
+    out = tmp_path / "out"
+    build = ("build", "--site", site, "--output", out, "--today", TODAY)
+    assert ocop(*build).out.startswith("built")
+    log = tmp_path / "compared"         # by which process the folders were compared
+    real = fresh._folder_stats
+
+    def folder_stats(root, folders):
+        with log.open("a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(root, folders)
+    monkeypatch.setattr(fresh, "_folder_stats", folder_stats)
+    assert "is up to date" in ocop(*build).out
+    assert log.read_text(encoding="utf-8").split() and str(os.getpid()) not in log.read_text(encoding="utf-8").split()
+    (out / "vi" / "products" / "tea" / "index.html").unlink()
+    assert ocop(*build).out.startswith("built")
+    assert (out / "vi" / "products" / "tea" / "index.html").is_file()
+    assert "is up to date" in ocop(*build).out
+
+
 def test_init_writes_a_site_that_builds_at_once(tmp_path):
     site = tmp_path / "new-site"
     result = ocop("init", site)

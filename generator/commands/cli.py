@@ -16,11 +16,12 @@ from pathlib import Path
 from .. import CACHE, SITE_FILES, SITE_FOLDERS
 from ..output import heap
 from ..errors import N_, ContentError, OcopError, Problem, UsageError, printable, tr
-from ..output.fresh import Snapshot
+from ..output.cache import cache_is_ours
+from ..output.fresh import FolderCheck, Snapshot
 
 
 def _day(text: str) -> date:
-    from ..site.validate import FIRST_DAY, LAST_DAY
+    from ..site import FIRST_DAY, LAST_DAY
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -230,7 +231,7 @@ def _build(args) -> int:
     site = _site(args)
     base_url = args.base_url
     if base_url:
-        from ..site.validate import BASE_URL_RE
+        from ..site import BASE_URL_RE
         if not BASE_URL_RE.match(base_url):
             raise UsageError(tr("--base-url must start with https:// or http:// and end with '/'; got "
                                 "'{base_url}'", base_url=base_url))
@@ -255,17 +256,23 @@ def _build(args) -> int:
     started, day = time.monotonic(), build_date(args.today)
     if args.publish and base_url:
         raise UsageError(tr("--publish builds for site.yaml's base_url; leave out --base-url"))
-    snapshot = Snapshot(site, output, (day, base_url, args.publish))
-    warnings = snapshot.unchanged()
-    if warnings is None:
-        from .. import build as pipeline
-        snapshot.forget()
-        warnings = pipeline.build(site, output, day, base_url, None if args.quiet else Progress(),
-                                  seen=snapshot.seen, publish=args.publish)
-        snapshot.save(warnings)
-        done = tr("built {output} in {seconds:.1f} s", output=output, seconds=time.monotonic() - started)
-    else:
-        done = tr("{output} is up to date: nothing changed since it was built", output=output)
+    cache = output.absolute().parent / CACHE
+    folders = FolderCheck(output, cache) if cache_is_ours(cache) else None  # meanwhile, by a child process
+    try:
+        snapshot = Snapshot(site, output, (day, base_url, args.publish))
+        warnings = snapshot.unchanged(folders)
+        if warnings is None:
+            from .. import build as pipeline
+            snapshot.forget()
+            warnings = pipeline.build(site, output, day, base_url, None if args.quiet else Progress(),
+                                      seen=snapshot.seen, publish=args.publish, folders=folders)
+            snapshot.save(warnings)
+            done = tr("built {output} in {seconds:.1f} s", output=output, seconds=time.monotonic() - started)
+        else:
+            done = tr("{output} is up to date: nothing changed since it was built", output=output)
+    finally:
+        if folders:
+            folders.close()
     _tell(warnings, args.format)
     if not args.quiet:
         print(f"{done} ({_summary(warnings)})")

@@ -85,9 +85,10 @@ class Snapshot:
         build's load_site takes them from here (none with a symbolic link among the inputs)."""
         return by_path(self.site_dir, self.found) if self.found else None
 
-    def unchanged(self) -> list[Problem] | None:
+    def unchanged(self, folders: FolderCheck | None = None) -> list[Problem] | None:
         """The previous build's warnings when it was made from exactly these inputs and its
-        output is still in place; None when a build has to run."""
+        output is still in place; None when a build has to run. `folders`: the output's folders
+        compared with their record meanwhile (started before the site's files were looked at)."""
         if self.inputs is None:
             return None
         try:
@@ -95,7 +96,12 @@ class Snapshot:
                 inputs, warnings = load_cached(f)
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
-        return warnings if inputs == self.inputs and output_unchanged(self.output, self.cache) else None
+        if inputs != self.inputs:
+            return None
+        looked = folders.result()[0] if folders else None
+        if folders and looked is None:      # a folder of the output is not as recorded
+            return None
+        return warnings if output_unchanged(self.output, self.cache, looked) else None
 
     def forget(self) -> None:
         """Before a build changes the output: a build that dies halfway leaves no snapshot."""
@@ -225,9 +231,10 @@ def forget_output_state(output: Path, cache: Path) -> None:
     state_path(output, cache).unlink(missing_ok=True)
 
 
-def output_unchanged(output: Path, cache: Path) -> bool:
-    """Whether no folder of the output changed since the last build recorded it."""
-    return _output_state(output, cache, with_files=False) is not None
+def output_unchanged(output: Path, cache: Path, looked: tuple[int, int] | None = None) -> bool:
+    """Whether no folder of the output changed since the last build recorded it (`looked`: as
+    output_files)."""
+    return _output_state(output, cache, with_files=False, looked=looked) is not None
 
 
 def output_files(output: Path, cache: Path, looked: tuple[int, int] | None = None
@@ -268,6 +275,7 @@ class FolderCheck:
 
     def __init__(self, output: Path, cache: Path):
         self.pid: int | None = None
+        self.found = None, None
         path = state_path(output, cache)
         if not path.is_file():
             return
@@ -294,16 +302,17 @@ class FolderCheck:
         self.pid, self.pipe = pid, pipe
 
     def result(self) -> tuple[tuple[int, int] | None, tuple[list[str], dict[str, tuple[int, int]]] | None]:
+        """The child's answer (the same each time it is asked)."""
         if self.pid is None:
-            return None, None
+            return self.found
         try:
             with open(self.pipe, "rb", closefd=False) as f:
-                found = load_cached(f)          # (from the child: as it read from the cache)
+                self.found = load_cached(f) or self.found       # (from the child: as it read from the cache)
         except (OSError, EOFError, pickle.UnpicklingError):
-            found = None
+            pass
         finally:
             self.close()
-        return found or (None, None)
+        return self.found
 
     def close(self) -> None:
         """Stops the child, if it is still looking (a build that failed before it asked)."""

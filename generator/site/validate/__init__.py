@@ -26,7 +26,8 @@ from .decisions import _decided
 from .texts import _articles, _figures
 from .published import _gtins, _register, _retired, _stamp_codes, _stamps_after_recognition
 # the site format's words, for the schemas, the web editor and `ocop new`
-from .records import BASE_URL_RE, FIRST_DAY, ID_RE, LANG_RE, LAST_DAY, MAX_ID, MAX_NUMBER, TEMPLATE_TEXTS, plain_id, valid_id
+from .. import BASE_URL_RE, FIRST_DAY, LAST_DAY
+from .records import ID_RE, LANG_RE, MAX_ID, MAX_NUMBER, TEMPLATE_TEXTS, plain_id, valid_id
 from .settings import (CMS_KEYS, COMMUNE_KEYS, COMMUNE_REQUIRED, REPO_RE, SHOWROOM_KEYS, SHOWROOM_REQUIRED, SITE_KEYS,
                        SITE_REQUIRED)
 from .products import PRODUCER_KEYS, PRODUCER_REQUIRED, PRODUCT_KEYS, PRODUCT_REQUIRED

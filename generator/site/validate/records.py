@@ -10,10 +10,10 @@ from typing import Any, Callable
 
 from .. import model as m
 from ...errors import Problem, tr
+from .. import FIRST_DAY, LAST_DAY
 from ..load import Map, Seq, Source
 
 
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)      # the dates a site's records may give
 # the texts `ocop new product` writes for the editor to replace (scaffold.py): never published as they are
 TEMPLATE_TEXTS = {"Tên sản phẩm", "Product name", "Tên cơ sở sản xuất", "Mô tả sản phẩm, viết bằng Markdown.",
                   "What it is, in Markdown."}
@@ -21,11 +21,6 @@ MULTILINE = ("description", "reason", "address", "hours", "note", "value", "summ
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
 URL_RE = re.compile(r"^https?://[^\s/?#\"'<>]+[^\s\"'<>]*\Z")
-# a host of labels (letters, digits, inner hyphens) or localhost, a port that can be one, a path of
-# plain segments (no %-escapes: every page's address is made from it, and links are compared as written)
-BASE_URL_RE = re.compile(r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
-                         r"[A-Za-z0-9])?(:(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}))?"
-                         r"(/[A-Za-z0-9._~-]+)*/\Z")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 NEWS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)\Z")
 MAX_ID = 64

@@ -5,10 +5,10 @@ import re
 from datetime import date
 from typing import Any, Callable
 
-from .. import model as m
+from .. import BASE_URL_RE, model as m
 from ...errors import Problem, printable, tr
 from ..load import Map, Seq, Source
-from .records import BASE_URL_RE, LANG_RE, URL_RE, _File, _commune_plain, _kind, _named, _suggest, valid_id
+from .records import LANG_RE, URL_RE, _File, _commune_plain, _kind, _named, _suggest, valid_id
 
 SITE_KEYS = ("title", "base_url", "languages", "region", "contact", "theme", "validity_months",
              "expiring_days", "authorities", "demo", "cms")
