@@ -6,7 +6,8 @@ second, every process it started (the build, its forked workers, Pagefind) from 
 
 Prints the peak of the processes' summed PSS (proportional set size: a page shared by forked
 workers counts once in the sum, not once in each), when it happened, and the peak RSS of the
-largest processes (what GNU time's "maximum resident set size" reports for the largest one).
+largest processes (what GNU time's "maximum resident set size" reports for the largest one), and
+each process's PSS at the moment of the peak.
 """
 from __future__ import annotations
 
@@ -43,21 +44,25 @@ def memory(pid: int) -> tuple[int, int, str]:
 def main() -> None:
     started = time.monotonic()
     process = subprocess.Popen(sys.argv[1:])
-    peak_sum, peak_at, peaks = 0, 0.0, {}
+    peak_sum, peak_at, peaks, at_peak = 0, 0.0, {}, []
     while process.poll() is None:
-        total = 0
+        total, now = 0, []
         for pid in descendants(process.pid):
             rss, pss, command = memory(pid)
             total += pss
+            now.append((pss, pid, command))
             if rss > peaks.get(pid, (0, ""))[0]:
                 peaks[pid] = (rss, command)
         if total > peak_sum:
-            peak_sum, peak_at = total, time.monotonic() - started
+            peak_sum, peak_at, at_peak = total, time.monotonic() - started, now
         time.sleep(0.25)
     print(f"exit {process.returncode} after {time.monotonic() - started:.1f} s; "
           f"peak of all processes together (PSS): {peak_sum // 1024} MiB at {peak_at:.0f} s")
     for pid, (rss, command) in sorted(peaks.items(), key=lambda item: -item[1][0])[:5]:
         print(f"  {rss // 1024:6d} MiB RSS  pid {pid}  {command}")
+    print("at the peak:")
+    for pss, pid, command in sorted(at_peak, reverse=True):
+        print(f"  {pss // 1024:6d} MiB PSS  pid {pid}  {command}")
 
 
 if __name__ == "__main__":

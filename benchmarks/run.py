@@ -9,6 +9,8 @@ For each size it generates the same N products for Hugo (gen_workload.py) and fo
 (gen_spec_site.py), then, run after run, alternates:
   hugo        hugo --cleanDestinationDir over its previous output (when hugo is installed)
   hugo-fresh  hugo into an empty folder (its previous output deleted first, not timed)
+  hugo+pagefind  the same, then Pagefind (ocop-site's program) over Hugo's output, in one timed
+              shell: the stack a Hugo site with search runs, the peer to beat
   cold        ocop build into an empty folder, with no cache
   rebuild     ocop build over its previous output (nothing changed: its snapshot of the inputs says so)
   rebuild-full  the same without the snapshot (every file's key checked; the files whose size,
@@ -48,6 +50,8 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+
+from generator.assets.search import pagefind_program
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT.parent / "shared" / "bench"
@@ -186,8 +190,8 @@ def main() -> None:
                    check=True, capture_output=True)
     work = args.work or Path(tempfile.mkdtemp(prefix="ocop-bench-"))
     trash = work / "trash"
-    print("| N | languages | what | median s | min s | max s | peak MiB | × hugo | × hugo-fresh |")
-    print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| N | languages | what | median s | min s | max s | peak MiB | × hugo | × hugo-fresh | × hugo+pagefind |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for size in map(int, args.sizes.split(",")):
         folder = work / (f"n{size}" + ("" if args.langs == "vi,en" else "-" + args.langs.replace(",", "-"))
                          + (f"-photos{args.photos}" if args.photos else "")
@@ -207,7 +211,8 @@ def main() -> None:
             if args.commits:
                 add_history(folder / "spec", args.commits)
         site, out = folder / "spec", folder / "out"
-        figures: dict[str, list[tuple[float, float]]] = {"hugo": [], "hugo-fresh": [], "cold": [], "rebuild": [],
+        figures: dict[str, list[tuple[float, float]]] = {"hugo": [], "hugo-fresh": [], "hugo+pagefind": [],
+                                                          "cold": [], "rebuild": [],
                                                           "rebuild-full": [], "checkout": [], "edit": [], "edit-price": []}
         for run in range(args.runs):
             if hugo:
@@ -215,6 +220,9 @@ def main() -> None:
                 figures["hugo"].append(timed(command, cwd=folder / "hugo"))
                 discard(folder / "hugo-out", trash)
                 figures["hugo-fresh"].append(timed(command, cwd=folder / "hugo"))
+                discard(folder / "hugo-out", trash)
+                both = f'"{hugo}" --quiet -d "{folder / "hugo-out"}" && "{pagefind_program()}" --site "{folder / "hugo-out"}" --silent'
+                figures["hugo+pagefind"].append(timed(["sh", "-c", both], cwd=folder / "hugo"))
             discard(out, trash)
             discard(folder / ".ocop-cache", trash)
             time.sleep(2)       # a build keeps no snapshot of inputs changed in the 2 s before it (fresh.RACY_NS)
@@ -235,7 +243,7 @@ def main() -> None:
             commit(site, args.commits)
             figures["edit-price"].append(timed(ocop(site, out)))
         references = [statistics.median(w for w, _ in figures[h]) if figures[h] else None
-                      for h in ("hugo", "hugo-fresh")]
+                      for h in ("hugo", "hugo-fresh", "hugo+pagefind")]
         for what, runs in figures.items():
             if not runs:
                 continue
