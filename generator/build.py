@@ -58,7 +58,7 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
     return site, problems
 
 
-CHECKED_APART_FROM = 1000      # products to check: from this many, each core checks a share of them
+CHECKED_APART_FROM = 1000      # items (products to check, to key): from this many, each core takes a share
 
 
 def across_cores(check: Callable, items: list) -> list:
@@ -141,7 +141,7 @@ def planned(site: Site, warnings: list[Problem]) -> Routes:
 def write_site(out: Output, site_dir: Path, site: Site, routes: Routes, renderer: Renderer,
                progress: Callable[[int, int], None] | None = None) -> None:
     with heap.kept():           # the keys and the output's record, kept to the end too
-        keys = Keys(renderer.sources, renderer.theme.root)
+        keys = Keys(renderer.sources, renderer.theme.root, across_cores)
         search = SearchIndex(out, shards(routes.all, len(site.products)), keys)
     try:
         with heap.kept():

@@ -1282,6 +1282,25 @@ def test_page_workers_make_the_same_site_as_one_process(site, tmp_path, monkeypa
     assert "Dark-roasted" in (many / "en/products/coffee/index.html").read_text(encoding="utf-8")
 
 
+def test_the_keys_of_products_own_files_made_on_every_core_are_those_made_in_one(site, tmp_path, monkeypatch):
+    """A large site's products' own files are keyed on every core (build.across_cores), each
+    product's key given back to it; the keys are the ones one process makes."""
+    from datetime import date
+    from generator import build
+    from generator.pages.depends import Keys
+    from generator.pages.kinds import Sources
+    from generator.pages.routes import plan
+    checked, _ = build.check(site, date.fromisoformat(TODAY), cache=tmp_path / "cache")
+    sources = Sources(checked, plan(checked))
+    theme = build.find_theme(site, checked.config.theme)
+    alone = Keys(sources, theme).own_files
+    monkeypatch.setattr(build, "CHECKED_APART_FROM", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)         # three shares
+    shared = Keys(sources, theme, build.across_cores).own_files
+    assert len(set(alone.values())) == len(alone) == len(checked.products) > 3
+    assert list(shared.items()) == list(alone.items())
+
+
 def test_each_search_shard_is_indexed_once_its_documents_are_made(site, tmp_path, monkeypatch):
     """The page workers make each search document with its page, chunk by chunk, and the indexer is
     told as the chunks are done: each shard is indexed once its documents are made, while the

@@ -20,6 +20,7 @@ import pickle
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 from .. import PACKAGE
 from ..output.fresh import library_versions
@@ -79,7 +80,9 @@ def product_key(site: Site, product) -> str:
 class Keys:
     """The key of each file of the site that a rebuild may keep."""
 
-    def __init__(self, sources: Sources, theme_root: Path):
+    def __init__(self, sources: Sources, theme_root: Path, each: Callable[[Callable, list], list] | None = None):
+        """`each(f, items)`: [f(item) for item in items], or the same made on every core (the
+        build's across_cores)."""
         site, routes = sources.site, sources.routes
         self.sources = sources
         self.texts, self.history = site.texts, site.history
@@ -94,7 +97,8 @@ class Keys:
             if KINDS[route.kind].own and route.key in self.products:
                 own.setdefault(route.key, []).append(route)
         # one key for a product's own files and its QR code, kept or made together (Output.keep_groups)
-        self.own_files = {product: self._together(files) for product, files in own.items()}
+        each = each or (lambda f, items: [f(item) for item in items])
+        self.own_files = dict(zip(own, each(self._together, list(own.values()))))
 
     def page(self, route: Route, kinds: dict[str, Kind] = KINDS) -> str:
         """The key of the file a route is: its kind's inputs with the site-wide values and the route itself."""
