@@ -8,9 +8,8 @@ from datetime import date, datetime
 from pathlib import PurePosixPath
 from typing import Any, Callable
 
-from .. import model as m
+from .. import FIRST_DAY, LAST_DAY, model as m
 from ...errors import Problem, tr
-from .. import FIRST_DAY, LAST_DAY
 from ..load import Map, Seq, Source
 
 
