@@ -1501,27 +1501,6 @@ def test_shards_not_indexed_again_are_linked_by_the_build_while_pagefind_runs(si
     assert tree(out) == tree(cold)
 
 
-def test_a_free_page_s_edit_indexes_the_pages_and_news_shard_alone(site, tmp_path, monkeypatch):
-    """In a catalogue of several shards, free pages and news are a shard of their own: an office's
-    edit of a page indexes that language's pages and news again, no product; the site is the one
-    a cold build makes."""
-    from generator.assets import search
-    monkeypatch.setattr(search, "PRODUCTS_A_SHARD", 2)
-    out = tmp_path / "out"
-    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    log = tmp_path / "indexed"
-    pagefind_behind(tmp_path, monkeypatch, f'(cd "$2" && find . -type f) >> "{log}"\nexec "{{pagefind}}" "$@"')
-    about = site / "content/pages/about.en.md"
-    about.write_text(about.read_text(encoding="utf-8") + "\nOpen on Sundays too.\n", encoding="utf-8")
-    assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0
-    indexed = sorted(log.read_text(encoding="utf-8").split())
-    assert indexed and any("about" in doc for doc in indexed), indexed
-    assert not any("/products/" in doc for doc in indexed), indexed
-    cold = tmp_path / "cold" / "out"
-    assert ocop("build", "--site", site, "--output", cold, "--today", TODAY).code == 0
-    assert tree(out) == tree(cold)
-
-
 def test_a_new_product_is_indexed_in_each_language_at_once(site, tmp_path, monkeypatch):
     """A new product is in a shard of each language: after an edit, two Pagefinds run side by
     side (here made slow, and logging when each starts and ends); the site is the one a cold

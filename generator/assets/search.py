@@ -1,8 +1,7 @@
 """The search index: Pagefind, run on small search documents while the pages are rendered.
 
 Each language's documents are split into shards of about PRODUCTS_A_SHARD products (by a hash
-of their id, so a product stays in its shard); free pages and news go to a shard of their own
-after them (to the only one, on a site of fewer products).
+of their id, so a product stays in its shard); free pages and news go to the language's first.
 Each shard is a Pagefind index of its own, kept in the cache under the hash of its documents: a
 rebuild indexes again only the shards whose searchable text changed, and an edit of one
 language's text only that language's. A language's search page loads its first shard's index
@@ -60,11 +59,8 @@ PAGEFIND_MALLOC = {"_RJEM_MALLOC_CONF": "thp:always,metadata_thp:always"}
 
 
 def shard_of(route: Route, count: int) -> int:
-    """A page's shard among `count`: a product's by a hash of its id; a free page's or a news post's
-    the one after the products' when they take more than one (an office's edit of a page then
-    indexes the pages and news again, not 2,000 products), else the first."""
     if route.kind != "product":
-        return count if count > 1 else 0
+        return 0
     return int.from_bytes(hashlib.blake2b(route.key.encode(), digest_size=4).digest(), "big") % count
 
 
@@ -80,7 +76,7 @@ def shards(routes: list[Route], products: int) -> list[list[Route]]:
             if (route.kind, route.key) not in where:
                 where[route.kind, route.key] = shard_of(route, count)
             if route.lang not in found:
-                found[route.lang] = [[] for _ in range(count + (count > 1))]
+                found[route.lang] = [[] for _ in range(count)]
             found[route.lang][where[route.kind, route.key]].append(route)
     return [shard for groups in found.values() for shard in groups if shard]
 
