@@ -225,6 +225,8 @@ def test_search_finds_products_with_or_without_diacritics(browser, sample, lang,
     first.wait_for(timeout=15000)
     titles = page.locator("#search-results li a").all_inner_texts()
     assert expected in titles[:3], titles
+    links = [a.get_attribute("href") for a in page.locator("#search-results li a").all()]     # (each shard's too)
+    assert all(re.fullmatch(rf"/{lang}/[a-z0-9/-]+/", link) for link in links), links
     page.context.close()
 
 

@@ -32,7 +32,7 @@ function load() {
      (not when the form is sent): a slow connection brings them in while the reader types. */
   loading = loading || (async () => {
     const pagefind = await import(bundle + "pagefind.js");
-    const baseUrl = bundle.replace(/pagefind\/$/, "");
+    const baseUrl = bundle.replace(/pagefind(-\d+)?\/$/, "");      /* the site's root: "pagefind-2/" is a language's first shard */
     await pagefind.options({ baseUrl });
     /* all at once: each shard's files are a request or two, which a slow connection waits for one by one otherwise */
     await Promise.all(more.map((shard) => pagefind.mergeIndex(shard, { baseUrl })));
