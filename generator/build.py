@@ -94,13 +94,14 @@ def _check_share(n: int) -> list:
 def build(site_dir: Path, output: Path, today: date, base_url: str | None = None,
           progress: Callable[[int, int], None] | None = None, cache: Path | None = None,
           seen: dict[str, tuple] | None = None, drafts: bool = False, publish: bool = False,
-          folders: FolderCheck | None = None) -> list[Problem]:
+          folders: FolderCheck | None = None, built: Callable[[Renderer], None] | None = None) -> list[Problem]:
     """Builds the whole site into `output`, or leaves it untouched and raises. Returns the warnings.
     `cache`: the cache folder, if not the one beside the output folder; `seen`: the stats of the
     site's files, just taken (load_site); `drafts`: a preview's, with the drafts; `publish`: the
     build that is published (`ocop build --publish`, the workflow on main), the only one that adds
     the ids it publishes to the register products/issued.txt; `folders`: the previous output's
-    folders being looked at (started by the caller), else started here."""
+    folders being looked at (started by the caller), else started here; `built`: given the renderer
+    of the site just built (ocop serve renders an edited product's pages with it, ahead of the next build)."""
     cache = cache or output.absolute().parent / CACHE
     claim_cache(cache)
     folders = folders or FolderCheck(output, cache)        # the previous output's folders looked at meanwhile
@@ -116,6 +117,8 @@ def build(site_dir: Path, output: Path, today: date, base_url: str | None = None
                 write_site(out, site_dir, site, routes, renderer, progress)
             if publish and site.unregistered:
                 append_register(site_dir, site.unregistered)
+            if built:
+                built(renderer)
         except jinja2.TemplateError as e:
             raise theme_error(site_dir, theme, e, e.message) from None     # (jinja runs only once theme is set)
         except Exception as e:

@@ -464,3 +464,50 @@ def test_another_site_shows_a_products_card_in_a_frame(browser, sample, tmp_path
         page.context.close()
     finally:
         server.shutdown()
+
+
+def test_in_the_preview_a_saved_product_is_found_by_its_new_words_before_the_build(browser, tmp_path):
+    """`ocop serve`: the page of a product just saved, and its search index, are made ahead of the
+    build (serve.Ahead); the search page finds it by its new text, and no longer by its old."""
+    import functools
+    import socket
+    import threading
+    from datetime import date
+
+    from playwright.sync_api import expect
+
+    from generator.build import build
+    from generator.commands.serve import Server, State, _Handler
+
+    site, out = copy_site(tmp_path / "site"), tmp_path / "out"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://localhost:{port}/"
+    state = State(site_dir=site)
+    build(site, out, date.fromisoformat(TODAY), url, drafts=True, built=functools.partial(state.ahead.built, seen=0))
+    path = site / "products" / "coffee.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Plain-roasted **coffee**.", "Zebrawood-smoked **coffee**."),
+                    encoding="utf-8")
+    assert state.ahead.change({"products/coffee.yaml"})
+    server = Server(("127.0.0.1", port), functools.partial(_Handler, directory=str(out), state=state))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = new_page(browser)
+        page.goto(url + "en/products/coffee/")
+        assert "Zebrawood-smoked" in page.locator("main").inner_text()
+        page.goto(url + "en/search/?q=zebrawood")
+        page.locator("#search-results li a").first.wait_for(timeout=15000)
+        links = page.locator("#search-results li a")
+        assert links.all_inner_texts() == ["Coffee"]
+        assert links.first.get_attribute("href") == "/en/products/coffee/"
+        assert page.locator("#search-status").inner_text() == "Results: 1"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "serve-search-ahead.png"), full_page=True)
+        page.goto(url + "en/search/?q=plain roasted")
+        expect(page.locator("#search-status")).to_have_text("No product matches your search.", timeout=15000)
+        assert page.locator("#search-results li a").all_inner_texts() == []
+        page.context.close()
+    finally:
+        server.shutdown()
+        server.server_close()

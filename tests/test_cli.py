@@ -163,7 +163,8 @@ def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
         assert status == 404 and "not-found" in body
         path = site / "products" / "coffee.yaml"
         path.write_text(path.read_text(encoding="utf-8").replace("Cà phê", "Cà phê mới"), encoding="utf-8")
-        wait_for(lambda: "Cà phê mới" in fetch("vi/products/coffee/")[1])
+        wait_for(lambda: "Cà phê mới" in fetch("vi/products/coffee/")[1])      # (served ahead of the build, maybe)
+        wait_for(lambda: sum(line.startswith("built in") for line in said) == 2)
         path.write_text("name: [broken\n", encoding="utf-8")
         wait_for(lambda: any("still serving" in line for line in said))
         assert any(line.startswith("products/coffee.yaml:") for line in said)
@@ -454,3 +455,94 @@ def test_init_writes_a_site_that_builds_at_once(tmp_path):
     assert re.search(r"^ocop-site==\d+\.\d+", (site / "requirements.txt").read_text(), re.M)
     again = ocop("init", site)
     assert again.code == 2 and "not an empty folder" in again.err
+
+
+def test_a_saved_product_s_pages_served_ahead_of_the_build_are_those_the_build_then_writes(site, tmp_path):
+    from datetime import date
+    from functools import partial
+
+    from generator.build import build
+    from generator.commands.serve import Ahead
+
+    ahead, out, today = Ahead(site), tmp_path / "out", date.fromisoformat(TODAY)
+
+    def built():
+        build(site, out, today, drafts=True, built=partial(ahead.built, seen=ahead.seen))
+
+    built()
+    path = site / "products" / "coffee.yaml"
+    text = path.read_text(encoding="utf-8")
+    edits = [("rang mộc", "rang mộc, vừa đổi"), ("min: 100000", "min: 120000"), ("showrooms: [corner]", "showrooms: []"),
+             ("name: {vi: Cà phê,", "name: {vi: Cà phê rang,"), ("value: 500 g}", "value: 450 g}")]
+    for n in range(1, len(edits) + 1):          # each edit, with those before it
+        edited = text
+        for old, new in edits[:n]:
+            edited = edited.replace(old, new)
+        path.write_text(edited, encoding="utf-8")
+        assert ahead.change({"products/coffee.yaml"})
+        pages = {rel: page for rel, (change, page) in ahead.pages.items()}
+        assert set(pages) == set(ahead.documents) == {"vi/products/coffee/index.html", "en/products/coffee/index.html"}
+        assert "vừa đổi" in pages["vi/products/coffee/index.html"].decode("utf-8")
+        assert "vừa đổi" in ahead.documents["vi/products/coffee/index.html"][1].decode("utf-8")
+        assert "pagefind-entry.json" in ahead.index and b"/__ocop-recent/" in ahead.recent_js()
+        before = {rel: (out / rel).read_bytes() for rel in pages}
+        built()
+        for rel, page in pages.items():
+            assert (out / rel).read_bytes() == page, (edits[n - 1], rel)
+        assert any(page != before[rel] for rel, page in pages.items()), edits[n - 1]
+        ahead.landed(ahead.seen)
+        assert ahead.pages == ahead.documents == ahead.index == {}
+
+    # what shows beyond the product's own pages, or is wrong, waits for the build
+    for changed in (text.replace("category: drinks", "category: food"), text.replace("commune: dak-rve", "commune: dak-koi"),
+                    text.replace("\nimages:\n  - {file: media/coffee.png, alt: {vi: Túi cà phê, en: A bag of coffee}}", ""),
+                    text.replace("{from: 1, to: 100,", "{from: 1, to: 200,"), text.replace('"8936000000011"', '"8936000000028"'),
+                    text.replace("commune: dak-rve", "commune: nowhere"), "name: [broken\n"):
+        path.write_text(changed, encoding="utf-8")
+        assert not ahead.change({"products/coffee.yaml"}), changed
+    path.write_text(text.replace("rang mộc", "rang"), encoding="utf-8")
+    assert ahead.change({"products/coffee.yaml"})
+    # after a change of another file, until a build that began after it has ended
+    assert not ahead.change({"products/coffee.yaml", "content/communes.yaml"})
+    assert not ahead.change({"products/coffee.yaml"})
+    seen = ahead.seen
+    built()
+    assert ahead.change({"products/coffee.yaml"})
+    ahead.landed(seen)          # a build that began before the last change: its pages are still served
+    assert set(ahead.pages) == set(pages) and ahead.index
+    ahead.renderer = None           # as after a build that failed
+    assert not ahead.change({"products/coffee.yaml"})
+
+
+def test_serve_is_told_of_each_change_of_what_a_build_reads(site):
+    import queue
+    import threading
+
+    from generator.commands.serve import changes
+
+    found, stop = queue.Queue(), threading.Event()
+    thread = threading.Thread(target=lambda: [found.put(c) for c in changes(site, stop, 0.05)], daemon=True)
+    thread.start()
+
+    def told(rel: str, expected: set[str]) -> None:
+        """A file written until the watch tells of it (it may not have begun yet)."""
+        for n in range(100):
+            (site / rel).parent.mkdir(parents=True, exist_ok=True)
+            (site / rel).write_text(f"# {n}\n", encoding="utf-8")
+            try:
+                while found.get(timeout=0.5) != expected:
+                    pass
+                return
+            except queue.Empty:
+                continue
+        raise AssertionError(rel)
+
+    try:
+        told("products/coffee.yaml", {"products/coffee.yaml"})
+        told("content/pages/about.en.md", {"content/pages/about.en.md"})
+        told("site.yaml", {""})                         # the site's own file
+        told("themes/mine/templates/home.html", {""})   # a folder a build reads, made: watched from then on
+        told("themes/mine/templates/home.html", {"themes/mine/templates/home.html"})
+    finally:
+        stop.set()
+        thread.join()

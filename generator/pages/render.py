@@ -6,6 +6,7 @@ its routes and the page's language. Markdown from content is converted, then san
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import os
 import re
@@ -205,6 +206,14 @@ class Renderer:
         self.words = {code: words.make_module({"_": ui.gettext, "ngettext": ui.ngettext, "lang": code,
                                                "day": lambda d, code=code: i18n.format_day(d, code) if d else ""})
                       for code, ui in self.ui.items()} if words else {}
+
+    def showing(self, product) -> Renderer:
+        """The same renderer, with `product` in place of the product of its id."""
+        renderer = copy.copy(self)
+        renderer.sources = copy.copy(self.sources)
+        renderer.sources.by_id = self.sources.by_id | {product.id: product}
+        renderer._fragments, renderer._made = {}, {}
+        return renderer
 
     def warm(self) -> None:
         """Compiles every template now, so that worker processes share the compiled code."""

@@ -19,7 +19,7 @@ from ...assets import images
 from .. import model as m
 from ...pages.depends import digest
 from ...errors import Problem, tr
-from ..load import REGISTER, Memo, RawSite
+from ..load import REGISTER, Memo, RawSite, Source
 from .settings import _communes, _config, _showrooms, problems_in
 from .products import _check_product, _same_photos
 from .decisions import _decided
@@ -33,7 +33,7 @@ from .settings import (CMS_KEYS, COMMUNE_KEYS, COMMUNE_REQUIRED, REPO_RE, SHOWRO
 from .products import PRODUCER_KEYS, PRODUCER_REQUIRED, PRODUCT_KEYS, PRODUCT_REQUIRED
 from .decisions import DECISION_KEYS, DECISION_REQUIRED
 
-__all__ = ["validate", "BASE_URL_RE", "FIRST_DAY", "ID_RE", "LANG_RE", "LAST_DAY", "MAX_ID", "MAX_NUMBER", "TEMPLATE_TEXTS",
+__all__ = ["validate", "check_product", "BASE_URL_RE", "FIRST_DAY", "ID_RE", "LANG_RE", "LAST_DAY", "MAX_ID", "MAX_NUMBER", "TEMPLATE_TEXTS",
            "plain_id", "valid_id", "CMS_KEYS", "COMMUNE_KEYS", "COMMUNE_REQUIRED", "REPO_RE", "SHOWROOM_KEYS",
            "SHOWROOM_REQUIRED", "SITE_KEYS", "SITE_REQUIRED", "PRODUCER_KEYS", "PRODUCER_REQUIRED", "PRODUCT_KEYS",
            "PRODUCT_REQUIRED", "DECISION_KEYS", "DECISION_REQUIRED"]
@@ -48,6 +48,13 @@ def _published_media(products, decisions, raw: RawSite) -> dict[str, str]:
         name = PurePosixPath(file)
         published[file] = f"media/{images.web_name(name.stem)}-{raw.media[file].digest[:12]}{name.suffix.lower()}"
     return published
+
+
+def check_product(source: Source, raw: RawSite, site: m.Site) -> tuple[m.Product | None, list[Problem]]:
+    """One product file checked against a site checked before: its languages, communes and
+    showrooms (`raw`: the media files it may name)."""
+    return _check_product(source, raw, site.config.codes, {c.id: c for c in site.communes},
+                          {s.id: s for s in site.showrooms})
 
 
 def validate(raw: RawSite, today: date, checked: Memo | None = None, decided: Memo | None = None,

@@ -2,7 +2,8 @@
    ("ca phe" finds "cà phê"). A large catalogue's index comes in shards (data-more), merged
    into the first. Results are narrowed by category, commune and stars with Pagefind's filters
    (made byte for byte the same at each build: search.settle). Loaded as a module: nothing here
-   runs without JavaScript. */
+   runs without JavaScript. In `ocop serve`, products saved since its last build are searched in
+   an index of their own (window.ocopRecent), in place of their results in the site's. */
 const form = document.getElementById("search-form");
 const status = document.getElementById("search-status");
 const list = document.getElementById("search-results");
@@ -10,6 +11,8 @@ const input = form.elements.q;
 const filters = ["category", "commune", "stars"].filter((f) => form.elements[f]);   /* (no commune: too many) */
 const bundle = form.getAttribute("data-bundle");
 const more = (form.getAttribute("data-more") || "").split(" ").filter(Boolean);
+const recent = window.ocopRecent;
+const replaced = new Set(recent ? recent.replaced : []);
 let loading = null;
 let typing = 0;
 
@@ -36,6 +39,7 @@ function load() {
     await pagefind.options({ baseUrl });
     /* all at once: each shard's files are a request or two, which a slow connection waits for one by one otherwise */
     await Promise.all(more.map((shard) => pagefind.mergeIndex(shard, { baseUrl })));
+    if (recent) await pagefind.mergeIndex(recent.bundle, { baseUrl }).catch(() => {});
     return pagefind;
   })();
   loading.catch(() => { loading = null; });        /* a connection lost meanwhile: tried again next time */
@@ -69,8 +73,15 @@ async function run() {
   const pagefind = await load();
   const search = await pagefind.search(term, { filters: wanted });
   /* A result's data (title, excerpt) is a request of its own: only the 30 shown are loaded. */
-  const results = await Promise.all(search.results.slice(0, 30).map((r) => r.data()));
-  const count = search.results.length;
+  let results = await Promise.all(search.results.slice(0, 30 + replaced.size).map((r) => r.data()));
+  let count = search.results.length;
+  if (recent) {         /* a saved product's result from its new text, not the site's index */
+    const loaded = results.length;
+    results = results.filter((r) => r.url.startsWith(recent.marker) || !replaced.has(r.url));
+    for (const r of results) if (r.url.startsWith(recent.marker)) r.url = "/" + r.url.slice(recent.marker.length);
+    count -= loaded - results.length;
+  }
+  results = results.slice(0, 30);
   status.textContent = count
     ? status.getAttribute("data-some").replace("{count}", count.toLocaleString(document.documentElement.lang))
     : status.getAttribute("data-none");
