@@ -489,7 +489,7 @@ def test_in_the_preview_a_saved_product_is_found_by_its_new_words_before_the_bui
     path = site / "products" / "coffee.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("Plain-roasted **coffee**.", "Zebrawood-smoked **coffee**."),
                     encoding="utf-8")
-    assert state.ahead.change({"products/coffee.yaml"})
+    state.ahead.search(state.ahead.change({"products/coffee.yaml"}))
     server = Server(("127.0.0.1", port), functools.partial(_Handler, directory=str(out), state=state))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import itertools
 import json
 import mimetypes
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -41,9 +41,10 @@ from ..pages.routes import Route
 from ..site.load import Media, RawSite, Source, file_key, read_bytes
 from ..site.validate import check_product
 
-LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one */
+LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one. The server
+   answers when something has changed since the version this page has seen (or after WAIT). */
 (function () {
-  var seen = null, box = null;
+  var seen = null, version = -1, box = null;
   function show(problems) {
     if (!problems.length) { if (box) { box.remove(); box = null; } return; }
     if (!box) {
@@ -58,11 +59,13 @@ LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems
     box.style.whiteSpace = "pre-wrap";
   }
   function poll() {
-    fetch("/__ocop/state", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
+    fetch("/__ocop/state?version=" + version, {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
       if (seen !== null && s.build !== seen) { location.reload(); return; }
       seen = s.build;
+      version = s.version;
       show(s.problems.length ? [s.title, ""].concat(s.problems) : []);
-    }).catch(function () {}).finally(function () { setTimeout(poll, 1000); });
+      poll();
+    }).catch(function () { setTimeout(poll, 1000); });     /* the server stopped: asked again later */
   }
   poll();
 })();
@@ -70,17 +73,33 @@ LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems
 
 
 class State:
-    """What the browser asks the server: the number of the last good build, and the problems of the
-    build that failed after it (if any)."""
+    """What the browser asks the server: the number of the last good build (or of pages made ahead
+    of it), and the problems of the build that failed after it (if any), with a version that
+    changes with them."""
+
+    WAIT = 20       # seconds a page's question waits for a change
 
     def __init__(self, live: bool = True, site_dir: Path | None = None):
-        self.builds = itertools.count(1)
         self.build = 0
         self.problems: list[str] = []
+        self.version = 0
+        self.changed = threading.Condition()
         self.live = live            # False: serve the files exactly as a static host would
         self.site_dir = site_dir
         self.files = cms.LocalFiles(site_dir, lambda: _errors(site_dir)) if site_dir else None
         self.ahead = Ahead(site_dir) if site_dir else None
+
+    def update(self, new_build: bool, problems: list[str]) -> None:
+        with self.changed:
+            self.build, self.problems, self.version = self.build + new_build, problems, self.version + 1
+            self.changed.notify_all()
+
+    def after(self, version: int) -> dict:
+        """The state, once it is another than `version` (or after WAIT)."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.version != version, self.WAIT)
+            return {"build": self.build, "problems": self.problems, "version": self.version,
+                    "title": tr("The site has errors; this is the last good build.")}
 
 
 def _errors(site_dir: Path) -> list[str]:
@@ -147,9 +166,8 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         if path == "/__ocop/state":
-            return self._send(json.dumps({"build": self.state.build, "problems": self.state.problems,
-                                          "title": tr("The site has errors; this is the last good build.")}).encode(),
-                              "application/json")
+            version = re.fullmatch(r"/__ocop/state\?version=(-?\d{1,12})", self.path)
+            return self._send(json.dumps(self.state.after(int(version[1]) if version else -1)).encode(), "application/json")
         if self.state.site_dir and path in ("/admin", "/admin/", "/admin/index.html", "/admin/config.yml",
                                             f"/admin/{cms.SCRIPT}"):
             return self.admin(path)
@@ -237,14 +255,14 @@ def rebuild(site: Path, output: Path, base_url: str, say: Callable[[str], None],
             say(str(problem))
         say(tr("the site has errors; still serving the last good build"))
         ahead.renderer = None
-        state.problems = [str(p) for p in e.problems]
         ahead.landed(seen)
+        state.update(False, [str(p) for p in e.problems])
         return False
     for problem in warnings:
         say(str(problem))
     say(tr("built in {value:.1f} s", value=time.monotonic() - started))
-    state.build, state.problems = next(state.builds), []
     ahead.landed(seen)
+    state.update(True, [])
     return True
 
 
@@ -295,37 +313,40 @@ class Ahead:
             if not self.documents:
                 self.index, self.indexed = {}, []
 
-    def change(self, changed: set[str]) -> bool:
-        """The next change (its files' paths in the site folder): what it lets be made ahead, made;
-        whether anything was."""
+    def change(self, changed: set[str]) -> list[tuple[Route, Renderer]]:
+        """The next change (its files' paths in the site folder): the pages it lets be made ahead,
+        made and served; their routes, with the renderer of each, for search()."""
         self.seen += 1
         renderer = self.renderer        # (the builder may replace it meanwhile)
         if not all(rel.startswith("products/") and rel.endswith(".yaml") and rel.count("/") == 1 for rel in changed):
             self.other = self.seen
         if renderer is None or self.other > self.made_after:
-            return False
-        pages, documents = {}, {}
+            return []
         try:
             with self.rendering:
-                for rel in sorted(changed):
-                    for route, showing in self.product(renderer, rel):
-                        pages[route.output] = self.seen, showing.render(route)
-                        documents[route.output] = self.seen, showing.render(route, SEARCH)
+                made = [(route, showing) for rel in sorted(changed) for route, showing in self.product(renderer, rel)]
+                pages = {route.output: (self.seen, showing.render(route)) for route, showing in made}
         except Exception:       # (what the build that follows says, at its file and line)
-            return False
-        if not pages:
-            return False
+            return []
         with self.lock:
-            self.pages, self.documents = self.pages | pages, self.documents | documents
-            documents = self.documents
+            self.pages = self.pages | pages
+        return made
+
+    def search(self, made: list[tuple[Route, Renderer]]) -> None:
+        """The search documents of pages made ahead, and an index of all such documents."""
+        if not made:
+            return
         try:
+            with self.rendering:
+                documents = {route.output: (self.seen, showing.render(route, SEARCH)) for route, showing in made}
+            with self.lock:
+                self.documents = documents = self.documents | documents
             index = recent_index({rel: page for rel, (_, page) in documents.items()})
-        except (OSError, OcopError):        # (the pages are served; the search finds them after the build)
-            index = {}
+        except Exception:       # (the pages are served; the search finds them after the build)
+            return
         with self.lock:
             if self.documents is documents:     # (no build has landed meanwhile)
                 self.index, self.indexed = index, sorted(documents) if index else []
-        return True
 
     def product(self, renderer: Renderer, rel: str) -> list[tuple[Route, Renderer]]:
         """The routes of a saved product's pages, and the renderer that shows it as saved: none if
@@ -376,10 +397,12 @@ NOTHING_AHEAD = Ahead(None)       # (a server of built files only)
 
 
 def watch(site: Path, state: State, pending: threading.Event, stop: threading.Event, poll: float) -> None:
-    """Each change: what it lets be made ahead served at once (the open pages reload), and a build asked for."""
+    """Each change: the pages it lets be made ahead served at once (the open pages reload), then their
+    search; and a build asked for."""
     for changed in changes(site, stop, poll):
-        if state.ahead.change(changed):
-            state.build = next(state.builds)
+        if made := state.ahead.change(changed):
+            state.update(True, state.problems)
+            state.ahead.search(made)
         pending.set()
 
 
@@ -390,7 +413,7 @@ def changes(site: Path, stop: threading.Event, poll: float) -> Iterator[set[str]
     top = _top(site)
     while not stop.is_set():
         folders = [str(site / name) for name in SITE_FOLDERS if (site / name).is_dir()]
-        events = (watchfiles.watch(*folders, stop_event=stop, step=50, rust_timeout=int(poll * 1000),
+        events = (watchfiles.watch(*folders, stop_event=stop, step=20, rust_timeout=int(poll * 1000),
                                    yield_on_timeout=True) if folders else _ticks(stop, poll))
         with contextlib.closing(events):
             for found in events:
