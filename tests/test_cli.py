@@ -162,10 +162,7 @@ def test_serve_rebuilds_on_change_and_keeps_the_last_good_site(site):
         status, body = fetch("v/nothing-here/")
         assert status == 404 and "not-found" in body
         path = site / "products" / "coffee.yaml"
-        before = json.loads(fetch("__ocop/state")[1])
         path.write_text(path.read_text(encoding="utf-8").replace("Cà phê", "Cà phê mới"), encoding="utf-8")
-        # an open page's question is answered when the change is served, whose number it reloads on
-        assert json.loads(fetch(f"__ocop/state?version={before['version']}")[1])["build"] > before["build"]
         wait_for(lambda: "Cà phê mới" in fetch("vi/products/coffee/")[1])      # (served ahead of the build, maybe)
         wait_for(lambda: sum(line.startswith("built in") for line in said) == 2)
         path.write_text("name: [broken\n", encoding="utf-8")

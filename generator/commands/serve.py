@@ -14,7 +14,6 @@ import functools
 import json
 import mimetypes
 import os
-import re
 import stat
 import subprocess
 import sys
@@ -41,10 +40,11 @@ from ..pages.routes import Route
 from ..site.load import Media, RawSite, Source, file_key, read_bytes
 from ..site.validate import check_product
 
-LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems of a failed one. The server
-   answers when something has changed since the version this page has seen (or after WAIT). */
+LIVE_JS = b"""/* ocop serve: reload when a new build (or a page made ahead of it) is ready; show the problems
+   of a failed one. Asked four times a second: a question held open until a change would take one
+   of the six connections a browser opens to a server, and a seventh tab would wait. */
 (function () {
-  var seen = null, version = -1, box = null;
+  var seen = null, box = null;
   function show(problems) {
     if (!problems.length) { if (box) { box.remove(); box = null; } return; }
     if (!box) {
@@ -59,12 +59,11 @@ LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems
     box.style.whiteSpace = "pre-wrap";
   }
   function poll() {
-    fetch("/__ocop/state?version=" + version, {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
+    fetch("/__ocop/state", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
       if (seen !== null && s.build !== seen) { location.reload(); return; }
       seen = s.build;
-      version = s.version;
       show(s.problems.length ? [s.title, ""].concat(s.problems) : []);
-      poll();
+      setTimeout(poll, 250);
     }).catch(function () { setTimeout(poll, 1000); });     /* the server stopped: asked again later */
   }
   poll();
@@ -74,32 +73,20 @@ LIVE_JS = b"""/* ocop serve: reload when a new build is ready; show the problems
 
 class State:
     """What the browser asks the server: the number of the last good build (or of pages made ahead
-    of it), and the problems of the build that failed after it (if any), with a version that
-    changes with them."""
-
-    WAIT = 20       # seconds a page's question waits for a change
+    of it), and the problems of the build that failed after it (if any)."""
 
     def __init__(self, live: bool = True, site_dir: Path | None = None):
         self.build = 0
         self.problems: list[str] = []
-        self.version = 0
-        self.changed = threading.Condition()
+        self.lock = threading.Lock()
         self.live = live            # False: serve the files exactly as a static host would
         self.site_dir = site_dir
         self.files = cms.LocalFiles(site_dir, lambda: _errors(site_dir)) if site_dir else None
         self.ahead = Ahead(site_dir) if site_dir else None
 
     def update(self, new_build: bool, problems: list[str]) -> None:
-        with self.changed:
-            self.build, self.problems, self.version = self.build + new_build, problems, self.version + 1
-            self.changed.notify_all()
-
-    def after(self, version: int) -> dict:
-        """The state, once it is another than `version` (or after WAIT)."""
-        with self.changed:
-            self.changed.wait_for(lambda: self.version != version, self.WAIT)
-            return {"build": self.build, "problems": self.problems, "version": self.version,
-                    "title": tr("The site has errors; this is the last good build.")}
+        with self.lock:
+            self.build, self.problems = self.build + new_build, problems
 
 
 def _errors(site_dir: Path) -> list[str]:
@@ -166,8 +153,9 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         if path == "/__ocop/state":
-            version = re.fullmatch(r"/__ocop/state\?version=(-?\d{1,12})", self.path)
-            return self._send(json.dumps(self.state.after(int(version[1]) if version else -1)).encode(), "application/json")
+            return self._send(json.dumps({"build": self.state.build, "problems": self.state.problems,
+                                          "title": tr("The site has errors; this is the last good build.")}).encode(),
+                              "application/json")
         if self.state.site_dir and path in ("/admin", "/admin/", "/admin/index.html", "/admin/config.yml",
                                             f"/admin/{cms.SCRIPT}"):
             return self.admin(path)
