@@ -2,14 +2,15 @@
 """What `ocop serve` costs an editor: the time from saving a product's file to its page being
 served with the change, and the CPU the server takes while nothing changes.
 
-    .venv/bin/python benchmarks/serve.py SITE [--port 8765] [--runs 3]
+    .venv/bin/python benchmarks/serve.py SITE [--port 8765] [--runs 3] [--price]
 
 Starts `ocop serve --site SITE` (its first build is not timed), measures its CPU time over 10 s
 of nothing changing, then, run after run (3 s apart, while the builds the saves start run),
 writes a new word into the Vietnamese description of the site's fourth product and asks for that
 product's page every 20 ms until it holds the word, then for the search index of the products
 saved since the last build (what the search page merges: /__ocop/recent.js) until it has the
-product. The product's file is given back its text at the end.
+product. With --price, a new price instead of a word. The product's file is given back its text
+at the end.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("site", type=Path)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--price", action="store_true", help="change the product's price, not its description")
     args = parser.parse_args()
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "ocop"), "serve", "--site", str(args.site),
                                "--port", str(args.port)], stdout=subprocess.PIPE, text=True)
@@ -56,8 +58,14 @@ def main() -> None:
         page = f"http://localhost:{args.port}/vi/products/{path.stem}/"
         took, found = [], []
         for run in range(args.runs):
-            word = f"Fresh{run}x{time.time_ns()}"
-            changed = re.sub(r"(description:\n  vi: \|\n)", rf"\g<1>    {word}\n", text, count=1)
+            if args.price:
+                price = 4_321_000 + 1000 * run + time.time_ns() % 1000
+                word = f"{price:,}".replace(",", ".")          # as the Vietnamese page writes it
+                changed = re.sub(r"price: \{min: \d+, max: \d+", f"price: {{min: {price}, max: {price}", text, count=1)
+            else:
+                word = f"Fresh{run}x{time.time_ns()}"
+                changed = re.sub(r"(description:\n  vi: \|\n)", rf"\g<1>    {word}\n", text, count=1)
+            assert changed != text
             started = time.monotonic()
             path.write_text(changed, encoding="utf-8")
             while word not in fetch(page):

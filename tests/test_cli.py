@@ -519,16 +519,17 @@ def test_serve_is_told_of_each_change_of_what_a_build_reads(site):
     import threading
 
     from generator.commands.serve import changes
+    from generator.output.write import write_atomically
 
     found, stop = queue.Queue(), threading.Event()
     thread = threading.Thread(target=lambda: [found.put(c) for c in changes(site, stop, 0.05)], daemon=True)
     thread.start()
 
     def told(rel: str, expected: set[str]) -> None:
-        """A file written until the watch tells of it (it may not have begun yet)."""
+        """A file written until the watch tells of it (it may not have begun yet), as the web editor
+        writes it: beside itself, then renamed over it."""
         for n in range(100):
-            (site / rel).parent.mkdir(parents=True, exist_ok=True)
-            (site / rel).write_text(f"# {n}\n", encoding="utf-8")
+            write_atomically(site / rel, f"# {n}\n".encode())
             try:
                 while found.get(timeout=0.5) != expected:
                     pass

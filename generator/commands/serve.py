@@ -398,7 +398,7 @@ def changes(site: Path, stop: threading.Event, poll: float) -> Iterator[set[str]
     """Each time files a build reads have changed, their paths in the site folder ("" for a change
     of the site's own files or folders). The folders are watched by the system's file events; the
     site's own files, and which of the folders there are, are looked at every `poll` seconds."""
-    top = _top(site)
+    top, gone = _top(site), set()
     while not stop.is_set():
         folders = [str(site / name) for name in SITE_FOLDERS if (site / name).is_dir()]
         events = (watchfiles.watch(*folders, stop_event=stop, step=20, rust_timeout=int(poll * 1000),
@@ -409,8 +409,13 @@ def changes(site: Path, stop: threading.Event, poll: float) -> Iterator[set[str]
                     top = now
                     yield {""}
                     break           # (a folder may have come or gone: watched again)
-                if found:
-                    yield {os.path.relpath(path, site).replace(os.sep, "/") for _, path in found}
+                # a file made and gone again is no change (one written beside another, then renamed
+                # over it), nor is its removal if that is told apart
+                brief = {path for change, path in found if change == watchfiles.Change.added and not os.path.lexists(path)}
+                told = {path for change, path in found if change == watchfiles.Change.deleted and path in gone}
+                gone = (gone | brief) - told
+                if paths := {path for _, path in found} - brief - told:
+                    yield {os.path.relpath(path, site).replace(os.sep, "/") for path in paths}
 
 
 def _top(site: Path) -> tuple:
