@@ -514,12 +514,24 @@ def test_a_saved_product_s_pages_served_ahead_of_the_build_are_those_the_build_t
     assert not ahead.change({"products/coffee.yaml"})
 
 
-def test_serve_is_told_of_each_change_of_what_a_build_reads(site):
+@pytest.mark.parametrize("told_by_the_system", [True, False])
+def test_serve_is_told_of_each_change_of_what_a_build_reads(site, monkeypatch, told_by_the_system):
     import queue
     import threading
 
+    import watchfiles
+
     from generator.commands.serve import changes
     from generator.output.write import write_atomically
+
+    if not told_by_the_system:          # it refuses (too many folders watched): the files are looked at
+        watch = watchfiles.watch
+
+        def refusing(*paths, force_polling=None, **options):
+            if not force_polling:
+                raise RuntimeError("OS file watch limit reached")
+            yield from watch(*paths, force_polling=force_polling, **options)
+        monkeypatch.setattr(watchfiles, "watch", refusing)
 
     found, stop = queue.Queue(), threading.Event()
     thread = threading.Thread(target=lambda: [found.put(c) for c in changes(site, stop, 0.05)], daemon=True)

@@ -397,25 +397,39 @@ def watch(site: Path, state: State, pending: threading.Event, stop: threading.Ev
 def changes(site: Path, stop: threading.Event, poll: float) -> Iterator[set[str]]:
     """Each time files a build reads have changed, their paths in the site folder ("" for a change
     of the site's own files or folders). The folders are watched by the system's file events; the
-    site's own files, and which of the folders there are, are looked at every `poll` seconds."""
-    top, gone = _top(site), set()
+    site's own files, and which of the folders there are, are looked at every `poll` seconds. Where
+    the system refuses to tell (too many folders watched, a file system without events), the
+    folders' files are looked at too, as often."""
+    top, gone, looked = _top(site), set(), None
     while not stop.is_set():
         folders = [str(site / name) for name in SITE_FOLDERS if (site / name).is_dir()]
         events = (watchfiles.watch(*folders, stop_event=stop, step=20, rust_timeout=int(poll * 1000),
-                                   yield_on_timeout=True) if folders else _ticks(stop, poll))
+                                   yield_on_timeout=True, force_polling=looked, poll_delay_ms=int(poll * 1000))
+                  if folders else _ticks(stop, poll))
         with contextlib.closing(events):
-            for found in events:
-                if (now := _top(site)) != top:      # (also what changed while the watch began)
-                    top = now
-                    yield {""}
-                    break           # (a folder may have come or gone: watched again)
-                # a file made and gone again is no change (one written beside another, then renamed
-                # over it), nor is its removal if that is told apart
-                brief = {path for change, path in found if change == watchfiles.Change.added and not os.path.lexists(path)}
-                told = {path for change, path in found if change == watchfiles.Change.deleted and path in gone}
-                gone = (gone | brief) - told
-                if paths := {path for _, path in found} - brief - told:
-                    yield {os.path.relpath(path, site).replace(os.sep, "/") for path in paths}
+            try:
+                for found in events:
+                    if (now := _top(site)) != top:      # (also what changed while the watch began)
+                        top = now
+                        yield {""}
+                        break           # (a folder may have come or gone: watched again)
+                    # a file made and gone again is no change (one written beside another, then renamed
+                    # over it), nor is its removal if that is told apart
+                    brief = {path for change, path in found
+                             if change == watchfiles.Change.added and not os.path.lexists(path)}
+                    told = {path for change, path in found if change == watchfiles.Change.deleted and path in gone}
+                    gone = (gone | brief) - told
+                    paths = {path for _, path in found} - brief - told
+                    if looked:          # (every file is looked at: a folder is told of for its files)
+                        paths = {path for path in paths if not os.path.isdir(path)}
+                    if paths:
+                        yield {os.path.relpath(path, site).replace(os.sep, "/") for path in paths}
+            except FileNotFoundError:       # a folder gone meanwhile: watched again
+                continue
+            except (OSError, RuntimeError):
+                if looked:
+                    raise
+                looked = True
 
 
 def _top(site: Path) -> tuple:
