@@ -228,7 +228,7 @@ def main() -> None:
             time.sleep(2)       # a build keeps no snapshot of inputs changed in the 2 s before it (fresh.RACY_NS)
             figures["cold"].append(timed(ocop(site, out)))
             figures["rebuild"].append(timed(ocop(site, out)))
-            (folder / ".ocop-cache" / f"snapshot-{out.name}.pickle").unlink(missing_ok=True)
+            (folder / ".ocop-cache" / f"snapshot-{out.name}.data").unlink(missing_ok=True)
             figures["rebuild-full"].append(timed(ocop(site, out)))
             copy = folder / "checkout"
             discard(copy, trash)

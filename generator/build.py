@@ -46,8 +46,8 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
         cache = cache / "none"
     with heap.kept():       # millions of objects made, nearly all kept (build() lets go of them when it ends)
         # (fast: no checked product shares an object with another)
-        checked = Memo(cache / "checked.pickle", generator_key(), keep=keep, fast=True)
-        decided = Memo(cache / "decided.pickle", generator_key(), few=0, keep=keep)
+        checked = Memo(cache / "checked.data", generator_key(), keep=keep)
+        decided = Memo(cache / "decided.data", generator_key(), few=0, keep=keep)
         raw = load_site(site_dir, cache, dated, keep, seen)
         site, problems = validate(raw, today, checked, decided, drafts, across_cores)
         Memo.save_apart([checked, decided, raw.parsed_decisions])

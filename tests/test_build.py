@@ -422,15 +422,47 @@ def test_a_crash_while_writing_leaves_the_previous_output_alone(site, tmp_path, 
 
 
 def test_a_cache_file_is_written_whole_or_not_at_all(tmp_path):
-    from generator.output.cache import read_pickle, write_versioned
-    path = tmp_path / "memo.pickle"
+    from generator.output.cache import read_versioned, write_versioned
+    path = tmp_path / "memo.data"
     write_versioned(path, 1, {"a": "kept"})
-    with pytest.raises(Exception):
-        write_versioned(path, 1, {"a": lambda: "cannot be pickled"})
-    assert read_pickle(path, 1) == {"a": "kept"} and [p.name for p in tmp_path.iterdir()] == ["memo.pickle"]
-    assert read_pickle(path, 2) == {}           # another version of the file's: made again
+    with pytest.raises(TypeError):
+        write_versioned(path, 1, {"a": lambda: "cannot be kept"})
+    assert read_versioned(path, 1) == {"a": "kept"} and [p.name for p in tmp_path.iterdir()] == ["memo.data"]
+    assert read_versioned(path, 2) == {}           # another version of the file's: made again
     path.write_bytes(path.read_bytes()[:-3])
-    assert read_pickle(path, 1) == {}           # cut short: made again
+    assert read_versioned(path, 1) == {}           # cut short: made again
+
+
+def test_the_cache_keeps_plain_data_and_gives_back_the_site_s_records(site):
+    """What the build keeps (checked products, decisions, parsed YAML, routes, dates, problems)
+    comes back equal and of its class, arrays as tuples; what is not plain data or a record of
+    the site's cannot be kept; bytes that are not what pack() wrote are refused, never run."""
+    from datetime import date
+    from generator import build
+    from generator.output.cache import NotData, pack, unpack
+    from generator.pages.routes import Route
+    from generator.site.load import parse_yaml
+    checked, problems = build.check(site, date.fromisoformat(TODAY))
+    assert checked and not problems
+    product = checked.products[0]
+    parsed = parse_yaml((site / "products/coffee.yaml").read_text(encoding="utf-8"), "products/coffee.yaml")
+    values = {"product": product, "decisions": checked.decisions, "standing": checked.standing,
+              "parsed": parsed, "route": Route("product", "en", "en/products/coffee/", "coffee"), "on": checked.today,
+              "list": [1, "a", b"b", None, 1.5, True]}
+    back = unpack(pack(values))
+    assert type(back["product"]) is type(product) and "description" not in back["product"].__dict__   # unpacked when read
+    assert back["product"].description == product.description and "description" in back["product"].__dict__
+    assert back == {**values, "parsed": (parsed[0], tuple(parsed[1])), "list": (1, "a", b"b", None, 1.5, True)}
+    assert type(back["parsed"][0]) is type(parsed[0]) and back["parsed"][0].key_marks == parsed[0].key_marks
+    assert type(back["route"]) is Route and back["route"].output == "en/products/coffee/index.html"
+    assert pack(back) == pack(values)         # the same bytes again: digests of what was read back hold
+    for not_data in (lambda: 1, {1, 2}, site, Exception("x")):
+        with pytest.raises(TypeError):
+            pack(not_data)
+    import pickle
+    for foreign in (pickle.dumps(os.system), b"\xd4\x63\x00", pack({"a": 1})[:-1], pack(1) + pack(2)):
+        with pytest.raises(NotData):
+            unpack(foreign)
 
 
 def test_a_build_that_dies_while_moving_files_in_is_finished_by_the_next_run(site, tmp_path, monkeypatch):
@@ -461,7 +493,7 @@ def test_a_build_that_dies_while_moving_files_in_is_finished_by_the_next_run(sit
     monkeypatch.setattr(write.os, "replace", real)
     assert moves["n"] == 5 and list(tmp_path.glob(".out.new-*"))
     from generator.output.write import recover
-    recover(out, tmp_path / ".ocop-cache" / "built-out.pickle")
+    recover(out, tmp_path / ".ocop-cache" / "built-out.data")
     assert tree(out) == tree(cold)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["cold", "out", "site"]
     assert ocop("build", "--site", site, "--output", out, "--today", TODAY).code == 0     # and builds on from there
@@ -484,7 +516,7 @@ def test_a_journal_moves_files_in_past_whatever_stands_in_their_way(tmp_path):
         (stage / staged_name(rel)).write_bytes(data)
     (stage / JOURNAL).write_text(json.dumps({
         "moves": sorted((staged_name(rel), rel) for rel in moves), "deletes": ["gone/deep/f"],
-        "manifest": [str(tmp_path / "new.pickle"), str(tmp_path / "built.pickle")]}))
+        "manifest": [str(tmp_path / "new.data"), str(tmp_path / "built.data")]}))
     apply(stage, dest)
     assert tree(dest) == moves and not (dest / "gone").exists() and not stage.exists()
 
@@ -499,7 +531,7 @@ def test_output_left_by_a_version_that_swapped_whole_folders_is_restored(site, t
     os.replace(out, old / "site")
     (tmp_path / ".out.new-y").mkdir()
     from generator.output.write import recover
-    recover(out, tmp_path / ".ocop-cache" / "built-out.pickle")
+    recover(out, tmp_path / ".ocop-cache" / "built-out.data")
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".ocop-cache") == ["out", "site"]
 
@@ -597,8 +629,8 @@ def test_a_process_that_builds_again_reads_a_memo_file_once_until_it_is_written(
     monkeypatch.setattr(load.Memo, "UNSAVED", 0)            # a small site's memo is written too
     monkeypatch.setattr(load.Memo, "read", {})          # nothing kept from other tests
     from generator.output import cache
-    reads, original = [], cache.read_pickle
-    monkeypatch.setattr(cache, "read_pickle", lambda path, version: reads.append(path.name) or original(path, version))
+    reads, original = [], cache.read_versioned
+    monkeypatch.setattr(cache, "read_versioned", lambda path, version: reads.append(path.name) or original(path, version))
     edits = [("content/pages/about.en.md", "The **about** page.", "The **about** page, edited."),
              ("content/pages/about.en.md", "page, edited.", "page, edited again."),
              ("products/coffee.yaml", "Plain-roasted **coffee**.", "Plain-roasted **coffee**, now darker."),
@@ -610,7 +642,7 @@ def test_a_process_that_builds_again_reads_a_memo_file_once_until_it_is_written(
             file.write_text(file.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
         reads.clear()
         assert ocop("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY).code == 0
-        if "checked.pickle" in reads:
+        if "checked.data" in reads:
             read_at.append(number)
     assert read_at == [1, 4]        # written by the first build and by the product's edit (the third)
 
@@ -1348,7 +1380,7 @@ def test_products_checked_by_an_earlier_build_are_checked_again_when_what_they_r
     build = ("build", "--site", site, "--output", tmp_path / "out", "--today", TODAY)
     first = ocop(*build)
     assert first.code == 0 and "products/banana.yaml:" in first.err and "unknown key 'colour'" in first.err
-    assert "products/tea.yaml" in checks and (tmp_path / ".ocop-cache/checked.pickle").is_file()
+    assert "products/tea.yaml" in checks and (tmp_path / ".ocop-cache/checked.data").is_file()
 
     checks.clear()
     again = ocop(*build[:-1], "2026-12-01")         # another date: the whole site is read again

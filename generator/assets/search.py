@@ -36,7 +36,7 @@ import cbor2
 from ..pages.depends import digest
 from ..pages.kinds import SEARCH
 from ..errors import OcopError, tr
-from ..output.cache import load_cached, loads_cached, read_pickle, seal, unseal, write_pickle, write_versioned
+from ..output.cache import read_values, read_versioned, seal, unpack, unseal, write_values, write_versioned
 from ..output.fresh import files_under
 from ..output.write import Output
 
@@ -120,15 +120,15 @@ class SearchIndex:
         self.leads = set(leads(groups))
         self.prefix = f"pagefind-{out.dest.name}-"         # each output folder beside the cache has its own
         self.generator = keys.generator
-        stores = [out.cache / f"search-docs-{out.dest.name}-{n}.pickle" for n in range(len(groups))]
-        ours = re.compile(re.escape(f"search-docs-{out.dest.name}-") + r"\d+\.pickle")     # not those of "out-2"
-        self.gone = [old for old in out.cache.glob(f"search-docs-{out.dest.name}-*.pickle")     # removed by begin()
+        stores = [out.cache / f"search-docs-{out.dest.name}-{n}.data" for n in range(len(groups))]
+        ours = re.compile(re.escape(f"search-docs-{out.dest.name}-") + r"\d+\.data")     # not those of "out-2"
+        self.gone = [old for old in out.cache.glob(f"search-docs-{out.dest.name}-*.data")     # removed by begin()
                      if ours.fullmatch(old.name) and old not in stores]
         self.shards: list[Path | None] = []     # each shard's index in the cache (None: still to make)
         self.todo: list[Task] = []
         named: set[Path] = set()
         for position, (group, store) in enumerate(zip(groups, stores)):
-            known = read_pickle(store, STORE_VERSION)       # {"pages": key, "index": name}
+            known = read_versioned(store, STORE_VERSION)       # {"pages": key, "index": name}
             index = out.cache / f"{self.prefix}{known['index']}" if known else None
             named.add(index)
             pages = keys.search(group)
@@ -206,7 +206,7 @@ class SearchIndex:
                     return
                 written: dict[str, bytes] = {}
                 for batch in task.docs.glob("*.docs"):
-                    written.update(loads_cached(batch.read_bytes()))
+                    written.update(unpack(batch.read_bytes()))
                 documents = {doc: task.kept[doc] if doc in task.kept else written[doc] for doc in sorted(task.made)}
                 # named by what it is made from: the documents, Pagefind's version and this code
                 index = self.out.cache / f"{self.prefix}{digest(self.generator, documents)}"
@@ -388,7 +388,7 @@ def write_documents(renderer: Renderer, jobs: list[tuple]) -> None:
         batches.setdefault(folder, {})[route.output] = renderer.render(route, SEARCH)
     for folder, documents in batches.items():       # named by its first document: one chunk has it
         name = hashlib.blake2b(min(documents).encode(), digest_size=16).hexdigest()
-        write_pickle(Path(folder) / f"{name}.docs", documents)
+        write_values(Path(folder) / f"{name}.docs", documents)
 
 
 def _scratch(documents: int) -> Path | None:
@@ -473,11 +473,10 @@ def _assemble(made: Path, part: Path, published: Path) -> None:
 
 
 def _stored_documents(store: Path) -> dict[str, tuple[str, bytes]]:
-    """The documents a shard's store keeps after its header (read_pickle reads only that): document → (key, bytes)."""
+    """The documents a shard's store keeps after its header (read_versioned reads only that): document → (key, bytes)."""
     try:
         with store.open("rb") as f:
-            load_cached(f)
-            return load_cached(f)
+            return read_values(f, 2)[1]
     except Exception:
         return {}
 

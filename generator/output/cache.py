@@ -3,62 +3,39 @@ writes it, one version.
 
 Every file of it is the build's own, never content's, and is written whole or not at all (a
 temporary file, then renamed). A file that is missing, unreadable, of another version or holds
-anything but data is ignored, and what it held is made again. Values are pickled and read back
-by a reader that builds only dates, problems, parsed YAML, the site's records and routes
-(_CacheUnpickler): a cache forced into a repository cannot run code. Compiled templates are code:
-they are kept sealed with a key of this machine's (seal()), and a folder this machine did not
-make is not read at all (cache_is_ours()). What is kept, each under a key of all it was made
-from, so that a stale value is never read:
+anything but data is ignored, and what it held is made again. Values are kept as plain data
+(MessagePack, pack()): strings, numbers, bytes, arrays, maps, dates, and the site's records as
+their fields under a mark (_records()); reading one makes nothing else, so a cache forced into a
+repository cannot run code. Compiled templates are code: they are kept sealed with a key of this
+machine's (seal()), and a folder this machine did not make is not read at all (cache_is_ours()).
+What is kept, each under a key of all it was made from, so that a stale value is never read:
 
-  checked.pickle, decided.pickle     products and decisions checked (validate/)
-  parsed*.pickle, texts.pickle,      YAML parsed, files' hashes, photos' sizes, git dates (load.py)
-  media.pickle, git-dates.pickle
-  data-lines-OUT.pickle              each product's lines of the data files (produce.py)
-  search-docs-OUT-N.pickle,          each search shard's documents and index (search.py)
+  checked.data, decided.data       products and decisions checked (validate/)
+  parsed*.data, texts.data,        YAML parsed, files' hashes, photos' sizes, git dates (load.py)
+  media.data, git-dates.data
+  data-lines-OUT.data              each product's lines of the data files (produce.py)
+  search-docs-OUT-N.data,          each search shard's documents and index (search.py)
   pagefind-OUT-*/
-  built-OUT.pickle, output-OUT.pickle, snapshot-OUT.pickle     what the output holds (write.py, fresh.py)
-  templates/                         compiled templates, sealed (render.py)
-  photo and QR files                 named by the hash of their inputs (images.py, qr.py)
+  built-OUT.data, output-OUT.data, snapshot-OUT.data     what the output holds (write.py, fresh.py)
+  templates/                       compiled templates, sealed (render.py)
+  photo and QR files               named by the hash of their inputs (images.py, qr.py)
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import hmac
-import io
 import os
-import pickle
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
-VERSION = 1         # of every file: change it when what a file holds is written otherwise
+import msgpack
 
-
-class _CacheUnpickler(pickle.Unpickler):
-    """Reads a file of the build's cache, which a change to the repository could have put there
-    (`.ocop-cache/` forced into a pull request): only data, never code. A pickle names what to
-    build by module and name; anything but the plain record classes of CACHED (no function, no
-    class of another module) makes the read fail, and the file is ignored and made again."""
-
-    def find_class(self, module: str, name: str):
-        if name in _cached().get(module, ()):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not data a cache file may hold")
-
-
-@functools.cache
-def _cached() -> dict[str, frozenset[str]]:
-    """Every class a cache file may hold, by module: dates, problems, parsed YAML, the site's
-    records (the frozen dataclasses of model.py) and routes. Never a function."""
-    from ..site import model
-    records: set[str] = {name for name, value in vars(model).items()
-               if dataclasses.is_dataclass(value) and isinstance(value, type) and value.__module__ == model.__name__}
-    records.add("_unpacked_later")       # a Product as its cache keeps it (model.Product.__reduce__)
-    return {"datetime": frozenset({"date"}), "generator.errors": frozenset({"Problem"}),
-            "generator.site.load": frozenset({"Map", "Seq", "Media", "Source"}), "generator.site.model": frozenset(records),
-            "generator.pages.routes": frozenset({"Route"})}
+VERSION = 2         # of every file: change it when what a file holds is written otherwise
 
 
 @functools.cache
@@ -115,46 +92,161 @@ def claim_cache(cache: Path) -> None:
         os.replace(part, cache / OWNER)
 
 
-def load_cached(file) -> object:
-    """One value of a cache file (open, binary), or UnpicklingError for what is not data."""
-    return _CacheUnpickler(file).load()
+class NotData(ValueError):
+    """What a file of the cache holds is not what pack() writes: the file is ignored, made again."""
 
 
-def loads_cached(data: bytes) -> object:
-    return _CacheUnpickler(io.BytesIO(data)).load()
+DATE = 1            # the ext type of a date: its ordinal, 4 bytes
+_FIRST_RECORD = 16  # the ext types from here on mark a record (a map of one key, that mark → its fields)
 
 
-def write_pickle(path: Path, *objects, fast: bool = False) -> None:
-    """Pickles objects into a file of the build's cache, complete or not at all (two processes
-    writing the same file each write their own part, and the last one's is kept). `fast`: without
-    the pickler's memo, which keeps every object written alive until the end: for values that
-    share no object (one met twice is written, and read, twice)."""
+class _Record:
+    """One class a cache file may hold, and how its values are written and made again."""
+
+    def __init__(self, code: int, cls: type, fields: Callable[[Any], list], make: Callable[[Any], Any]):
+        self.cls, self.fields, self.make = cls, fields, make
+        self.mark = msgpack.ExtType(code, b"")
+
+
+def _dataclass(code: int, cls: type) -> _Record:
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    new = object.__new__
+
+    def make(values):           # (the checks of __init__ ran when they were made)
+        record = new(cls)
+        record.__dict__.update(zip(names, values))
+        return record
+    return _Record(code, cls, lambda record: [getattr(record, name) for name in names], make)
+
+
+@functools.cache
+def _records() -> tuple[dict[type, _Record], dict[int, _Record], str]:
+    """Every class a cache file may hold besides plain data: problems, parsed YAML, the site's
+    records (the frozen dataclasses of model.py), routes; by class and by ext type; and a digest
+    of their fields, part of every file's version (a record with other fields is made again)."""
+    from ..errors import Problem
+    from ..pages.routes import Route
+    from ..site import load, model
+    classes = [Problem, load.Media, load.Source] + sorted(
+        (value for value in vars(model).values() if dataclasses.is_dataclass(value) and isinstance(value, type)
+         and value.__module__ == model.__name__), key=lambda cls: cls.__name__)
+    records = [_dataclass(_FIRST_RECORD + n, cls) for n, cls in enumerate(classes)]
+    code = _FIRST_RECORD + len(records)
+
+    def map_(values):
+        found = load.Map(values[0])
+        found.update(values[1])
+        found.key_marks, found.value_marks, found.raw = dict(values[2]), dict(values[3]), dict(values[4])
+        return found
+
+    def seq(values):
+        found = load.Seq(values[0])
+        found.extend(values[1])
+        found.item_marks, found.raw = list(values[2]), list(values[3])
+        return found
+    records += [
+        _Record(code, load.Map, lambda m: [m.mark, dict(m), m.key_marks, m.value_marks, m.raw], map_),
+        _Record(code + 1, load.Seq, lambda s: [s.mark, list(s), s.item_marks, s.raw], seq),
+        _Record(code + 2, Route, list, lambda values: tuple.__new__(Route, values))]
+    product = records[[record.cls for record in records].index(model.Product)]
+    product.fields, product.make = model.Product.packed_fields, model.Product.packed
+    shapes = repr([(r.cls.__qualname__, [f.name for f in dataclasses.fields(r.cls)] if dataclasses.is_dataclass(r.cls)
+                    else r.cls._fields if r.cls is Route else "") for r in records])
+    return ({r.cls: r for r in records}, {r.mark.code: r for r in records},
+            hashlib.blake2b(shapes.encode(), digest_size=8).hexdigest())
+
+
+def _default(value: Any) -> Any:
+    """How pack() writes what is not plain data: a tuple as an array, a date as its ordinal, a
+    record as a map of one key, its mark, to its fields. Anything else cannot be kept."""
+    kind = type(value)
+    if kind is tuple:
+        return list(value)
+    if kind is date:
+        return msgpack.ExtType(DATE, value.toordinal().to_bytes(4, "little"))
+    record = _records()[0].get(kind)
+    if record is None:
+        raise TypeError(f"a {kind.__qualname__} cannot be kept in the cache")
+    return {record.mark: record.fields(value)}
+
+
+def _ext(code: int, data: bytes) -> Any:
+    if code == DATE:
+        return date.fromordinal(int.from_bytes(data, "little"))
+    try:
+        return _records()[1][code]
+    except KeyError:
+        raise NotData(f"ext type {code}") from None
+
+
+def _object(found: dict) -> Any:
+    if len(found) == 1:
+        for key, value in found.items():
+            if type(key) is _Record:
+                return key.make(value)
+    return found
+
+
+def pack(value: Any) -> bytes:
+    """A value as plain data (MessagePack): None, booleans, numbers, strings, bytes, tuples and
+    lists (both read back as tuples), dicts, dates and the records of _records()."""
+    return msgpack.packb(value, default=_default, strict_types=True, use_bin_type=True)
+
+
+def _unpacker(file=None) -> msgpack.Unpacker:
+    return msgpack.Unpacker(file, ext_hook=_ext, object_hook=_object, use_list=False, raw=False,
+                            strict_map_key=False, max_buffer_size=2**31 - 1)
+
+
+def unpack(data: bytes) -> Any:
+    """The value pack() made these bytes of, or NotData."""
+    try:
+        return msgpack.unpackb(data, ext_hook=_ext, object_hook=_object, use_list=False, raw=False,
+                               strict_map_key=False)
+    except NotData:
+        raise
+    except Exception as error:      # (malformed bytes: MessagePack's own errors, a record's fields)
+        raise NotData(f"{type(error).__name__}: {error}") from error
+
+
+def read_values(file, count: int = 1) -> list:
+    """The first `count` values write_values() wrote into a file (binary, open), or NotData."""
+    unpacker = _unpacker(file)
+    try:
+        return [unpacker.unpack() for _ in range(count)]
+    except NotData:
+        raise
+    except Exception as error:
+        raise NotData(f"{type(error).__name__}: {error}") from error
+
+
+def write_values(path: Path, *values) -> None:
+    """Values into a file of the build's cache, complete or not at all (two processes writing the
+    same file each write their own part, and the last one's is kept)."""
     part = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
         with part.open("wb") as f:
-            for value in objects:
-                pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
-                pickler.fast = fast
-                pickler.dump(value)
+            for value in values:
+                f.write(pack(value))
         os.replace(part, path)
     except BaseException:           # a full disk, Ctrl-C: no part is left behind
         part.unlink(missing_ok=True)
         raise
 
 
-def write_versioned(path: Path, version: object, value: object, *more, fast: bool = False) -> None:
-    """A value that read_pickle(path, version) gives back, with the cache's VERSION and the file's
-    own; `more` objects after it, read with load_cached() once it is."""
-    write_pickle(path, ((VERSION, version), value), *more, fast=fast)
+def write_versioned(path: Path, version: object, value: object, *more) -> None:
+    """A value that read_versioned(path, version) gives back, under the cache's VERSION, the
+    records' fields and the file's own version; `more` values after it (read_values)."""
+    write_values(path, ((VERSION, _records()[2], version), value), *more)
 
 
-def read_pickle(path: Path, version: object) -> dict:
-    """The dict a build wrote with write_pickle(path, (version, it)); empty when the file is
-    missing, unreadable, of another version (the cache's or the file's own) or not data."""
+def read_versioned(path: Path, version: object) -> dict:
+    """The dict write_versioned(path, version, it) wrote; empty when the file is missing,
+    unreadable, of another version (the cache's, the records' or the file's own) or not data."""
     try:
         with path.open("rb") as f:
-            found, value = load_cached(f)
-        return value if found == (VERSION, version) else {}
+            (found, value), = read_values(f)
+        return value if found == unpack(pack((VERSION, _records()[2], version))) else {}    # (as read back)
     except Exception:
         return {}
 
@@ -168,13 +260,11 @@ class Memo:
     read: dict[Path, tuple[tuple, dict]] = {}   # each file read: (its inode, size, time, version), what it held
     writing: dict[Path, int] = {}       # each file a forked process is writing (save_apart): its pid
 
-    def __init__(self, path: Path | None, version: object, few: int | None = None, keep: bool = True,
-                 fast: bool = False):
+    def __init__(self, path: Path | None, version: object, few: int | None = None, keep: bool = True):
         """`few`: how many changed values (or 1% of them, if more) do not make the file be
         written again (save()); 0 for values that cost more to make again than to write.
-        `keep=False`: the file is read, never written. `fast`: values that share no object with
-        each other, written without the pickler's memo (write_pickle)."""
-        self.path, self.version, self.keep, self.fast = path, version, keep, fast
+        `keep=False`: the file is read, never written."""
+        self.path, self.version, self.keep = path, version, keep
         self.few = self.UNSAVED if few is None else few
         self.new: dict = {}
         self.made = 0
@@ -196,7 +286,7 @@ class Memo:
             return {}
         seen = (info.st_ino, info.st_size, info.st_mtime_ns, version)
         if cls.read.get(path, (None,))[0] != seen:
-            cls.read[path] = (seen, read_pickle(path, version))
+            cls.read[path] = (seen, read_versioned(path, version))
         return cls.read[path][1]
 
     def get(self, key, make: Callable[[], Any], valid: Callable[[Any], bool] = lambda value: True) -> Any:
@@ -222,12 +312,12 @@ class Memo:
     def save(self) -> None:
         if self.due():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_versioned(self.path, self.version, self.new, fast=self.fast)
+            write_versioned(self.path, self.version, self.new)
 
     @classmethod
     def save_apart(cls, memos: list[Memo]) -> None:
         """Saves the memos from a forked process while this one goes on (at 20,000 products, half a
-        second of pickling off a cold build's serial start). This process reads one of those files
+        second of writing off a cold build's serial start). This process reads one of those files
         again only once it is written; wait_for_writes() waits for every one."""
         due = [memo for memo in memos if memo.due()]
         try:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
 import signal
 import stat
 import subprocess
@@ -34,7 +33,7 @@ from pathlib import Path
 
 from .. import BUNDLED_THEMES, CACHE, PACKAGE, SITE_FILES, SITE_FOLDERS
 from ..errors import Problem
-from .cache import VERSION, load_cached, write_pickle
+from .cache import VERSION, NotData, pack, read_values, unpack, write_values
 
 # the libraries whose output ends up in the site's bytes (Pagefind's program: the plain or the
 # extended build, which also splits Chinese words; or the one PAGEFIND_BINARY_PATH names)
@@ -74,7 +73,7 @@ class Snapshot:
     def __init__(self, site_dir: Path, output: Path, options: tuple):
         self.site_dir, self.output, self.options = site_dir, output.absolute(), options
         self.cache = self.output.parent / CACHE
-        self.path = self.cache / f"snapshot-{self.output.name}.pickle"
+        self.path = self.cache / f"snapshot-{self.output.name}.data"
         self.started = time.time_ns()
         self.found: list[tuple] = []
         self.inputs, self.racy = self._look()
@@ -93,15 +92,15 @@ class Snapshot:
             return None
         try:
             with self.path.open("rb") as f:
-                inputs, warnings = load_cached(f)
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+                (inputs, warnings), = read_values(f)
+        except (OSError, NotData):
             return None
         if inputs != self.inputs:
             return None
         looked = folders.result()[0] if folders else None
         if folders and looked is None:      # a folder of the output is not as recorded
             return None
-        return warnings if output_unchanged(self.output, self.cache, looked) else None
+        return list(warnings) if output_unchanged(self.output, self.cache, looked) else None
 
     def forget(self) -> None:
         """Before a build changes the output: a build that dies halfway leaves no snapshot."""
@@ -112,7 +111,7 @@ class Snapshot:
         ctime at least: the next build's snapshot differs, and that build runs.)"""
         if self.inputs is None or self.racy:
             return
-        write_pickle(self.path, (self.inputs, warnings))
+        write_values(self.path, (self.inputs, warnings))
 
     def _look(self) -> tuple[str | None, bool]:
         """A digest of every input's size, times and inode (None with a symlink among them),
@@ -125,7 +124,7 @@ class Snapshot:
         head = git(self.site_dir, "rev-parse", "-q", "--verify", "HEAD") or ""
         extra = (str(self.site_dir.resolve()), str(self.output), self.options, sys.version, library_versions(), head,
                  VERSION)
-        return hashlib.blake2b(pickle.dumps((found, extra), protocol=5), digest_size=16).hexdigest(), racy
+        return hashlib.blake2b(pack((found, extra)), digest_size=16).hexdigest(), racy
 
 
 def site_files(site_dir: Path, *more: Path) -> tuple[list[tuple], bool]:
@@ -192,7 +191,7 @@ def git(root: Path, *args: str) -> str | None:
 
 
 def state_path(output: Path, cache: Path) -> Path:
-    return cache / f"output-{output.absolute().name}.pickle"
+    return cache / f"output-{output.absolute().name}.data"
 
 
 def save_output_state(output: Path, cache: Path, files: set[str], known: dict[str, tuple] | None = None,
@@ -212,7 +211,7 @@ def save_output_state(output: Path, cache: Path, files: set[str], known: dict[st
             known.pop(folder, None)
         else:
             known[folder] = (ino, mtime)
-    write_pickle(state_path(output, cache), (STATE_VERSION, root, [(folder, *stat) for folder, stat in known.items()]),
+    write_values(state_path(output, cache), (STATE_VERSION, root, [(folder, *stat) for folder, stat in known.items()]),
                  list(files))
 
 
@@ -248,20 +247,20 @@ def output_files(output: Path, cache: Path, looked: tuple[int, int] | None = Non
 def _output_state(output: Path, cache: Path, with_files: bool, looked: tuple[int, int] | None = None):
     try:
         with state_path(output, cache).open("rb") as f:
-            record = load_cached(f)
+            found = read_values(f, 2 if with_files else 1)
             info = os.fstat(f.fileno())
-            if (info.st_ino, info.st_mtime_ns) != looked and not _folders_as_recorded(output, record):
+            if (info.st_ino, info.st_mtime_ns) != looked and not _folders_as_recorded(output, found[0]):
                 return None
-            stats = record[2]
-            return (load_cached(f), {folder: (ino, mtime) for folder, ino, mtime in stats}) if with_files else []
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            stats = found[0][2]
+            return (list(found[1]), {folder: (ino, mtime) for folder, ino, mtime in stats}) if with_files else []
+    except (OSError, NotData, ValueError, TypeError):
         return None
 
 
 def _folders_as_recorded(output: Path, record: tuple) -> bool:
     version, root, stats = record
     return (version == STATE_VERSION and root == str(output.absolute())
-            and list(_folder_stats(root, [folder for folder, _, _ in stats])) == stats)
+            and tuple(_folder_stats(root, [folder for folder, _, _ in stats])) == stats)
 
 
 class FolderCheck:
@@ -289,14 +288,14 @@ class FolderCheck:
             try:
                 with path.open("rb") as f:
                     info = os.fstat(f.fileno())
-                    if _folders_as_recorded(output, load_cached(f)):
+                    if _folders_as_recorded(output, read_values(f)[0]):
                         found = (info.st_ino, info.st_mtime_ns), None
                     elif output.is_dir():
                         folders: dict[str, tuple[int, int]] = {}
                         found = None, (files_under(output, folders), folders)
             finally:
                 with contextlib.suppress(OSError), open(answer, "wb") as f:     # (the parent may have gone on)
-                    f.write(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+                    f.write(pack(found))
                 os._exit(0)
         os.close(answer)
         self.pid, self.pipe = pid, pipe
@@ -307,8 +306,8 @@ class FolderCheck:
             return self.found
         try:
             with open(self.pipe, "rb", closefd=False) as f:
-                self.found = load_cached(f) or self.found       # (from the child: as it read from the cache)
-        except (OSError, EOFError, pickle.UnpicklingError):
+                self.found = unpack(f.read()) or self.found       # (from the child: as it read from the cache)
+        except (OSError, NotData):
             pass
         finally:
             self.close()

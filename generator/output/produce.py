@@ -117,7 +117,7 @@ class Work:
         edit makes one product's again."""
         if self.lines is None:
             site, routes = self.site, self.routes
-            memo = Memo(self.cache / f"data-lines-{self.out.dest.name}.pickle", self.keys.site_key)
+            memo = Memo(self.cache / f"data-lines-{self.out.dest.name}.data", self.keys.site_key)
             self.lines = [memo.get(self.keys.products[p.id], lambda p=p: exports.product_lines(site, routes, p))
                           for p in site.products]
             memo.save()

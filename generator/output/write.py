@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import KeysView
 
 from ..errors import OcopError, tr
-from .cache import read_pickle, write_versioned
+from .cache import read_versioned, write_versioned
 from .fresh import FolderCheck, add_folders, files_under, forget_output_state, output_files, save_output_state
 from ..site.load import REGISTER
 
@@ -46,7 +46,7 @@ class Output:
         self.dest = dest.absolute()
         self.cache = cache
         self.folder_check = folders
-        self.manifest_path = cache / f"built-{self.dest.name}.pickle"
+        self.manifest_path = cache / f"built-{self.dest.name}.data"
         self.stage: Path | None = None
         self.fresh = True               # no previous output: the staging folder is the new output
         self.previous: dict[str, str] = {}      # file → key of what the previous output's was made from
@@ -87,7 +87,7 @@ class Output:
         the first file is written or kept."""
         if self.fresh:
             return
-        manifest = read_pickle(self.manifest_path, MANIFEST_VERSION)
+        manifest = read_versioned(self.manifest_path, MANIFEST_VERSION)
         self.previous, self.previous_groups = manifest.get("files", {}), manifest.get("groups", {})
         record, listing = self.folder_check.result() if self.folder_check else (None, None)
         if self.recovered:              # a journal was carried out since the output was looked at

@@ -25,7 +25,7 @@ import yaml
 from PIL import Image
 
 from ..errors import N_, Problem, tr
-from ..output.cache import Memo, read_pickle, write_versioned
+from ..output.cache import Memo, read_versioned, write_versioned
 from ..output.fresh import RACY_NS, file_stats, git
 
 MAX_TEXT_BYTES = 1024 * 1024          # one YAML or Markdown file
@@ -314,7 +314,8 @@ class Parsed(Memo):
     def __call__(self, text: str, path: str, offset: int = 0) -> tuple[Any, list[Problem], str]:
         """What parse_yaml gives, and text_key()."""
         key = text_key(text, path, offset)
-        return (*self.get(key, lambda: parse_yaml(text, path, offset)), key)
+        data, problems = self.get(key, lambda: parse_yaml(text, path, offset))
+        return data, list(problems), key        # (a tuple, as the cache gives it back)
 
 
 def read_text(root: Path, rel: str) -> tuple[str | None, list[Problem]]:
@@ -635,7 +636,7 @@ def git_dates(root: Path, cache: Path | None = None) -> dict[str, date]:
     if head is None:
         return {}
     place = str(root.resolve())
-    known = read_pickle(cache / "git-dates.pickle", 1) if cache else {}
+    known = read_versioned(cache / "git-dates.data", 1) if cache else {}
     dates: dict[str, date] = {}
     commits = "HEAD"
     if known.get("root") == place:
@@ -654,7 +655,7 @@ def git_dates(root: Path, cache: Path | None = None) -> dict[str, date]:
             dates[line] = day
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
-        write_versioned(cache / "git-dates.pickle", 1, {"root": place, "head": head, "dates": dates})
+        write_versioned(cache / "git-dates.data", 1, {"root": place, "head": head, "dates": dates})
     return dates
 
 
@@ -675,7 +676,7 @@ def load_site(root: Path, cache: Path | None = None, dated: bool = False, keep: 
 
 
 def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tuple] | None) -> RawSite:
-    parse = Parsed(cache / "parsed.pickle" if cache else None, keep)
+    parse = Parsed(cache / "parsed.data" if cache else None, keep)
     raw = RawSite(root)
     problems = raw.problems
     for folder in ("products", "content", "products/media", "products/decisions", "products/codes", "content/pages",
@@ -692,12 +693,12 @@ def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tupl
         problems.append(Problem("site.yaml", 1, 1, tr("is missing: this folder is not a site, or site.yaml is "
                                                       "not in it; every site needs site.yaml with title, "
                                                       "base_url, languages and region")))
-    known = Memo(cache / "texts.pickle" if cache else None, 2, few=0, keep=keep)     # 2: file_key
+    known = Memo(cache / "texts.data" if cache else None, 2, few=0, keep=keep)     # 2: file_key
     raw.products = [_read_later(root, rel, problems, known, seen) for rel in _files(root / "products", root, "*.yaml")]
     raw.decisions = [_read_later(root, rel, problems, known, seen)
                      for rel in _files(root / "products" / "decisions", root, "**/*.yaml")]
     known.save()
-    raw.parsed_decisions = Parsed(cache / "parsed-decisions.pickle" if cache else None, keep)
+    raw.parsed_decisions = Parsed(cache / "parsed-decisions.data" if cache else None, keep)
     for name in ("communes", "showrooms", "retired"):
         if (root / "content" / f"{name}.yaml").is_file():
             setattr(raw, name, _load_yaml_file(root, f"content/{name}.yaml", problems, parse))
@@ -715,7 +716,7 @@ def _load_files(root: Path, cache: Path | None, keep: bool, seen: dict[str, tupl
         if text is not None:
             raw.codes[rel] = text
     media_root = root / "products" / "media"
-    probed = Memo(cache / "media.pickle" if cache else None, (2, Image.__version__, MAX_IMAGE_PIXELS), few=0,
+    probed = Memo(cache / "media.data" if cache else None, (2, Image.__version__, MAX_IMAGE_PIXELS), few=0,
                   keep=keep)
     for rel in _files(media_root, root, "**/*"):
         path = root / rel

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import pickle
 from dataclasses import dataclass, field, fields
 from datetime import date
 
@@ -191,31 +190,35 @@ class Product:
     tags: tuple[str, ...] = ()
     visit: Visit | None = None
 
-    # Pickled (the cache of checked products, load.Memo), the fields only a product's own pages
+    # In the cache of checked products (output/cache.py), the fields only a product's own pages
     # and data read are packed into one string of bytes, unpacked when one of them is first read:
     # a rebuild after an edit reads 20,000 products in a quarter of the time, and unpacks the few
-    # whose pages it makes again.
+    # whose pages it makes again. (Pickled to be hashed, pages/depends.py, a product is the same.)
+    def packed_fields(self) -> list:
+        from ..output.cache import pack
+        return [self.__dict__.get("_packed") or pack(tuple(getattr(self, f) for f in PACKED)),
+                *(getattr(self, f) for f in _UNPACKED)]
+
+    @staticmethod
+    def packed(values: tuple) -> Product:
+        product = object.__new__(Product)
+        product.__dict__.update(zip(_UNPACKED, values[1:]), _packed=values[0])
+        return product
+
     def __reduce__(self):
-        packed = self.__dict__.get("_packed") or pickle.dumps(tuple(getattr(self, f) for f in PACKED), protocol=5)
-        return _unpacked_later, (tuple(getattr(self, f) for f in _UNPACKED), packed)
+        return Product.packed, (tuple(self.packed_fields()),)
 
     def __getattr__(self, name: str):       # (only called for what the object does not hold)
         packed = self.__dict__.get("_packed")
         if packed is None or name not in PACKED:
             raise AttributeError(f"'Product' object has no attribute '{name}'")
-        from ..output.cache import loads_cached     # (the bytes come from the cache: data only)
-        self.__dict__.update(zip(PACKED, loads_cached(packed)))
+        from ..output.cache import unpack
+        self.__dict__.update(zip(PACKED, unpack(packed)))
         return self.__dict__[name]
 
 
 PACKED = ("name", "producer", "description", "price", "specs", "tags", "visit")
 _UNPACKED = tuple(f.name for f in fields(Product) if f.name not in PACKED)
-
-
-def _unpacked_later(values: tuple, packed: bytes) -> Product:
-    product = object.__new__(Product)
-    product.__dict__.update(zip(_UNPACKED, values), _packed=packed)
-    return product
 
 
 @dataclass(frozen=True)
