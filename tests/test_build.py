@@ -456,11 +456,15 @@ def test_the_cache_keeps_plain_data_and_gives_back_the_site_s_records(site):
     assert type(back["parsed"][0]) is type(parsed[0]) and back["parsed"][0].key_marks == parsed[0].key_marks
     assert type(back["route"]) is Route and back["route"].output == "en/products/coffee/index.html"
     assert pack(back) == pack(values)         # the same bytes again: digests of what was read back hold
+    decision = checked.decisions[0]
+    again = unpack(pack((decision, [decision], {"d": decision})))   # a record met again stays one record
+    assert again[0] == decision and again[0] is again[1][0] is again[2]["d"]
     for not_data in (lambda: 1, {1, 2}, site, Exception("x")):
         with pytest.raises(TypeError):
             pack(not_data)
     import pickle
-    for foreign in (pickle.dumps(os.system), b"\xd4\x63\x00", pack({"a": 1})[:-1], pack(1) + pack(2)):
+    unknown_type, unknown_number = b"\xd4\x63\x00", b"\x81\xd4\x02\x00\x05"
+    for foreign in (pickle.dumps(os.system), unknown_type, unknown_number, pack({"a": 1})[:-1], pack(1) + pack(2)):
         with pytest.raises(NotData):
             unpack(foreign)
 

@@ -97,7 +97,8 @@ class NotData(ValueError):
 
 
 DATE = 1            # the ext type of a date: its ordinal, 4 bytes
-_FIRST_RECORD = 16  # the ext types from here on mark a record (a map of one key, that mark → its fields)
+AGAIN = 2           # of the mark of a record met before in the same value (a map of one key, it → its number)
+_FIRST_RECORD = 16  # the ext types from here on mark a record (a map of one key, that mark → its fields, its number)
 
 
 class _Record:
@@ -112,7 +113,7 @@ def _dataclass(code: int, cls: type) -> _Record:
     names = tuple(f.name for f in dataclasses.fields(cls))
     new = object.__new__
 
-    def make(values):           # (the checks of __init__ ran when they were made)
+    def make(values):           # (the checks of __init__ ran when they were made; zip() leaves the number)
         record = new(cls)
         record.__dict__.update(zip(names, values))
         return record
@@ -147,7 +148,7 @@ def _records() -> tuple[dict[type, _Record], dict[int, _Record], str]:
     records += [
         _Record(code, load.Map, lambda m: [m.mark, dict(m), m.key_marks, m.value_marks, m.raw], map_),
         _Record(code + 1, load.Seq, lambda s: [s.mark, list(s), s.item_marks, s.raw], seq),
-        _Record(code + 2, Route, list, lambda values: tuple.__new__(Route, values))]
+        _Record(code + 2, Route, list, lambda values: tuple.__new__(Route, values[:-1]))]
     product = records[[record.cls for record in records].index(model.Product)]
     product.fields, product.make = model.Product.packed_fields, model.Product.packed
     shapes = repr([(r.cls.__qualname__, [f.name for f in dataclasses.fields(r.cls)] if dataclasses.is_dataclass(r.cls)
@@ -156,52 +157,79 @@ def _records() -> tuple[dict[type, _Record], dict[int, _Record], str]:
             hashlib.blake2b(shapes.encode(), digest_size=8).hexdigest())
 
 
-def _default(value: Any) -> Any:
-    """How pack() writes what is not plain data: a tuple as an array, a date as its ordinal, a
-    record as a map of one key, its mark, to its fields. Anything else cannot be kept."""
-    kind = type(value)
-    if kind is tuple:
-        return list(value)
-    if kind is date:
-        return msgpack.ExtType(DATE, value.toordinal().to_bytes(4, "little"))
-    record = _records()[0].get(kind)
-    if record is None:
-        raise TypeError(f"a {kind.__qualname__} cannot be kept in the cache")
-    return {record.mark: record.fields(value)}
+class _Writer:
+    """pack()'s way with what is not plain data: a tuple as an array, a date as its ordinal, a
+    record as a map of one key, its mark, to its fields and its number; a record met again
+    within the value as its number (a product's events share their decisions). Anything else
+    cannot be kept."""
+
+    def __init__(self):
+        self.numbers: dict[int, int] = {}      # id() of each record written → its number
+
+    def default(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is tuple:
+            return list(value)
+        if kind is date:
+            return msgpack.ExtType(DATE, value.toordinal().to_bytes(4, "little"))
+        record = _records()[0].get(kind)
+        if record is None:
+            raise TypeError(f"a {kind.__qualname__} cannot be kept in the cache")
+        number = self.numbers.get(id(value))        # (every record of the value lives while it is written)
+        if number is not None:
+            return {_AGAIN: number}
+        number = self.numbers[id(value)] = len(self.numbers)
+        return {record.mark: [*record.fields(value), number]}
 
 
-def _ext(code: int, data: bytes) -> Any:
-    if code == DATE:
-        return date.fromordinal(int.from_bytes(data, "little"))
-    try:
-        return _records()[1][code]
-    except KeyError:
-        raise NotData(f"ext type {code}") from None
+_AGAIN = msgpack.ExtType(AGAIN, b"")
 
 
-def _object(found: dict) -> Any:
-    if len(found) == 1:
-        for key, value in found.items():
-            if type(key) is _Record:
-                return key.make(value)
-    return found
+class _Reader:
+    """What _Writer wrote, made again: each record once, by its number."""
+
+    def __init__(self):
+        self.made: dict[int, Any] = {}
+
+    @staticmethod
+    def ext(code: int, data: bytes) -> Any:
+        if code == DATE:
+            return date.fromordinal(int.from_bytes(data, "little"))
+        if code == AGAIN:
+            return _AGAIN
+        try:
+            return _records()[1][code]
+        except KeyError:
+            raise NotData(f"ext type {code}") from None
+
+    def object(self, found: dict) -> Any:
+        if len(found) == 1:
+            for key, value in found.items():
+                if type(key) is _Record:
+                    record = self.made[value[-1]] = key.make(value)
+                    return record
+                if key is _AGAIN:
+                    return self.made[value]
+        return found
 
 
 def pack(value: Any) -> bytes:
     """A value as plain data (MessagePack): None, booleans, numbers, strings, bytes, tuples and
     lists (both read back as tuples), dicts, dates and the records of _records()."""
-    return msgpack.packb(value, default=_default, strict_types=True, use_bin_type=True)
+    return msgpack.packb(value, default=_Writer().default, strict_types=True, use_bin_type=True)
 
 
 def _unpacker(file=None) -> msgpack.Unpacker:
-    return msgpack.Unpacker(file, ext_hook=_ext, object_hook=_object, use_list=False, raw=False,
+    reader = _Reader()
+    return msgpack.Unpacker(file, ext_hook=reader.ext, object_hook=reader.object, use_list=False, raw=False,
                             strict_map_key=False, max_buffer_size=2**31 - 1)
 
 
 def unpack(data: bytes) -> Any:
     """The value pack() made these bytes of, or NotData."""
+    reader = _Reader()
     try:
-        return msgpack.unpackb(data, ext_hook=_ext, object_hook=_object, use_list=False, raw=False,
+        return msgpack.unpackb(data, ext_hook=reader.ext, object_hook=reader.object, use_list=False, raw=False,
                                strict_map_key=False)
     except NotData:
         raise
