@@ -45,7 +45,6 @@ def check(site_dir: Path, today: date, base_url: str | None = None, cache: Path 
     if not keep and not cache_is_ours(cache):       # (one from elsewhere is not read; a build empties it)
         cache = cache / "none"
     with heap.kept():       # millions of objects made, nearly all kept (build() lets go of them when it ends)
-        # (fast: no checked product shares an object with another)
         checked = Memo(cache / "checked.data", generator_key(), keep=keep)
         decided = Memo(cache / "decided.data", generator_key(), few=0, keep=keep)
         raw = load_site(site_dir, cache, dated, keep, seen)
